@@ -1,0 +1,4 @@
+import { InitialSchema1764118800000 } from './1764118800000-initial-schema';
+
+/** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
+export const MIGRATIONS = [InitialSchema1764118800000];

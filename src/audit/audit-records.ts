@@ -1,0 +1,65 @@
+import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from '../calls/entities/call-status';
+
+/**
+ * Full-state snapshots of audit rows, as queued for the write-behind. Each record
+ * replaces the previous one with the same key, so every write is an idempotent upsert.
+ */
+
+export interface SessionRecord {
+  sessionId: string;
+  agentId: string;
+  callSid: string | null;
+  metadata: Record<string, unknown> | null;
+  fromNumber: string | null;
+  toNumber: string | null;
+  status: CallStatus;
+  endReason: EndReason | null;
+  startedAt: Date;
+  endedAt: Date | null;
+  closeCode: number | null;
+}
+
+export interface ExchangeRecord {
+  id: string;
+  sessionId: string;
+  streamId: number;
+  kind: ExchangeKind;
+  transcript: unknown[];
+  responseText: string;
+  status: ExchangeStatus;
+  model: string | null;
+  error: string | null;
+  requestedAt: Date;
+  firstTokenAt: Date | null;
+  completedAt: Date | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+}
+
+export interface EventRecord {
+  id: string;
+  /** Null when the frame came before start_call. */
+  sessionId: string | null;
+  type: CallEventType;
+  streamId: number | null;
+  payload: Record<string, unknown>;
+  receivedAt: Date;
+}
+
+export interface PhoneSighting {
+  number: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface AuditBatch {
+  phones: PhoneSighting[];
+  sessions: SessionRecord[];
+  exchanges: ExchangeRecord[];
+  events: EventRecord[];
+}
+
+export function batchSize(batch: AuditBatch): number {
+  return batch.phones.length + batch.sessions.length + batch.exchanges.length + batch.events.length;
+}

@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditBatch, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
+import { toPostgresJson } from './postgres-json';
+
+/**
+ * Set-based, idempotent writes of audit rows: one statement per table whatever the
+ * batch size (rows travel as one jsonb parameter), so a retry never duplicates a row.
+ */
+@Injectable()
+export class AuditRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async writeBatch(batch: AuditBatch): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (batch.phones.length) await this.upsertPhones(manager, batch.phones);
+      if (batch.sessions.length) await this.upsertSessions(manager, batch.sessions);
+      if (batch.exchanges.length) await this.upsertExchanges(manager, batch.exchanges);
+      if (batch.events.length) await this.insertEvents(manager, batch.events);
+    });
+  }
+
+  private async upsertPhones(manager: EntityManager, phones: PhoneSighting[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO phone_numbers (number, first_seen_at, last_seen_at)
+       SELECT x.number, x.first_seen_at, x.last_seen_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(number text, first_seen_at timestamptz, last_seen_at timestamptz)
+       ON CONFLICT (number) DO UPDATE SET
+         first_seen_at = LEAST(phone_numbers.first_seen_at, EXCLUDED.first_seen_at),
+         last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
+      [toPostgresJson(phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })))],
+    );
+  }
+
+  /** A reconnection with a known session_id continues that session's row. */
+  private async upsertSessions(manager: EntityManager, sessions: SessionRecord[]): Promise<void> {
+    const rows = sessions.map((s) => ({
+      session_id: s.sessionId,
+      agent_id: s.agentId,
+      call_sid: s.callSid,
+      metadata: s.metadata,
+      from_number: s.fromNumber,
+      to_number: s.toNumber,
+      status: s.status,
+      end_reason: s.endReason,
+      started_at: s.startedAt,
+      ended_at: s.endedAt,
+      close_code: s.closeCode,
+    }));
+    await manager.query(
+      `INSERT INTO call_sessions
+         (session_id, agent_id, call_sid, metadata, from_number_id, to_number_id, status, end_reason, started_at, ended_at, close_code)
+       SELECT x.session_id, x.agent_id, x.call_sid, x.metadata,
+              (SELECT p.id FROM phone_numbers p WHERE p.number = x.from_number),
+              (SELECT p.id FROM phone_numbers p WHERE p.number = x.to_number),
+              x.status, x.end_reason, x.started_at, x.ended_at, x.close_code
+       FROM jsonb_to_recordset($1::jsonb) AS x(
+         session_id text, agent_id text, call_sid text, metadata jsonb, from_number text, to_number text,
+         status text, end_reason text, started_at timestamptz, ended_at timestamptz, close_code int)
+       ON CONFLICT (session_id) DO UPDATE SET
+         agent_id = EXCLUDED.agent_id,
+         call_sid = EXCLUDED.call_sid,
+         metadata = EXCLUDED.metadata,
+         from_number_id = EXCLUDED.from_number_id,
+         to_number_id = EXCLUDED.to_number_id,
+         status = EXCLUDED.status,
+         end_reason = EXCLUDED.end_reason,
+         started_at = LEAST(call_sessions.started_at, EXCLUDED.started_at),
+         ended_at = EXCLUDED.ended_at,
+         close_code = EXCLUDED.close_code`,
+      [toPostgresJson(rows)],
+    );
+  }
+
+  private async upsertExchanges(manager: EntityManager, exchanges: ExchangeRecord[]): Promise<void> {
+    const rows = exchanges.map((e) => ({
+      id: e.id,
+      session_id: e.sessionId,
+      stream_id: e.streamId,
+      kind: e.kind,
+      transcript: e.transcript,
+      response_text: e.responseText,
+      status: e.status,
+      model: e.model,
+      error: e.error,
+      requested_at: e.requestedAt,
+      first_token_at: e.firstTokenAt,
+      completed_at: e.completedAt,
+      prompt_tokens: e.promptTokens,
+      completion_tokens: e.completionTokens,
+      total_tokens: e.totalTokens,
+    }));
+    const written: Array<{ id: string }> = await manager.query(
+      `INSERT INTO stream_exchanges
+         (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error,
+          requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens)
+       SELECT x.id, s.id, x.stream_id, x.kind, x.transcript, x.response_text, x.status, x.model, x.error,
+              x.requested_at, x.first_token_at, x.completed_at, x.prompt_tokens, x.completion_tokens, x.total_tokens
+       FROM jsonb_to_recordset($1::jsonb) AS x(
+         id uuid, session_id text, stream_id int, kind text, transcript jsonb, response_text text, status text,
+         model text, error text, requested_at timestamptz, first_token_at timestamptz, completed_at timestamptz,
+         prompt_tokens int, completion_tokens int, total_tokens int)
+       JOIN call_sessions s ON s.session_id = x.session_id
+       ON CONFLICT (id) DO UPDATE SET
+         response_text = EXCLUDED.response_text,
+         status = EXCLUDED.status,
+         model = EXCLUDED.model,
+         error = EXCLUDED.error,
+         first_token_at = EXCLUDED.first_token_at,
+         completed_at = EXCLUDED.completed_at,
+         prompt_tokens = EXCLUDED.prompt_tokens,
+         completion_tokens = EXCLUDED.completion_tokens,
+         total_tokens = EXCLUDED.total_tokens
+       RETURNING id`,
+      [toPostgresJson(rows)],
+    );
+    if (written.length !== rows.length) {
+      throw new OrphanRowsError(`${rows.length - written.length} exchange(s) reference a session not yet stored`);
+    }
+  }
+
+  private async insertEvents(manager: EntityManager, events: EventRecord[]): Promise<void> {
+    const rows = events.map((e) => ({
+      id: e.id,
+      session_id: e.sessionId,
+      type: e.type,
+      stream_id: e.streamId,
+      payload: e.payload,
+      received_at: e.receivedAt,
+    }));
+    await manager.query(
+      `INSERT INTO call_events (id, call_session_id, type, stream_id, payload, received_at)
+       SELECT x.id, s.id, x.type, x.stream_id, x.payload, x.received_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(
+         id uuid, session_id text, type text, stream_id int, payload jsonb, received_at timestamptz)
+       LEFT JOIN call_sessions s ON s.session_id = x.session_id
+       ON CONFLICT (id) DO NOTHING`,
+      [toPostgresJson(rows)],
+    );
+  }
+}
+
+/** A row whose parent is missing: a data problem, not an outage, so retrying the same batch cannot help. */
+export class OrphanRowsError extends Error {
+  readonly code = 'orphan_rows';
+}

@@ -1,0 +1,44 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { IncomingMessage } from 'node:http';
+import { AppConfig } from '../config/app-config';
+import { parseInboundFrame } from '../protocol/frame-parser';
+import { presentedToken, tokensMatch } from './ws-auth';
+
+/** Frames past this multiple of WS_MAX_PAYLOAD are not even read: the socket closes (1009). */
+const SOCKET_PAYLOAD_FACTOR = 4;
+
+type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
+
+/**
+ * The platform's `{type, data}` frames routed to `@SubscribeMessage(type)` handlers,
+ * with the checks that must happen before a socket exists: the auth token (401 at
+ * the upgrade) and shutdown (503).
+ */
+export class MillisWsAdapter extends WsAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly config: AppConfig,
+    private readonly isDraining: () => boolean,
+  ) {
+    super(app, {
+      // Never returns nothing: an unusable frame becomes an `invalid` event so it is recorded.
+      messageParser: (raw) => parseInboundFrame(raw as string | Buffer, { maxFrameBytes: config.ws.maxFrameBytes }),
+    });
+  }
+
+  override create(port: number, options: Record<string, unknown> = {}) {
+    return super.create(port, {
+      ...options,
+      maxPayload: this.config.ws.maxFrameBytes * SOCKET_PAYLOAD_FACTOR,
+      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verifyClient(info.req, done),
+    });
+  }
+
+  private verifyClient(req: IncomingMessage, done: VerifyCallback): void {
+    if (this.isDraining()) return done(false, 503, 'Service Unavailable');
+    const expected = this.config.ws.authToken;
+    if (expected !== undefined && !tokensMatch(presentedToken(req), expected)) return done(false, 401, 'Unauthorized');
+    done(true);
+  }
+}

@@ -1,0 +1,57 @@
+import { EnvironmentVariables, validateEnvironment } from './environment-variables';
+
+/**
+ * The typed configuration the rest of the service injects. A class so it can
+ * serve as its own DI token; tests build one with `AppConfig.from({...})`.
+ */
+export class AppConfig {
+  readonly http: { port: number; host: string };
+  readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
+  readonly database: { url?: string; embeddedDir: string; poolSize: number };
+  readonly ws: { authToken?: string; maxFrameBytes: number };
+  readonly llm: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    systemPrompt: string;
+    temperature: number;
+    maxTokens?: number;
+    firstTokenTimeoutMs: number;
+    idleTimeoutMs: number;
+  };
+  readonly call: { greeting?: string; greetingPrompt: string; fallbackMessage: string; shutdownGraceMs: number };
+  readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
+
+  constructor(env: EnvironmentVariables) {
+    this.http = { port: env.PORT, host: env.HOST };
+    this.logLevel = env.LOG_LEVEL;
+    this.database = { url: env.DATABASE_URL, embeddedDir: env.EMBEDDED_DB_DIR, poolSize: env.DB_POOL_SIZE };
+    this.ws = { authToken: env.WS_AUTH_TOKEN, maxFrameBytes: env.WS_MAX_PAYLOAD };
+    this.llm = {
+      apiKey: env.OPENAI_API_KEY,
+      baseUrl: env.OPENAI_BASE_URL,
+      model: env.OPENAI_MODEL,
+      systemPrompt: env.SYSTEM_PROMPT,
+      temperature: env.LLM_TEMPERATURE,
+      maxTokens: env.LLM_MAX_TOKENS,
+      firstTokenTimeoutMs: env.LLM_TIMEOUT_MS,
+      idleTimeoutMs: env.LLM_IDLE_TIMEOUT_MS,
+    };
+    this.call = {
+      greeting: env.GREETING,
+      greetingPrompt: env.GREETING_PROMPT,
+      fallbackMessage: env.FALLBACK_MESSAGE,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    };
+    this.audit = {
+      flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
+      batchSize: env.AUDIT_BATCH_SIZE,
+      maxBacklog: env.AUDIT_MAX_BACKLOG,
+      deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
+    };
+  }
+
+  static from(raw: Record<string, unknown>): AppConfig {
+    return new AppConfig(validateEnvironment(raw));
+  }
+}

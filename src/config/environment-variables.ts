@@ -1,0 +1,102 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const blankAsUnset = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the service reads, with its default.
+ * `.env.example` documents each one; nothing else reads process.env.
+ */
+export class EnvironmentVariables {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 8080;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+
+  @Transform(blankAsUnset) @IsOptional()
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL?: string;
+
+  @IsString()
+  EMBEDDED_DB_DIR = './data/pg';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  DB_POOL_SIZE = 10;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'WS_AUTH_TOKEN must be at least 16 characters' })
+  WS_AUTH_TOKEN?: string;
+
+  @Transform(toInt) @IsInt() @Min(1024)
+  WS_MAX_PAYLOAD = 1024 * 1024;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString()
+  OPENAI_API_KEY?: string;
+
+  @Transform(blankAsUnset) @IsOptional() @IsUrl({ require_tld: false, require_protocol: true })
+  OPENAI_BASE_URL?: string;
+
+  @IsString()
+  OPENAI_MODEL = 'gpt-4o-mini';
+
+  @IsString()
+  SYSTEM_PROMPT =
+    'You are a friendly, concise voice assistant on a phone call. Answer in one to three short spoken sentences, without lists or markup.';
+
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsNumber() @Min(0) @Max(2)
+  LLM_TEMPERATURE = 0.7;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  LLM_MAX_TOKENS?: number = 400;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  LLM_TIMEOUT_MS = 10_000;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  LLM_IDLE_TIMEOUT_MS = 10_000;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString()
+  GREETING?: string;
+
+  @IsString()
+  GREETING_PROMPT = 'The call has just connected. Greet the caller in one short sentence and offer your help.';
+
+  @IsString() @MinLength(1)
+  FALLBACK_MESSAGE = "Sorry, I'm having trouble answering right now. Could you say that again?";
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
+  AUDIT_FLUSH_INTERVAL_MS = 200;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  AUDIT_BATCH_SIZE = 2000;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  AUDIT_MAX_BACKLOG = 500_000;
+
+  @IsString()
+  AUDIT_DEAD_LETTER_FILE = './data/audit-dead-letter.ndjson';
+
+  @Transform(toInt) @IsInt() @Min(0)
+  SHUTDOWN_GRACE_MS = 10_000;
+}
+
+/** Validates the raw environment once, reporting every problem in one readable error. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const known = Object.fromEntries(
+    Object.keys(new EnvironmentVariables()).concat(OPTIONAL_KEYS).map((key) => [key, raw[key]]).filter(([, v]) => v !== undefined),
+  );
+  const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);
+  }
+  return env;
+}
+
+const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GREETING'];

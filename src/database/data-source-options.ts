@@ -1,0 +1,30 @@
+import { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { CallEvent } from '../calls/entities/call-event.entity';
+import { CallSession } from '../calls/entities/call-session.entity';
+import { StreamExchange } from '../calls/entities/stream-exchange.entity';
+import { PhoneNumber } from '../phone-numbers/phone-number.entity';
+
+export const ENTITIES = [CallSession, StreamExchange, CallEvent, PhoneNumber];
+
+/** One definition shared by the app and the TypeORM CLI. */
+export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    extra: {
+      max: poolSize,
+      // Without these a dead Postgres makes pool.connect() wait forever, stalling audit retries.
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 30_000,
+      keepAlive: true,
+      application_name: 'millis-llm-service',
+    },
+  };
+}

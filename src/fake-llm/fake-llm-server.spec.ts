@@ -1,0 +1,299 @@
+import OpenAI, { APIError } from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import { FakeLlmServer, parseDirective, splitArguments, tokenize } from './fake-llm-server';
+
+const MODEL = 'fake-model';
+
+function params(
+  content: string,
+  extra: Partial<ChatCompletionCreateParamsStreaming> = {},
+): ChatCompletionCreateParamsStreaming {
+  return { model: MODEL, stream: true, messages: [{ role: 'user', content }], ...extra };
+}
+
+async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+const contentChunks = (chunks: ChatCompletionChunk[]) => chunks.filter((c) => c.choices[0]?.delta.content);
+const finishReasons = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean);
+
+describe('tokenize', () => {
+  it('splits on word boundaries and keeps whitespace', () => {
+    expect(tokenize('Hello there. How')).toEqual(['Hello', ' there', '.', ' How']);
+  });
+
+  it.each(['', '  leading and trailing  ', 'a,b;c!  d?\n\nnew  line.', 'tabs\tand\r\nCRLF', 'émoji 🙂 ok', '...'])(
+    'preserves every character of %j',
+    (text) => {
+      expect(tokenize(text).join('')).toBe(text);
+    },
+  );
+});
+
+describe('parseDirective', () => {
+  it('reads each directive kind', () => {
+    expect(parseDirective('x [fake:error 500] y')).toEqual({ kind: 'error', status: 500, message: undefined });
+    expect(parseDirective('[fake:error 429 slow down]')).toEqual({ kind: 'error', status: 429, message: 'slow down' });
+    expect(parseDirective('[fake:cut 3]')).toEqual({ kind: 'cut', afterTokens: 3 });
+    expect(parseDirective('[fake:hang]')).toEqual({ kind: 'hang', afterTokens: 0 });
+    expect(parseDirective('[fake:tokens 30]')).toEqual({ kind: 'text', tokenCount: 30 });
+    expect(parseDirective('[fake:tool lookup {"q":"a [b]"}] [fake:tool ping]')).toEqual({
+      kind: 'tool_calls',
+      calls: [
+        { name: 'lookup', arguments: { q: 'a [b]' } },
+        { name: 'ping', arguments: {} },
+      ],
+    });
+    expect(parseDirective('no directive here')).toBeUndefined();
+  });
+
+  it('splits tool arguments into 2-4 pieces', () => {
+    const json = JSON.stringify({ city: 'Paris', unit: 'celsius', days: 3 });
+    const pieces = splitArguments(json);
+    expect(pieces.length).toBeGreaterThanOrEqual(2);
+    expect(pieces.length).toBeLessThanOrEqual(4);
+    expect(pieces.join('')).toBe(json);
+  });
+});
+
+describe('FakeLlmServer with the openai client', () => {
+  const server = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 1 });
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    client = new OpenAI({ baseURL: await server.start(), apiKey: 'test', maxRetries: 0 });
+  });
+  afterEach(() => server.reset());
+  afterAll(() => server.stop());
+
+  it('streams the reply in several chunks', async () => {
+    server.enqueue({ kind: 'text', text: 'Hello there. How are you?' });
+    const chunks = await collect(await client.chat.completions.create(params('hi')));
+
+    expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
+    expect(contentChunks(chunks)).toHaveLength(tokenize('Hello there. How are you?').length);
+    expect(contentOf(chunks)).toBe('Hello there. How are you?');
+    expect(finishReasons(chunks)).toEqual(['stop']);
+    expect(chunks.every((c) => c.object === 'chat.completion.chunk' && c.model === MODEL)).toBe(true);
+
+    const [record] = server.requests;
+    expect(record).toMatchObject({ id: chunks[0].id, finished: true, aborted: false, tokensWritten: 7 });
+    expect(record.body.messages).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(record.headers.authorization).toBe('Bearer test');
+    expect(record.firstTokenWrittenAt! - record.receivedAt).toBeGreaterThanOrEqual(4);
+    expect(record.tokenWrittenAt).toHaveLength(7);
+  });
+
+  it('echoes the last user message by default', async () => {
+    const chunks = await collect(await client.chat.completions.create(params('what time is it')));
+    expect(contentOf(chunks)).toBe('You said: what time is it.');
+
+    const greeting = await client.chat.completions.create({
+      model: MODEL,
+      stream: true,
+      messages: [{ role: 'system', content: 'be nice' }],
+    });
+    expect(contentOf(await collect(greeting))).toBe('Hello! How can I help you today?');
+  });
+
+  it('uses the configured default reply and per-scenario tokens', async () => {
+    server.setOptions({ defaultReply: 'Fixed answer.' });
+    try {
+      expect(contentOf(await collect(await client.chat.completions.create(params('x'))))).toBe('Fixed answer.');
+    } finally {
+      server.setOptions({ defaultReply: undefined });
+    }
+    server.enqueue({ kind: 'text', tokens: ['a', 'b', 'c'] });
+    const chunks = await collect(await client.chat.completions.create(params('x')));
+    expect(contentChunks(chunks).map((c) => c.choices[0].delta.content)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends a usage chunk when asked', async () => {
+    server.enqueue({ kind: 'text', text: 'One two three.' });
+    const chunks = await collect(
+      await client.chat.completions.create(params('count my words please', { stream_options: { include_usage: true } })),
+    );
+    const last = chunks[chunks.length - 1];
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual({ prompt_tokens: 4, completion_tokens: 4, total_tokens: 8 });
+  });
+
+  it('streams parallel tool calls whose arguments reassemble', async () => {
+    const weather = { city: 'Paris', unit: 'celsius', note: 'split me into pieces' };
+    server.enqueue({
+      kind: 'tool_calls',
+      text: 'Let me check.',
+      calls: [
+        { name: 'get_weather', arguments: weather },
+        { name: 'get_time', arguments: '{"tz":"Europe/Paris"}' },
+      ],
+    });
+    const chunks = await collect(await client.chat.completions.create(params('weather and time?')));
+
+    const calls: Array<{ id?: string; type?: string; name?: string; args: string; deltas: number }> = [];
+    for (const chunk of chunks) {
+      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
+        const call = (calls[delta.index] ??= { args: '', deltas: 0 });
+        call.id ??= delta.id;
+        call.type ??= delta.type;
+        call.name ??= delta.function?.name;
+        call.args += delta.function?.arguments ?? '';
+        call.deltas++;
+      }
+    }
+    expect(contentOf(chunks)).toBe('Let me check.');
+    expect(finishReasons(chunks)).toEqual(['tool_calls']);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject({ type: 'function', name: 'get_weather' });
+    expect(calls[1]).toMatchObject({ type: 'function', name: 'get_time', args: '{"tz":"Europe/Paris"}' });
+    expect(JSON.parse(calls[0].args)).toEqual(weather);
+    for (const call of calls) {
+      expect(call.id).toMatch(/^call_\w+$/);
+      expect(call.deltas).toBeGreaterThanOrEqual(3); // header delta + at least two argument pieces
+    }
+    expect(calls[0].id).not.toBe(calls[1].id);
+  });
+
+  it('rejects create() with an APIError for an error scenario', async () => {
+    server.enqueue({ kind: 'error', status: 500, message: 'boom' });
+    const error = await client.chat.completions.create(params('hi')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(500);
+    expect((error as APIError).message).toContain('boom');
+    expect(server.requests[0].finished).toBe(true);
+  });
+
+  it('cut: the stream loop throws after the tokens sent, with no finish_reason', async () => {
+    server.enqueue({ kind: 'cut', afterTokens: 3, text: 'One two three four five.' });
+    const stream = await client.chat.completions.create(params('hi'));
+    const chunks: ChatCompletionChunk[] = [];
+    const error = await (async () => {
+      for await (const chunk of stream) chunks.push(chunk);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    // The client does not wrap this: undici's fetch body fails with "terminated".
+    // (compared by name: jest's sandbox has its own TypeError)
+    expect(error).toMatchObject({ name: 'TypeError', message: 'terminated' });
+    expect(contentOf(chunks)).toBe('One two three');
+    expect(finishReasons(chunks)).toEqual([]);
+    expect(server.requests[0]).toMatchObject({ finished: false, aborted: false, tokensWritten: 3 });
+  });
+
+  it('hang: an aborted request is recorded as aborted', async () => {
+    server.enqueue({ kind: 'hang', afterTokens: 1 });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(params('hi'), { signal: controller.signal });
+    const iterator = stream[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.choices[0].delta.role).toBe('assistant');
+    expect((await iterator.next()).value?.choices[0].delta.content).toBeTruthy();
+
+    const pending = iterator.next();
+    controller.abort();
+    // The client treats its own abort as a normal end of the stream.
+    await expect(pending).resolves.toEqual({ done: true, value: undefined });
+    const record = await server.waitForAbort(0, 2000);
+    expect(record).toMatchObject({ aborted: true, finished: false, tokensWritten: 1 });
+  });
+
+  it('answers a non-streaming request with a chat.completion', async () => {
+    server.enqueue({ kind: 'text', text: 'All in one go.' });
+    const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    expect(completion).toMatchObject({
+      object: 'chat.completion',
+      model: MODEL,
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'All in one go.' } }],
+      usage: { prompt_tokens: 1, completion_tokens: 5, total_tokens: 6 },
+    });
+    expect(server.requests[0]).toMatchObject({ id: completion.id, finished: true, tokensWritten: 5 });
+  });
+
+  describe('directives in the last user message', () => {
+    it('[fake:tokens N] streams exactly N word tokens', async () => {
+      const chunks = await collect(await client.chat.completions.create(params('go [fake:tokens 30]')));
+      expect(contentChunks(chunks)).toHaveLength(30);
+      expect(contentChunks(chunks)[29].choices[0].delta.content).toBe('word30 ');
+    });
+
+    it('[fake:error 503] fails the request', async () => {
+      const error = await client.chat.completions.create(params('[fake:error 503]')).catch((e: unknown) => e);
+      expect((error as APIError).status).toBe(503);
+    });
+
+    it('[fake:tool] returns a tool call', async () => {
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'book it [fake:tool book {"seats":2}]' }],
+      });
+      const [call] = completion.choices[0].message.tool_calls ?? [];
+      expect(call.type === 'function' && call.function).toEqual({ name: 'book', arguments: '{"seats":2}' });
+    });
+
+    it('[fake:cut N] cuts the stream after N tokens', async () => {
+      const stream = await client.chat.completions.create(params('hello there [fake:cut 3]'));
+      await expect(collect(stream)).rejects.toThrow('terminated');
+      expect(server.requests[0].tokensWritten).toBe(3);
+    });
+
+    it('only the last user message counts, and queued scenarios win', async () => {
+      const older = await client.chat.completions.create({
+        model: MODEL,
+        stream: true,
+        messages: [
+          { role: 'user', content: '[fake:error 500]' },
+          { role: 'assistant', content: 'ok' },
+          { role: 'user', content: 'fine' },
+        ],
+      });
+      expect(contentOf(await collect(older))).toBe('You said: fine.');
+
+      server.enqueue({ kind: 'text', text: 'queued' });
+      expect(contentOf(await collect(await client.chat.completions.create(params('[fake:error 500]'))))).toBe('queued');
+    });
+  });
+
+  it('uses the responder when the queue is empty, queue first', async () => {
+    server.setResponder((req) => ({ kind: 'text', text: `responder saw ${req.body.messages?.length} message` }));
+    server.enqueue({ kind: 'text', text: 'from queue' });
+    expect(contentOf(await collect(await client.chat.completions.create(params('a'))))).toBe('from queue');
+    expect(contentOf(await collect(await client.chat.completions.create(params('b'))))).toBe('responder saw 1 message');
+    await expect(server.waitForRequests(2, 100)).resolves.toHaveLength(2);
+    await expect(server.waitForRequests(3, 50)).rejects.toThrow('Timed out');
+  });
+
+  it('serves /v1/models, 404s unknown paths and 400s bad JSON', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['fake-model']);
+
+    const notFound = await fetch(`${server.baseUrl}/nope`);
+    expect(notFound.status).toBe(404);
+    expect(await notFound.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+
+    const bad = await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: '{nope' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { message: expect.any(String), type: 'invalid_request_error' } });
+
+    const unprefixed = await fetch(server.baseUrl.replace(/\/v1$/, '/chat/completions'), {
+      method: 'POST',
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(unprefixed.status).toBe(200);
+  });
+
+  it('stop() does not hang on an open stream', async () => {
+    const other = new FakeLlmServer({ firstTokenDelayMs: 0, tokenDelayMs: 0 });
+    const otherClient = new OpenAI({ baseURL: await other.start(), apiKey: 'test', maxRetries: 0 });
+    other.enqueue({ kind: 'hang' });
+    const stream = await otherClient.chat.completions.create(params('hi'));
+    const consumed = collect(stream).catch((e: unknown) => e);
+    await other.stop();
+    await consumed;
+    expect(other.requests[0]).toMatchObject({ aborted: false, finished: false });
+  });
+});

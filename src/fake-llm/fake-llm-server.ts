@@ -1,0 +1,384 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  DEFAULT_OPTIONS,
+  chooseScenario,
+  countPromptTokens,
+  errorBody,
+  planResponse,
+  randomId,
+  type ChatRequestBody,
+  type FakeLlmOptions,
+  type FakeResponder,
+  type FakeScenario,
+  type RecordedRequest,
+  type ResponsePlan,
+  type StreamStep,
+} from './fake-llm-scenario';
+
+export * from './fake-llm-scenario';
+
+type ReplyPlan = Extract<ResponsePlan, { kind: 'reply' }>;
+
+interface Waiter {
+  ready: () => boolean;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Per-response state that lets a client disconnect cancel the pending timer. */
+class Exchange {
+  closed = false;
+  /** Set when the server drops the connection on purpose, which is not a client abort. */
+  cutByServer = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: ((open: boolean) => void) | undefined;
+
+  constructor(readonly res: ServerResponse) {}
+
+  /** Resolves false instead of waiting once the connection is gone. */
+  sleep(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(() => resolve(!this.closed), Math.max(0, ms));
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.wake?.(false);
+  }
+
+  write(data: string): boolean {
+    if (this.closed || this.res.destroyed) return false;
+    this.res.write(data);
+    return true;
+  }
+}
+
+/**
+ * OpenAI-compatible chat-completions server with scripted, timed replies, so
+ * the real `openai` client can be exercised without the network.
+ */
+export class FakeLlmServer {
+  readonly requests: RecordedRequest[] = [];
+  private options: FakeLlmOptions;
+  private readonly queue: FakeScenario[] = [];
+  private responder: FakeResponder | undefined;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly exchanges = new Set<Exchange>();
+  private waiters: Waiter[] = [];
+  private url: string | undefined;
+  private stopping = false;
+
+  constructor(options?: Partial<FakeLlmOptions>) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+  }
+
+  get baseUrl(): string {
+    if (!this.url) throw new Error('FakeLlmServer is not started');
+    return this.url;
+  }
+
+  async start(): Promise<string> {
+    if (this.url) return this.url;
+    this.stopping = false;
+    const server = createServer((req, res) => this.handle(req, res));
+    server.on('connection', (socket) => {
+      // Each token must leave immediately, not wait to be coalesced.
+      socket.setNoDelay(true);
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://${this.options.host}:${port}/v1`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.stopping = true;
+    this.server = undefined;
+    this.url = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Hanging streams and idle keep-alive sockets would otherwise block close().
+    for (const exchange of this.exchanges) exchange.close();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  setOptions(partial: Partial<FakeLlmOptions>): void {
+    this.options = { ...this.options, ...partial };
+  }
+
+  enqueue(...scenarios: FakeScenario[]): void {
+    this.queue.push(...scenarios);
+  }
+
+  setResponder(fn: FakeResponder | undefined): void {
+    this.responder = fn;
+  }
+
+  reset(): void {
+    this.queue.length = 0;
+    this.responder = undefined;
+    this.requests.length = 0;
+  }
+
+  waitForRequests(n: number, timeoutMs = 5000): Promise<RecordedRequest[]> {
+    return this.waitFor(
+      () => this.requests.length >= n,
+      timeoutMs,
+      () => `expected ${n} requests, got ${this.requests.length}`,
+    ).then(() => this.requests);
+  }
+
+  waitForAbort(index: number, timeoutMs = 5000): Promise<RecordedRequest> {
+    return this.waitFor(
+      () => this.requests[index]?.aborted === true,
+      timeoutMs,
+      () => `request #${index} was not aborted`,
+    ).then(() => this.requests[index]);
+  }
+
+  private waitFor(ready: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        ready,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(new Error(`Timed out after ${timeoutMs}ms: ${describe()}`));
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.ready()) continue;
+      clearTimeout(waiter.timer);
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      waiter.resolve();
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    res.on('error', () => undefined);
+    const path = (req.url ?? '/').split('?')[0].replace(/^\/v1(?=\/)/, '').replace(/\/+$/, '');
+    if (req.method === 'GET' && path === '/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake-llm' }],
+      });
+      return;
+    }
+    if (req.method === 'POST' && path === '/chat/completions') {
+      readBody(req, (raw) => this.handleChat(req, res, raw));
+      return;
+    }
+    req.resume();
+    sendJson(res, 404, errorBody(404, `Unknown endpoint: ${req.method} ${req.url}`));
+  }
+
+  private handleChat(req: IncomingMessage, res: ServerResponse, raw: string): void {
+    let body: ChatRequestBody;
+    try {
+      body = JSON.parse(raw) as ChatRequestBody;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+    } catch {
+      sendJson(res, 400, errorBody(400, 'We could not parse the JSON body of your request.'));
+      return;
+    }
+
+    const record: RecordedRequest = {
+      id: randomId('chatcmpl-'),
+      body,
+      headers: req.headers,
+      receivedAt: performance.now(),
+      tokensWritten: 0,
+      tokenWrittenAt: [],
+      finished: false,
+      aborted: false,
+    };
+    this.requests.push(record);
+    const scenario = chooseScenario(this.queue.shift(), this.responder, record);
+    const plan = planResponse(scenario, body, this.options);
+    this.notify();
+
+    if (plan.kind === 'error') {
+      sendJson(res, plan.status, plan.body);
+      record.finished = true;
+      return;
+    }
+
+    const exchange = new Exchange(res);
+    this.exchanges.add(exchange);
+    res.on('close', () => {
+      exchange.close();
+      this.exchanges.delete(exchange);
+      if (!record.finished && !this.stopping && !exchange.cutByServer) {
+        record.aborted = true;
+        this.notify();
+      }
+    });
+
+    const run = body.stream === true ? this.stream(exchange, record, plan) : this.respondWhole(exchange, record, plan);
+    run.catch(() => exchange.res.destroy());
+  }
+
+  private async stream(exchange: Exchange, record: RecordedRequest, plan: ReplyPlan): Promise<void> {
+    const { body } = record;
+    const includeUsage = body.stream_options?.include_usage === true;
+    const created = Math.floor(Date.now() / 1000);
+    const chunk = (delta: object, finishReason: string | null = null) =>
+      sse({
+        id: record.id,
+        object: 'chat.completion.chunk',
+        created,
+        model: body.model ?? 'fake-model',
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        ...(includeUsage ? { usage: null } : {}),
+      });
+
+    exchange.res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+    });
+    exchange.res.flushHeaders();
+    exchange.write(chunk({ role: 'assistant', content: '' }));
+
+    for (const [i, step] of plan.steps.entries()) {
+      if (!(await exchange.sleep(i === 0 ? plan.firstTokenDelayMs : plan.tokenDelayMs))) return;
+      if (!exchange.write(chunk(stepDelta(step)))) return;
+      markWritten(record, step);
+    }
+
+    if (plan.ending === 'hang') return;
+    if (plan.ending === 'cut') {
+      // A reset discards data the client has not read yet, so let the last token land first.
+      if (!(await exchange.sleep(plan.tokenDelayMs))) return;
+      exchange.cutByServer = true;
+      exchange.res.destroy();
+      return;
+    }
+
+    exchange.write(chunk({}, plan.finishReason));
+    if (includeUsage) {
+      exchange.write(
+        sse({
+          id: record.id,
+          object: 'chat.completion.chunk',
+          created,
+          model: body.model ?? 'fake-model',
+          choices: [],
+          usage: usageOf(record, plan),
+        }),
+      );
+    }
+    exchange.write('data: [DONE]\n\n');
+    record.finished = true;
+    exchange.res.end();
+  }
+
+  /** Non-streaming: same total latency as the stream, then one JSON body. */
+  private async respondWhole(exchange: Exchange, record: RecordedRequest, plan: ReplyPlan): Promise<void> {
+    const steps = plan.steps.length;
+    const latency = plan.firstTokenDelayMs + Math.max(0, steps - 1) * plan.tokenDelayMs;
+    if (plan.ending === 'hang') return;
+    if (!(await exchange.sleep(latency))) return;
+    if (plan.ending === 'cut') {
+      exchange.cutByServer = true;
+      exchange.res.destroy();
+      return;
+    }
+
+    const content = plan.steps.flatMap((s) => (s.type === 'content' ? [s.text] : [])).join('');
+    const toolCalls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
+    for (const step of plan.steps) {
+      if (step.type !== 'tool') continue;
+      if (step.id) {
+        toolCalls[step.index] = { id: step.id, type: 'function', function: { name: step.name ?? '', arguments: '' } };
+      } else {
+        toolCalls[step.index].function.arguments += step.arguments;
+      }
+    }
+    const message = {
+      role: 'assistant',
+      content: content || (toolCalls.length > 0 ? null : ''),
+      refusal: null,
+      ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    };
+    const now = performance.now();
+    record.firstTokenWrittenAt = now;
+    for (const step of plan.steps) if (step.type === 'content') record.tokenWrittenAt.push(now);
+    record.tokensWritten = record.tokenWrittenAt.length;
+    record.finished = true;
+    sendJson(exchange.res, 200, {
+      id: record.id,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: record.body.model ?? 'fake-model',
+      choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
+      usage: usageOf(record, plan),
+    });
+  }
+}
+
+function sse(payload: object): string {
+  return `data: ${JSON.stringify(payload)}\n\n`;
+}
+
+function stepDelta(step: StreamStep): object {
+  if (step.type === 'content') return { content: step.text };
+  const fn = step.id ? { name: step.name, arguments: '' } : { arguments: step.arguments };
+  return {
+    tool_calls: [{ index: step.index, ...(step.id ? { id: step.id, type: 'function' } : {}), function: fn }],
+  };
+}
+
+function markWritten(record: RecordedRequest, step: StreamStep): void {
+  const now = performance.now();
+  record.firstTokenWrittenAt ??= now;
+  if (step.type !== 'content') return;
+  record.tokenWrittenAt.push(now);
+  record.tokensWritten = record.tokenWrittenAt.length;
+}
+
+function usageOf(record: RecordedRequest, plan: ReplyPlan) {
+  const prompt = countPromptTokens(record.body);
+  const completion = plan.steps.filter((s) => s.type === 'content' || !s.id).length;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function sendJson(res: ServerResponse, status: number, payload: object): void {
+  if (res.destroyed) return;
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, done: (raw: string) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+  req.on('error', () => undefined);
+}

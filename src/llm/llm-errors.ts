@@ -1,0 +1,9 @@
+/** Why a reply could not be produced; the message is stored in stream_exchanges.error. */
+export class LlmReplyError extends Error {
+  constructor(
+    readonly code: 'timeout' | 'upstream_error' | 'stream_cut',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,21 @@
+import { Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { configureApp } from './configure-app';
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule, { bufferLogs: true });
+  const config = configureApp(app);
+  app.useLogger(LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel) + 1));
+  await app.listen(config.http.port, config.http.host);
+  new Logger('Bootstrap').log(`Listening on ws://${config.http.host}:${config.http.port}/llm-websocket`);
+}
+
+bootstrap().catch((error: unknown) => {
+  // One readable line for a configuration error, a stack for anything else.
+  const message = error instanceof Error && error.message.startsWith('Invalid configuration') ? error.message : error;
+  console.error(message);
+  process.exit(1);
+});

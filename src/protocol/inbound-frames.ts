@@ -1,0 +1,149 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/**
+ * Frames the Millis platform sends us, as class-validator DTOs.
+ * Shapes follow shared PROTOCOL.md; every wire detail lives in this folder.
+ */
+
+export const INBOUND_FRAME_TYPES = [
+  'start_call',
+  'stream_request',
+  'partial_transcript',
+  'playback_finished',
+  'interrupt',
+] as const;
+export type InboundFrameType = (typeof INBOUND_FRAME_TYPES)[number];
+
+export const TRANSCRIPT_ROLES = ['user', 'assistant'] as const;
+export type TranscriptRole = (typeof TRANSCRIPT_ROLES)[number];
+
+export class VoipDto {
+  @IsString()
+  from: string;
+
+  @IsString()
+  to: string;
+}
+
+export class StartCallDto {
+  @IsInt()
+  @Min(0)
+  stream_id: number;
+
+  @IsString()
+  @IsNotEmpty()
+  agent_id: string;
+
+  @IsString()
+  @IsNotEmpty()
+  session_id: string;
+
+  @IsOptional()
+  @IsString()
+  call_sid?: string | null;
+
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown> | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => VoipDto)
+  voip?: VoipDto | null;
+}
+
+export class TranscriptEntryDto {
+  @IsIn(TRANSCRIPT_ROLES)
+  role: TranscriptRole;
+
+  @IsString()
+  content: string;
+}
+
+export class StreamRequestDto {
+  @IsInt()
+  @Min(0)
+  stream_id: number;
+
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => TranscriptEntryDto)
+  transcript: TranscriptEntryDto[];
+}
+
+export class PartialTranscriptDto {
+  @IsOptional()
+  @IsString()
+  session_id?: string;
+
+  @IsString()
+  transcript: string;
+
+  @IsBoolean()
+  is_final: boolean;
+}
+
+export class PlaybackFinishedDto {
+  @IsOptional()
+  @IsString()
+  session_id?: string;
+
+  @IsInt()
+  @Min(0)
+  stream_id: number;
+}
+
+export class InterruptDto {
+  @IsInt()
+  @Min(0)
+  stream_id: number;
+}
+
+export const INBOUND_FRAME_DTOS = {
+  start_call: StartCallDto,
+  stream_request: StreamRequestDto,
+  partial_transcript: PartialTranscriptDto,
+  playback_finished: PlaybackFinishedDto,
+  interrupt: InterruptDto,
+} as const satisfies Record<InboundFrameType, new () => object>;
+
+/** Why a frame could not be used; stored in call_events.payload.reason. */
+export type InvalidFrameReason =
+  | 'binary_frame'
+  | 'too_large'
+  | 'not_json'
+  | 'not_an_object'
+  | 'unknown_type'
+  | 'invalid_fields';
+
+export interface InvalidFrame {
+  reason: InvalidFrameReason;
+  /** Human-readable detail: the parse error or the failed constraints. */
+  detail: string;
+  /** Frame type when one could be read. */
+  frameType?: string;
+  /** What was received, truncated so a huge frame cannot bloat the audit. */
+  received: unknown;
+  bytes: number;
+}
+
+/** What the message parser hands the gateway: a typed frame or an invalid one. */
+export type ParsedFrame =
+  | { event: 'start_call'; data: StartCallDto }
+  | { event: 'stream_request'; data: StreamRequestDto }
+  | { event: 'partial_transcript'; data: PartialTranscriptDto }
+  | { event: 'playback_finished'; data: PlaybackFinishedDto }
+  | { event: 'interrupt'; data: InterruptDto }
+  | { event: 'invalid'; data: InvalidFrame };

@@ -1,0 +1,39 @@
+/**
+ * Frames we send to the Millis platform. A discriminated union so a frame
+ * without its stream_id, or with a misspelt type, does not compile.
+ */
+
+export interface StreamResponseData {
+  stream_id: number;
+  content: string;
+  end_of_stream: boolean;
+  /** Speak what is buffered now instead of waiting for a sentence end. */
+  flush?: boolean;
+  /** Silence in milliseconds after this piece. */
+  pause?: number;
+}
+
+export interface StreamResponseFrame {
+  type: 'stream_response';
+  data: StreamResponseData;
+}
+
+export interface EndCallFrame {
+  type: 'end_call';
+  data: { stream_id: number };
+}
+
+export interface TransferCallFrame {
+  type: 'transfer_call';
+  data: { stream_id: number; destination: string };
+}
+
+export type OutboundFrame = StreamResponseFrame | EndCallFrame | TransferCallFrame;
+
+export function streamResponse(data: StreamResponseData): StreamResponseFrame {
+  return { type: 'stream_response', data };
+}
+
+export function serializeFrame(frame: OutboundFrame): string {
+  return JSON.stringify(frame);
+}
