@@ -14,8 +14,8 @@ export interface SessionRecord {
   toNumber: string | null;
   status: CallStatus;
   endReason: EndReason | null;
-  startedAt: Date;
-  endedAt: Date | null;
+  startedAt: string;
+  endedAt: string | null;
   closeCode: number | null;
 }
 
@@ -29,9 +29,9 @@ export interface ExchangeRecord {
   status: ExchangeStatus;
   model: string | null;
   error: string | null;
-  requestedAt: Date;
-  firstTokenAt: Date | null;
-  completedAt: Date | null;
+  requestedAt: string;
+  firstTokenAt: string | null;
+  completedAt: string | null;
   promptTokens: number | null;
   completionTokens: number | null;
   totalTokens: number | null;
@@ -44,13 +44,13 @@ export interface EventRecord {
   type: CallEventType;
   streamId: number | null;
   payload: Record<string, unknown>;
-  receivedAt: Date;
+  receivedAt: string;
 }
 
 export interface PhoneSighting {
   number: string;
-  firstSeenAt: Date;
-  lastSeenAt: Date;
+  firstSeenAt: string;
+  lastSeenAt: string;
 }
 
 export interface AuditBatch {

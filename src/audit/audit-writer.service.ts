@@ -218,7 +218,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     this.events = batch.events.concat(this.events);
   }
 
-  private sighting(number: string | null, firstSeenAt: Date, lastSeenAt = firstSeenAt): void {
+  private sighting(number: string | null, firstSeenAt: string, lastSeenAt = firstSeenAt): void {
     if (number === null) return;
     const known = this.phones.get(number);
     if (!known) {

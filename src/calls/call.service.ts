@@ -16,6 +16,7 @@ import {
   StreamRequestDto,
 } from '../protocol/inbound-frames';
 import { streamResponse } from '../protocol/outbound-frames';
+import { preciseNow } from '../common/clock';
 import { AbortCause, ActiveCall, ReplyInFlight } from './active-call';
 import { CallChannel } from './call-channel';
 import { CallEventType, EndReason, ExchangeStatus } from './entities/call-status';
@@ -66,7 +67,7 @@ export class CallService implements OnModuleDestroy {
       this.recordInvalid(call, { reason: 'invalid_fields', detail: 'start_call received twice on one connection', frameType: 'start_call', received: frame, bytes: 0 });
       return;
     }
-    const now = new Date();
+    const now = preciseNow();
     call.session = {
       sessionId: frame.session_id,
       agentId: frame.agent_id,
@@ -145,7 +146,7 @@ export class CallService implements OnModuleDestroy {
     call.ended = true;
     if (call.current) this.abortReply(call, call.current, reason === 'shutdown' ? 'shutdown' : 'connection_closed');
     if (!call.session) return;
-    call.session = { ...call.session, status: 'ended', endReason: reason, endedAt: new Date(), closeCode };
+    call.session = { ...call.session, status: 'ended', endReason: reason, endedAt: preciseNow(), closeCode };
     this.audit.recordSession(call.session);
     this.logger.debug(`call ${call.session.sessionId} ended (${reason})`);
   }
@@ -177,7 +178,7 @@ export class CallService implements OnModuleDestroy {
       status: 'streaming',
       model: null,
       error: null,
-      requestedAt: new Date(),
+      requestedAt: preciseNow(),
       firstTokenAt: null,
       completedAt: null,
       promptTokens: null,
@@ -207,7 +208,7 @@ export class CallService implements OnModuleDestroy {
       for await (const chunk of chunks) {
         if (signal.aborted) return;
         if (chunk.type === 'text') {
-          reply.exchange.firstTokenAt ??= new Date();
+          reply.exchange.firstTokenAt ??= preciseNow();
           for (const piece of shaper.push(chunk.text)) this.speak(call, reply, piece);
         } else if (chunk.type === 'usage') {
           reply.exchange.promptTokens = chunk.usage.promptTokens;
@@ -241,7 +242,7 @@ export class CallService implements OnModuleDestroy {
   }
 
   private speakCompleteText(call: ActiveCall, reply: ReplyInFlight, text: string): void {
-    reply.exchange.firstTokenAt = new Date();
+    reply.exchange.firstTokenAt = preciseNow();
     for (const piece of shapeCompleteText(text)) this.speak(call, reply, piece);
     this.endStream(call, reply);
   }
@@ -264,13 +265,13 @@ export class CallService implements OnModuleDestroy {
   private finish(call: ActiveCall, reply: ReplyInFlight, status: ExchangeStatus, error: string | null = null): void {
     reply.exchange.status = status;
     reply.exchange.error = error;
-    reply.exchange.completedAt = new Date();
+    reply.exchange.completedAt = preciseNow();
     this.audit.recordExchange(reply.exchange);
     if (call.current === reply) call.current = null;
   }
 
   private recordEvent(call: ActiveCall, type: CallEventType, streamId: number | null, payload: Record<string, unknown>): void {
-    this.audit.recordEvent({ id: randomUUID(), sessionId: call.sessionId, type, streamId, payload, receivedAt: new Date() });
+    this.audit.recordEvent({ id: randomUUID(), sessionId: call.sessionId, type, streamId, payload, receivedAt: preciseNow() });
   }
 
   private recordInvalid(call: ActiveCall, frame: InvalidFrame): void {

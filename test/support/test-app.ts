@@ -1,0 +1,90 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { AppModule } from '../../src/app.module';
+import { AuditWriter } from '../../src/audit/audit-writer.service';
+import { AppConfig } from '../../src/config/app-config';
+import { configureApp } from '../../src/configure-app';
+import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { TEST_DATABASE_URL, testPool, truncateAuditTables } from './test-database';
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  wsUrl: string;
+  fakeLlm: FakeLlmServer;
+  audit: AuditWriter;
+  db: Pool;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  fakeLlm?: FakeLlmServer;
+  /** Keep rows from earlier suites (default: start from empty tables). */
+  keepData?: boolean;
+}
+
+/**
+ * The whole AppModule on a random port against real Postgres and the fake LLM
+ * (the real `openai` client talks to it over HTTP). Only the configuration is overridden.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const fakeLlm = options.fakeLlm ?? new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 2 });
+  const ownFake = !options.fakeLlm;
+  if (ownFake) await fakeLlm.start();
+
+  const db = testPool();
+  if (!options.keepData) await truncateAuditTables(db);
+
+  const config = AppConfig.from({
+    DATABASE_URL: TEST_DATABASE_URL,
+    OPENAI_BASE_URL: fakeLlm.baseUrl,
+    OPENAI_API_KEY: 'test-key',
+    OPENAI_MODEL: 'fake-model',
+    AUDIT_FLUSH_INTERVAL_MS: '50',
+    AUDIT_DEAD_LETTER_FILE: join(mkdtempSync(join(tmpdir(), 'audit-')), 'dead-letter.ndjson'),
+    LOG_LEVEL: 'error',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...options.env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(AppConfig)
+    .useValue(config)
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+
+  return {
+    app,
+    config,
+    wsUrl: `ws://127.0.0.1:${port}/llm-websocket`,
+    fakeLlm,
+    audit: app.get(AuditWriter),
+    db,
+    async close() {
+      await app.close();
+      await db.end();
+      if (ownFake) await fakeLlm.stop();
+    },
+  };
+}
+
+/** Polls until `check` stops throwing (assertions on rows written behind). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
