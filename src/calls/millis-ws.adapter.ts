@@ -1,4 +1,4 @@
-import { INestApplicationContext } from '@nestjs/common';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config';
@@ -8,6 +8,7 @@ import { presentedToken, tokensMatch } from './ws-auth';
 /** Frames past this multiple of WS_MAX_PAYLOAD are not even read: the socket closes (1009). */
 const SOCKET_PAYLOAD_FACTOR = 4;
 
+type WsServer = { on(event: string, listener: (...args: any[]) => void): unknown };
 type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
 
 /**
@@ -16,6 +17,8 @@ type VerifyCallback = (result: boolean, code?: number, message?: string) => void
  * the upgrade) and shutdown (503).
  */
 export class MillisWsAdapter extends WsAdapter {
+  private readonly wsLogger = new Logger('CallSocket');
+
   constructor(
     app: INestApplicationContext,
     private readonly config: AppConfig,
@@ -33,6 +36,15 @@ export class MillisWsAdapter extends WsAdapter {
       maxPayload: this.config.ws.maxFrameBytes * SOCKET_PAYLOAD_FACTOR,
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verifyClient(info.req, done),
     });
+  }
+
+  /** A peer's protocol error (e.g. an oversized frame) is the peer's problem: one line, no stack. */
+  override bindErrorHandler(server: WsServer): WsServer {
+    server.on('connection', (socket: { on(event: 'error', fn: (error: Error) => void): void }) =>
+      socket.on('error', (error) => this.wsLogger.warn(`WebSocket closed on protocol error: ${error.message}`)),
+    );
+    server.on('error', (error: Error) => this.wsLogger.error(error));
+    return server;
   }
 
   private verifyClient(req: IncomingMessage, done: VerifyCallback): void {

@@ -1,0 +1,102 @@
+import { MillisPlatformClient } from '../support/millis-platform-client';
+import { TcpProxy } from '../support/tcp-proxy';
+import { TEST_DATABASE_URL } from '../support/test-database';
+import { eventually, startTestApp, TestApp } from '../support/test-app';
+
+const CALLS = 10;
+const OUTAGE_MS = 6_000;
+
+function viaProxy(port: number): string {
+  const url = new URL(TEST_DATABASE_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return url.toString();
+}
+
+describe('Audit during a Postgres outage', () => {
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    const target = new URL(TEST_DATABASE_URL);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    t = await startTestApp({ env: { DATABASE_URL: viaProxy(proxy.port), GREETING: 'Hi.' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await proxy.stop();
+  });
+
+  it('keeps replying without stalls and loses no row', async () => {
+    const clients = await Promise.all(Array.from({ length: CALLS }, () => MillisPlatformClient.connect(t.wsUrl)));
+    clients.forEach((c, i) => c.startCall({ session_id: `outage-${i}`, voip: { from: `+1666000${i}`, to: '+16660000' } }));
+    await Promise.all(clients.map((c) => c.waitForEnd(0)));
+
+    proxy.cut();
+    const outageEnds = Date.now() + OUTAGE_MS;
+    let turn = 0;
+    const replyTimes: number[] = [];
+    while (Date.now() < outageEnds) {
+      turn += 1;
+      await Promise.all(
+        clients.map(async (c, i) => {
+          const started = Date.now();
+          c.send({ type: 'partial_transcript', data: { session_id: `outage-${i}`, transcript: `turn ${turn}`, is_final: true } });
+          c.streamRequest(turn, [{ role: 'user', content: `outage ${i} turn ${turn}` }]);
+          expect(await c.waitForEnd(turn, 5000)).toBe(`You said: outage ${i} turn ${turn}.`);
+          replyTimes.push(Date.now() - started);
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(t.audit.backlog).toBeGreaterThan(CALLS * turn);
+    expect(t.audit.getStats().failedFlushes).toBeGreaterThan(0);
+    // Replies did not wait for the database.
+    expect(Math.max(...replyTimes)).toBeLessThan(1000);
+
+    proxy.restore();
+    await Promise.all(clients.map((c) => c.close()));
+
+    await eventually(
+      async () => {
+        const { rows } = await t.db.query(`
+          SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE 'outage-%' AND status = 'ended') AS ended,
+                 (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id
+                   WHERE s.session_id LIKE 'outage-%' AND e.status = 'completed') AS exchanges,
+                 (SELECT count(*)::int FROM call_events ev JOIN call_sessions s ON s.id = ev.call_session_id
+                   WHERE s.session_id LIKE 'outage-%' AND ev.type = 'partial_transcript') AS events`);
+        expect(rows[0]).toEqual({ ended: CALLS, exchanges: CALLS * (turn + 1), events: CALLS * turn });
+      },
+      20_000,
+      200,
+    );
+    expect(t.audit.backlog).toBe(0);
+    expect(t.audit.getStats().deadLettered).toBe(0);
+  });
+});
+
+describe('Audit at shutdown', () => {
+  it('flushes every queued row before the app exits', async () => {
+    const t = await startTestApp({ env: { GREETING: 'Hi.', AUDIT_FLUSH_INTERVAL_MS: '60000' } });
+    const client = await MillisPlatformClient.connect(t.wsUrl);
+    client.startCall({ session_id: 'shutdown-flush' });
+    await client.waitForEnd(0);
+    client.streamRequest(1, [{ role: 'user', content: 'last words' }]);
+    await client.waitForEnd(1);
+    const db = t.db;
+    const { rows: before } = await db.query(`SELECT count(*)::int AS n FROM call_sessions WHERE session_id = 'shutdown-flush'`);
+    expect(before[0].n).toBe(0);
+
+    await t.app.close();
+
+    const { rows } = await db.query(`
+      SELECT s.status, s.end_reason, count(e.id)::int AS exchanges
+      FROM call_sessions s JOIN stream_exchanges e ON e.call_session_id = s.id
+      WHERE s.session_id = 'shutdown-flush' GROUP BY s.status, s.end_reason`);
+    expect(rows).toEqual([{ status: 'ended', end_reason: 'shutdown', exchanges: 2 }]);
+    expect(client.closeCode).toBe(1001);
+    await db.end();
+    await t.fakeLlm.stop();
+  });
+});
