@@ -4,6 +4,7 @@ import { CallEvent } from '../calls/entities/call-event.entity';
 import { CallSession } from '../calls/entities/call-session.entity';
 import { StreamExchange } from '../calls/entities/stream-exchange.entity';
 import { PhoneNumber } from '../phone-numbers/phone-number.entity';
+import { TypeOrmNestLogger } from './typeorm-nest-logger';
 
 export const ENTITIES = [CallSession, StreamExchange, CallEvent, PhoneNumber];
 
@@ -18,6 +19,9 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     synchronize: false,
     migrationsRun: false,
     logging: ['error', 'warn', 'migration'],
+    logger: new TypeOrmNestLogger(['error', 'warn', 'migration']),
+    // The schema needs nothing beyond core Postgres (gen_random_uuid is built in since 13).
+    installExtensions: false,
     extra: {
       max: poolSize,
       // Without these a dead Postgres makes pool.connect() wait forever, stalling audit retries.
