@@ -3,8 +3,9 @@ import { AuditModule } from './audit/audit.module';
 import { CallsModule } from './calls/calls.module';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule],
+  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule, HealthModule],
 })
 export class AppModule {}

@@ -8,7 +8,6 @@ export function configureApp(app: INestApplication): AppConfig {
   const config = app.get(AppConfig);
   const calls = app.get(CallService);
   app.useWebSocketAdapter(new MillisWsAdapter(app, config, () => calls.isDraining));
-  app.enableShutdownHooks();
   warnAboutRiskyConfig(config);
   return config;
 }

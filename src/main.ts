@@ -9,12 +9,28 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { bufferLogs: true });
   const config = configureApp(app);
   app.useLogger(LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel) + 1));
+  const logger = new Logger('Bootstrap');
+
+  // On SIGTERM/SIGINT: refuse new calls, let replies finish, flush the audit, exit 0.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal} received: draining calls and flushing the audit`);
+      app
+        .close()
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          logger.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
+          process.exit(1);
+        });
+    });
+  }
+
   await app.listen(config.http.port, config.http.host);
-  new Logger('Bootstrap').log(`Listening on ws://${config.http.host}:${config.http.port}/llm-websocket`);
+  logger.log(`Listening on ws://${config.http.host}:${config.http.port}/llm-websocket`);
 }
 
 bootstrap().catch((error: unknown) => {
-  // One readable line for a configuration error, a stack for anything else.
+  // One readable message for a configuration error, a stack for anything else.
   const message = error instanceof Error && error.message.startsWith('Invalid configuration') ? error.message : error;
   console.error(message);
   process.exit(1);

@@ -1,0 +1,134 @@
+import 'reflect-metadata';
+import { EnvironmentVariables, validateEnvironment } from './environment-variables';
+
+function errorOf(raw: Record<string, unknown>): Error {
+  try {
+    validateEnvironment(raw);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected validateEnvironment to throw');
+}
+
+describe('validateEnvironment', () => {
+  it('applies the defaults to an empty environment', () => {
+    const env = validateEnvironment({});
+
+    expect(env).toBeInstanceOf(EnvironmentVariables);
+    expect(env).toMatchObject({
+      PORT: 8080,
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'log',
+      DB_POOL_SIZE: 10,
+      WS_MAX_PAYLOAD: 1024 * 1024,
+      OPENAI_MODEL: 'gpt-4o-mini',
+      LLM_TEMPERATURE: 0.7,
+      LLM_MAX_TOKENS: 400,
+      LLM_TIMEOUT_MS: 10_000,
+      LLM_IDLE_TIMEOUT_MS: 10_000,
+      AUDIT_FLUSH_INTERVAL_MS: 200,
+      AUDIT_BATCH_SIZE: 2000,
+      SHUTDOWN_GRACE_MS: 10_000,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.WS_AUTH_TOKEN).toBeUndefined();
+    expect(env.OPENAI_API_KEY).toBeUndefined();
+    expect(env.GREETING).toBeUndefined();
+  });
+
+  it('parses numbers from their string form', () => {
+    const env = validateEnvironment({
+      PORT: '3000',
+      DB_POOL_SIZE: '4',
+      LLM_TEMPERATURE: '0.25',
+      LLM_MAX_TOKENS: '128',
+      LLM_TIMEOUT_MS: '2500',
+      SHUTDOWN_GRACE_MS: '0',
+    });
+
+    expect(env.PORT).toBe(3000);
+    expect(env.DB_POOL_SIZE).toBe(4);
+    expect(env.LLM_TEMPERATURE).toBe(0.25);
+    expect(env.LLM_MAX_TOKENS).toBe(128);
+    expect(env.LLM_TIMEOUT_MS).toBe(2500);
+    expect(env.SHUTDOWN_GRACE_MS).toBe(0);
+  });
+
+  it('keeps valid strings as given', () => {
+    const env = validateEnvironment({
+      DATABASE_URL: 'postgres://app:secret@db:5432/calls',
+      WS_AUTH_TOKEN: '0123456789abcdef',
+      OPENAI_BASE_URL: 'http://localhost:4010/v1',
+      GREETING: 'Hello {{customer.name}}!',
+      LOG_LEVEL: 'debug',
+    });
+
+    expect(env.DATABASE_URL).toBe('postgres://app:secret@db:5432/calls');
+    expect(env.WS_AUTH_TOKEN).toBe('0123456789abcdef');
+    expect(env.OPENAI_BASE_URL).toBe('http://localhost:4010/v1');
+    expect(env.GREETING).toBe('Hello {{customer.name}}!');
+    expect(env.LOG_LEVEL).toBe('debug');
+  });
+
+  it('treats blank optional values as unset', () => {
+    const env = validateEnvironment({
+      DATABASE_URL: '',
+      WS_AUTH_TOKEN: '',
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+      GREETING: '',
+    });
+
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.WS_AUTH_TOKEN).toBeUndefined();
+    expect(env.OPENAI_API_KEY).toBeUndefined();
+    expect(env.OPENAI_BASE_URL).toBeUndefined();
+    expect(env.GREETING).toBeUndefined();
+  });
+
+  // Probable BUG: `toInt` maps '' to undefined, which then overwrites the default instead of
+  // falling back to it. `PORT=` in an env file fails start-up with the contradictory
+  // "PORT must not be greater than 65535, PORT must not be less than 0, ..." and
+  // `LLM_MAX_TOKENS=` silently removes the 400-token cap. Remove `.failing` once blank
+  // numeric values fall back to their defaults.
+  it.failing('falls back to the default for a blank numeric value', () => {
+    const env = validateEnvironment({ PORT: '', LLM_MAX_TOKENS: '' });
+
+    expect(env.PORT).toBe(8080);
+    expect(env.LLM_MAX_TOKENS).toBe(400);
+  });
+
+  it('reports every invalid variable in one error', () => {
+    const error = errorOf({ PORT: 'abc', LLM_TEMPERATURE: '5', DATABASE_URL: 'http://x' });
+
+    expect(error.message).toMatch(/^Invalid configuration:/);
+    const listed = error.message.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4).split(':')[0]);
+    expect(listed.sort()).toEqual(['DATABASE_URL', 'LLM_TEMPERATURE', 'PORT']);
+    expect(error.message).toMatch(/PORT: .*integer/);
+    expect(error.message).toMatch(/LLM_TEMPERATURE: .*not be greater than 2/);
+    expect(error.message).toMatch(/DATABASE_URL: .*URL/);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a fractional PORT', { PORT: '80.5' }],
+    ['a PORT above 65535', { PORT: '70000' }],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'trace' }],
+    ['a short WS_AUTH_TOKEN', { WS_AUTH_TOKEN: 'short' }],
+    ['an LLM timeout under 100 ms', { LLM_TIMEOUT_MS: '50' }],
+    ['an empty FALLBACK_MESSAGE', { FALLBACK_MESSAGE: '' }],
+    ['a DATABASE_URL without a protocol', { DATABASE_URL: 'localhost:5432/db' }],
+  ])('rejects %s', (_label, raw) => {
+    const variable = Object.keys(raw)[0];
+
+    expect(errorOf(raw).message).toContain(`  - ${variable}: `);
+  });
+
+  it('ignores variables it does not know', () => {
+    const env = validateEnvironment({ PATH: '/usr/bin', HOME: '/root', PORT_EXTRA: 'x', port: 'abc' });
+
+    expect(env.PORT).toBe(8080);
+    expect(env).not.toHaveProperty('PATH');
+    expect(env).not.toHaveProperty('PORT_EXTRA');
+    expect(env).not.toHaveProperty('port');
+  });
+});

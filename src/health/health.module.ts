@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { CallsModule } from '../calls/calls.module';
+import { AuditBacklogHealthIndicator } from './audit-backlog.health';
+import { HealthController } from './health.controller';
+
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), CallsModule],
+  controllers: [HealthController],
+  providers: [AuditBacklogHealthIndicator],
+})
+export class HealthModule {}
