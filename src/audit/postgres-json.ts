@@ -11,5 +11,15 @@ export function toPostgresSafeString(value: string): string {
 }
 
 export function toPostgresJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? toPostgresSafeString(v) : v));
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'string') return toPostgresSafeString(v);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return withStorableKeys(v as Record<string, unknown>);
+    return v;
+  });
+}
+
+/** Keys come from callers too (start_call metadata); the replacer above only sees values. */
+function withStorableKeys(object: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(object).some((key) => UNSTORABLE.test(key))) return object;
+  return Object.fromEntries(Object.entries(object).map(([key, v]) => [toPostgresSafeString(key), v]));
 }

@@ -94,6 +94,18 @@ export interface RecordedRequest {
   aborted: boolean;
 }
 
+/** What `GET /__timings` answers: token write times as epoch milliseconds. */
+export interface FakeTimings {
+  requests: Array<{
+    user: string;
+    receivedAt: number;
+    firstTokenWrittenAt: number | null;
+    tokenWrittenAt: number[];
+    finished: boolean;
+    aborted: boolean;
+  }>;
+}
+
 export type FakeResponder = (req: RecordedRequest) => FakeScenario | undefined;
 
 export interface OpenAiErrorBody {

@@ -6,12 +6,14 @@ import {
   chooseScenario,
   countPromptTokens,
   errorBody,
+  lastUserText,
   planResponse,
   randomId,
   type ChatRequestBody,
   type FakeLlmOptions,
   type FakeResponder,
   type FakeScenario,
+  type FakeTimings,
   type RecordedRequest,
   type ResponsePlan,
   type StreamStep,
@@ -180,6 +182,24 @@ export class FakeLlmServer {
     }
   }
 
+  /**
+   * When each request's tokens were written, as epoch milliseconds (sub-ms precision),
+   * so a benchmark in another process can compare them with when its frames arrived.
+   */
+  timings(): FakeTimings {
+    const origin = performance.timeOrigin;
+    return {
+      requests: this.requests.map((r) => ({
+        user: lastUserText(r.body) ?? '',
+        receivedAt: origin + r.receivedAt,
+        firstTokenWrittenAt: r.firstTokenWrittenAt === undefined ? null : origin + r.firstTokenWrittenAt,
+        tokenWrittenAt: r.tokenWrittenAt.map((t) => origin + t),
+        finished: r.finished,
+        aborted: r.aborted,
+      })),
+    };
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => undefined);
     const path = (req.url ?? '/').split('?')[0].replace(/^\/v1(?=\/)/, '').replace(/\/+$/, '');
@@ -188,6 +208,10 @@ export class FakeLlmServer {
         object: 'list',
         data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake-llm' }],
       });
+      return;
+    }
+    if (req.method === 'GET' && path === '/__timings') {
+      sendJson(res, 200, this.timings());
       return;
     }
     if (req.method === 'POST' && path === '/chat/completions') {

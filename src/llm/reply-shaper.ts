@@ -90,7 +90,7 @@ function parseBreak(tag: string): number | undefined {
   return Math.min(MAX_PAUSE_MS, Math.round(amount));
 }
 
-/** A complete text (greeting, fallback) shaped the same way, ending with a flush. */
+/** A complete text (greeting, fallback) shaped the same way; the caller ends the stream. */
 export function shapeCompleteText(text: string): ReplyPiece[] {
   const shaper = new ReplyShaper();
   const pieces = [...shaper.push(text), ...shaper.end()];

@@ -134,6 +134,15 @@ describe('parseInboundFrame: unusable frames', () => {
     expect(invalid.received).toBe('<34 bytes of binary>');
   });
 
+  it.each<[string, ArrayBuffer | Buffer[]]>([
+    ['an ArrayBuffer', new ArrayBuffer(10)],
+    ['fragmented Buffers', [Buffer.alloc(4), Buffer.alloc(6)]],
+  ])('refuses %s as binary, counting its bytes', (_label, raw) => {
+    const invalid = expectInvalid(parseInboundFrame(raw, OPTIONS));
+
+    expect(invalid).toEqual({ reason: 'binary_frame', detail: expect.any(String), bytes: 10, received: '<10 bytes of binary>' });
+  });
+
   it('refuses a frame over maxFrameBytes, counting UTF-8 bytes rather than characters', () => {
     // Each '€' is one character but three bytes: 111 characters, 191 bytes.
     const text = JSON.stringify({ type: 'partial_transcript', data: { transcript: '€'.repeat(40), is_final: false } });
@@ -263,12 +272,7 @@ describe('parseInboundFrame: unusable frames', () => {
     expect(expectInvalid(parse(text)).received).toBe(text);
   });
 
-  // BUG: `type in INBOUND_FRAME_DTOS` also matches names inherited from Object.prototype.
-  // For "toString", "valueOf", "hasOwnProperty" or "__proto__" with an object `data`, the
-  // parser hands a non-constructor to plainToInstance and throws a TypeError, breaking its
-  // "never throws" contract (the ws adapter then drops the frame silently, so it is never
-  // audited). Remove `.failing` once the type lookup uses Object.hasOwn.
-  it.failing.each(['toString', 'valueOf', 'hasOwnProperty', '__proto__'])(
+  it.each(['toString', 'valueOf', 'hasOwnProperty', '__proto__'])(
     'refuses the inherited name %s as an unknown type without throwing',
     (type) => {
       const invalid = expectInvalid(parse(`{"type":"${type}","data":{}}`));
@@ -277,9 +281,7 @@ describe('parseInboundFrame: unusable frames', () => {
     },
   );
 
-  // BUG (same cause): "constructor" resolves to Object and is reported as invalid_fields
-  // ("an unknown value was passed to the validate function") instead of unknown_type.
-  it.failing('refuses the inherited name constructor as an unknown type', () => {
+  it('refuses the inherited name constructor as an unknown type', () => {
     const invalid = expectInvalid(parse({ type: 'constructor', data: {} }));
 
     expect(invalid.reason).toBe('unknown_type');

@@ -44,7 +44,7 @@ export function parseInboundFrame(raw: RawFrame, options: FrameParserOptions): P
   }
 
   const type = message.type;
-  if (typeof type !== 'string' || !(type in INBOUND_FRAME_DTOS)) {
+  if (typeof type !== 'string' || !Object.hasOwn(INBOUND_FRAME_DTOS, type)) {
     const detail = typeof type === 'string' ? `unknown frame type "${type}"` : 'missing string field "type"';
     return invalid('unknown_type', detail, bytes, preview(raw), typeof type === 'string' ? type : undefined);
   }

@@ -1,0 +1,389 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import type { EventRecord, ExchangeRecord, SessionRecord } from '../audit/audit-records';
+import type { AuditWriter } from '../audit/audit-writer.service';
+import { AppConfig } from '../config/app-config';
+import { CompletionChunk, CompletionRequest, LlmClient } from '../llm/llm-client';
+import { LlmService } from '../llm/llm.service';
+import type { StartCallDto, StreamRequestDto } from '../protocol/inbound-frames';
+import type { OutboundFrame, StreamResponseData } from '../protocol/outbound-frames';
+import { ActiveCall } from './active-call';
+import type { CallChannel } from './call-channel';
+import { CallService } from './call.service';
+
+const FALLBACK = 'Sorry, could you say that again?';
+
+/** One model stream the test feeds by hand. Rejects like a real SDK once its signal aborts. */
+class FedStream {
+  private readonly queue: Array<CompletionChunk | Error | 'end'> = [];
+  private wake: (() => void) | null = null;
+
+  constructor(readonly request: CompletionRequest) {
+    request.signal.addEventListener('abort', () => this.wake?.());
+  }
+
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+
+  text(value: string): void {
+    this.enqueue({ type: 'text', text: value });
+  }
+
+  finish(): void {
+    this.enqueue({ type: 'finish', reason: 'stop' });
+    this.enqueue('end');
+  }
+
+  /** Ends the stream without a finish chunk, like a dropped connection. */
+  cut(): void {
+    this.enqueue('end');
+  }
+
+  fail(error: Error): void {
+    this.enqueue(error);
+  }
+
+  async *chunks(): AsyncGenerator<CompletionChunk> {
+    for (;;) {
+      if (this.request.signal.aborted) throw Object.assign(new Error('Request was aborted.'), { name: 'AbortError' });
+      const item = this.queue.shift();
+      if (item === undefined) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      if (item === 'end') return;
+      if (item instanceof Error) throw item;
+      yield item;
+    }
+  }
+
+  private enqueue(item: CompletionChunk | Error | 'end'): void {
+    this.queue.push(item);
+    this.wake?.();
+  }
+}
+
+class FedLlmClient extends LlmClient {
+  readonly streams: FedStream[] = [];
+
+  streamCompletion(request: CompletionRequest): AsyncIterable<CompletionChunk> {
+    const stream = new FedStream(request);
+    this.streams.push(stream);
+    return stream.chunks();
+  }
+}
+
+/** Stores a copy of every audit record, as the real writer would snapshot it. */
+class RecordingAudit {
+  readonly sessions: SessionRecord[] = [];
+  readonly exchanges: ExchangeRecord[] = [];
+  readonly events: EventRecord[] = [];
+
+  recordSession(record: SessionRecord): void {
+    this.sessions.push({ ...record });
+  }
+
+  recordExchange(record: ExchangeRecord): void {
+    this.exchanges.push({ ...record });
+  }
+
+  recordEvent(record: EventRecord): void {
+    this.events.push(structuredClone(record));
+  }
+
+  /** Every snapshot recorded for one stream's exchange, oldest first. */
+  exchangeHistory(streamId: number): ExchangeRecord[] {
+    return this.exchanges.filter((e) => e.streamId === streamId);
+  }
+
+  latestExchange(streamId: number): ExchangeRecord {
+    const history = this.exchangeHistory(streamId);
+    if (history.length === 0) throw new Error(`no exchange recorded for stream ${streamId}`);
+    return history[history.length - 1];
+  }
+}
+
+class RecordingChannel implements CallChannel {
+  readonly sent: OutboundFrame[] = [];
+  readonly closed: Array<{ code: number; reason: string }> = [];
+
+  send(frame: OutboundFrame): void {
+    this.sent.push(frame);
+  }
+
+  close(code: number, reason: string): void {
+    this.closed.push({ code, reason });
+  }
+
+  /** stream_response payloads sent for one stream. */
+  responses(streamId: number): StreamResponseData[] {
+    return this.sent.flatMap((f) => (f.type === 'stream_response' && f.data.stream_id === streamId ? [f.data] : []));
+  }
+}
+
+/** Lets the reply tasks run until they wait on the model again. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const startFrame = (overrides: Partial<StartCallDto> = {}): StartCallDto => ({
+  stream_id: 0,
+  agent_id: 'agent-1',
+  session_id: 'session-1',
+  call_sid: 'CA1',
+  metadata: { customer: { name: 'Ada' } },
+  voip: { from: '+15550001', to: '+15550002' },
+  ...overrides,
+});
+
+const requestFrame = (streamId: number, content = `question ${streamId}`): StreamRequestDto => ({
+  stream_id: streamId,
+  transcript: [{ role: 'user', content }],
+});
+
+describe('CallService', () => {
+  let client: FedLlmClient;
+  let audit: RecordingAudit;
+  let channel: RecordingChannel;
+  let service: CallService;
+  let call: ActiveCall;
+
+  function build(env: Record<string, unknown> = { GREETING: 'Hello {{customer.name}}.' }): void {
+    const config = AppConfig.from({ FALLBACK_MESSAGE: FALLBACK, OPENAI_MODEL: 'test-model', ...env });
+    client = new FedLlmClient();
+    audit = new RecordingAudit();
+    channel = new RecordingChannel();
+    service = new CallService(new LlmService(client, config), audit as unknown as AuditWriter, config);
+    call = service.open(channel);
+  }
+
+  /** Opens the call (greeting from config) and starts a reply for `streamId`. */
+  async function startReply(streamId: number): Promise<FedStream> {
+    service.startCall(call, startFrame());
+    service.streamRequest(call, requestFrame(streamId));
+    await settle();
+    return client.streams[client.streams.length - 1];
+  }
+
+  beforeAll(() => Logger.overrideLogger(false));
+  beforeEach(() => build());
+
+  afterEach(async () => {
+    // Ends any reply still waiting on the model, so no watchdog timer outlives the test.
+    service.close(call, null);
+    await settle();
+  });
+
+  it('speaks the configured greeting on the start_call stream and records the session', () => {
+    service.startCall(call, startFrame({ stream_id: 4 }));
+
+    expect(channel.responses(4)).toEqual([
+      { stream_id: 4, content: 'Hello Ada.', end_of_stream: false },
+      { stream_id: 4, content: '', end_of_stream: true, flush: true },
+    ]);
+    expect(client.streams).toHaveLength(0);
+    expect(audit.sessions).toEqual([
+      expect.objectContaining({ sessionId: 'session-1', agentId: 'agent-1', fromNumber: '+15550001', toNumber: '+15550002', status: 'active' }),
+    ]);
+    expect(audit.latestExchange(4)).toMatchObject({ kind: 'greeting', status: 'completed', responseText: 'Hello Ada.' });
+  });
+
+  it('streams a reply to a stream_request and completes its exchange', async () => {
+    const stream = await startReply(1);
+
+    expect(stream.request.messages.at(-1)).toEqual({ role: 'user', content: 'question 1' });
+    stream.text('Sure.');
+    stream.text(' Done.');
+    stream.finish();
+    await settle();
+
+    expect(channel.responses(1)).toEqual([
+      { stream_id: 1, content: 'Sure.', end_of_stream: false },
+      { stream_id: 1, content: ' Done.', end_of_stream: false },
+      { stream_id: 1, content: '', end_of_stream: true, flush: true },
+    ]);
+    expect(audit.latestExchange(1)).toMatchObject({ kind: 'reply', status: 'completed', responseText: 'Sure. Done.', model: 'test-model', error: null });
+  });
+
+  describe('interrupt', () => {
+    it('aborts the in-flight stream upstream, marks it interrupted and sends nothing more for it', async () => {
+      const stream = await startReply(1);
+      stream.text('Let me');
+      await settle();
+
+      service.interrupt(call, { stream_id: 1 });
+
+      expect(stream.signal.aborted).toBe(true);
+      expect(audit.latestExchange(1)).toMatchObject({ status: 'interrupted', responseText: 'Let me', error: null });
+      expect(audit.latestExchange(1).completedAt).not.toBeNull();
+      expect(call.current).toBeNull();
+      expect(audit.events).toEqual([expect.objectContaining({ type: 'interrupt', streamId: 1, sessionId: 'session-1', payload: { stream_id: 1 } })]);
+
+      stream.text(' check that.');
+      stream.finish();
+      await settle();
+
+      expect(channel.responses(1)).toEqual([{ stream_id: 1, content: 'Let me', end_of_stream: false }]);
+      expect(audit.exchangeHistory(1).map((e) => e.status)).toEqual(['streaming', 'interrupted']);
+    });
+
+    it('changes nothing when it names a stream other than the one in flight', async () => {
+      const stream = await startReply(2);
+
+      service.interrupt(call, { stream_id: 1 });
+      stream.text('Still here.');
+      stream.finish();
+      await settle();
+
+      expect(stream.signal.aborted).toBe(false);
+      expect(audit.events.map((e) => [e.type, e.streamId])).toEqual([['interrupt', 1]]);
+      expect(channel.responses(2).map((r) => [r.content, r.end_of_stream])).toEqual([
+        ['Still here.', false],
+        ['', true],
+      ]);
+      expect(audit.latestExchange(2).status).toBe('completed');
+    });
+  });
+
+  describe('stream_request ordering', () => {
+    it('lets a newer stream_request supersede the reply in flight', async () => {
+      const first = await startReply(1);
+      first.text('First answer');
+      await settle();
+
+      service.streamRequest(call, requestFrame(2));
+      await settle();
+
+      expect(first.signal.aborted).toBe(true);
+      expect(audit.latestExchange(1)).toMatchObject({ status: 'superseded', responseText: 'First answer' });
+
+      const second = client.streams[1];
+      first.text(' that was cut off');
+      second.text('Second answer.');
+      second.finish();
+      await settle();
+
+      expect(channel.responses(1)).toEqual([{ stream_id: 1, content: 'First answer', end_of_stream: false }]);
+      expect(channel.responses(2)).toEqual([
+        { stream_id: 2, content: 'Second answer.', end_of_stream: false },
+        { stream_id: 2, content: '', end_of_stream: true, flush: true },
+      ]);
+      expect(audit.latestExchange(1).status).toBe('superseded');
+      expect(audit.latestExchange(2).status).toBe('completed');
+      expect(call.newestStreamId).toBe(2);
+    });
+
+    it('records a stream_request with a lower stream_id as stale and leaves the reply in flight alone', async () => {
+      const stream = await startReply(3);
+
+      service.streamRequest(call, requestFrame(2, 'old question'));
+      await settle();
+
+      expect(client.streams).toHaveLength(1);
+      expect(stream.signal.aborted).toBe(false);
+      expect(audit.exchangeHistory(2)).toEqual([]);
+      expect(audit.events).toEqual([
+        expect.objectContaining({
+          type: 'stale_stream_request',
+          streamId: 2,
+          payload: { newest_stream_id: 3, transcript: [{ role: 'user', content: 'old question' }] },
+        }),
+      ]);
+
+      stream.text('Answer to three.');
+      stream.finish();
+      await settle();
+
+      expect(channel.responses(3).map((r) => r.content)).toEqual(['Answer to three.', '']);
+      expect(audit.latestExchange(3).status).toBe('completed');
+    });
+  });
+
+  describe('failures', () => {
+    it('sends the fallback message, ends the stream and records the error when the model fails mid-stream', async () => {
+      const stream = await startReply(1);
+      stream.text('Let me check');
+      await settle();
+
+      stream.fail(new Error('connection reset'));
+      await settle();
+
+      expect(channel.responses(1)).toEqual([
+        { stream_id: 1, content: 'Let me check', end_of_stream: false },
+        { stream_id: 1, content: ` ${FALLBACK}`, end_of_stream: false, flush: true },
+        { stream_id: 1, content: '', end_of_stream: true, flush: true },
+      ]);
+      expect(audit.latestExchange(1)).toMatchObject({
+        status: 'failed',
+        error: 'LLM request failed: connection reset',
+        responseText: `Let me check ${FALLBACK}`,
+      });
+      expect(call.current).toBeNull();
+    });
+
+    it('records a stream that ends without finishing as failed, after the fallback', async () => {
+      const stream = await startReply(1);
+
+      stream.cut();
+      await settle();
+
+      expect(channel.responses(1).map((r) => r.content)).toEqual([FALLBACK, '']);
+      expect(channel.responses(1).at(-1)?.end_of_stream).toBe(true);
+      expect(audit.latestExchange(1)).toMatchObject({ status: 'failed', error: 'the model stream ended before it finished' });
+    });
+  });
+
+  describe('close', () => {
+    it('aborts the reply in flight and records the session as ended by the closed connection', async () => {
+      const stream = await startReply(1);
+      stream.text('Half');
+      await settle();
+
+      service.close(call, 1006);
+
+      expect(stream.signal.aborted).toBe(true);
+      expect(audit.latestExchange(1)).toMatchObject({ status: 'interrupted', error: 'connection closed' });
+      const session = audit.sessions.at(-1)!;
+      expect(session).toMatchObject({ sessionId: 'session-1', status: 'ended', endReason: 'connection_closed', closeCode: 1006 });
+      expect(session.endedAt).not.toBeNull();
+      expect(service.activeCalls).toBe(0);
+
+      stream.text(' more');
+      stream.finish();
+      await settle();
+      expect(channel.responses(1)).toEqual([{ stream_id: 1, content: 'Half', end_of_stream: false }]);
+    });
+
+    it('records the end only once when closed twice', () => {
+      service.startCall(call, startFrame());
+
+      service.close(call, 1000);
+      service.close(call, 1000);
+
+      expect(audit.sessions.map((s) => s.status)).toEqual(['active', 'ended']);
+    });
+  });
+
+  it('records a stream_request before start_call as invalid and does not call the model', async () => {
+    service.streamRequest(call, requestFrame(1));
+    await settle();
+
+    expect(client.streams).toHaveLength(0);
+    expect(channel.sent).toEqual([]);
+    expect(audit.exchanges).toEqual([]);
+    expect(audit.events).toEqual([
+      expect.objectContaining({
+        type: 'invalid',
+        sessionId: null,
+        streamId: null,
+        payload: expect.objectContaining({
+          reason: 'invalid_fields',
+          detail: 'stream_request before start_call',
+          frameType: 'stream_request',
+          connection_id: call.connectionId,
+        }),
+      }),
+    ]);
+  });
+});
