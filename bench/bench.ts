@@ -1,0 +1,388 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
+import { ProcessMonitor } from './process-monitor';
+import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
+import { distribution, Distribution } from './statistics';
+
+/**
+ * `npm run bench`: the fake LLM, then the built service on real Postgres and the bare
+ * relay in turn, each under N simulated Millis calls from this process. Reports how
+ * much latency each adds between the LLM's token and the platform, and what it costs.
+ */
+
+interface Options {
+  calls: number;
+  turns: number;
+  thinkMs: number;
+  tokens: number;
+  firstTokenMs: number;
+  tokenMs: number;
+  interruptRate: number;
+  rampMs: number;
+  databaseUrl: string;
+  targets: Array<'service' | 'relay'>;
+}
+
+interface TargetReport {
+  target: 'service' | 'relay';
+  calls: number;
+  failedCalls: number;
+  turns: number;
+  addedFirstTokenMs: Distribution;
+  addedPerTokenMs: Distribution;
+  addedGapMs: Distribution;
+  turnsPerSecond: number;
+  framesPerSecond: number;
+  cpuCores: number;
+  rssBeforeMb: number;
+  rssIdleCallsMb: number;
+  rssPeakMb: number;
+  rssPerIdleCallKb: number;
+  audit?: { expected: Record<string, number>; stored: Record<string, number>; complete: boolean; peakBacklog: number };
+  wallSeconds: number;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+const DIST = join(ROOT, 'dist');
+
+function parseOptions(argv: string[]): Options {
+  const get = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`);
+    if (i >= 0) return argv[i + 1];
+    const eq = argv.find((a) => a.startsWith(`--${name}=`));
+    return eq ? eq.slice(name.length + 3) : fallback;
+  };
+  const target = get('target', 'both');
+  return {
+    calls: Number(get('calls', '500')),
+    turns: Number(get('turns', '3')),
+    thinkMs: Number(get('think-ms', '3000')),
+    tokens: Number(get('tokens', '30')),
+    firstTokenMs: Number(get('first-token-ms', '200')),
+    tokenMs: Number(get('token-ms', '10')),
+    interruptRate: Number(get('interrupt-rate', '0.1')),
+    rampMs: Number(get('ramp-ms', '2000')),
+    databaseUrl: get('database-url', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/millis_bench'),
+    targets: target === 'both' ? ['service', 'relay'] : [target as 'service' | 'relay'],
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  log(`bench: ${options.calls} calls x ${options.turns} turns, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
+    `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token`);
+  await ensureDatabase(options.databaseUrl);
+
+  const fakePort = await freePort();
+  const fake = await startProcess('fake LLM', join(DIST, 'src/fake-llm/fake-llm.main.js'),
+    ['--port', String(fakePort), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)], {}, /listening/);
+  const llmUrl = `http://127.0.0.1:${fakePort}/v1`;
+
+  const reports: TargetReport[] = [];
+  try {
+    for (const target of options.targets) reports.push(await runTarget(target, options, llmUrl));
+  } finally {
+    await stopProcess(fake);
+  }
+  printReport(reports, options);
+  const file = join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(file, JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), reports }, null, 2));
+  log(`results written to ${file}`);
+  const service = reports.find((r) => r.target === 'service');
+  if (service?.audit && !service.audit.complete) process.exitCode = 1;
+}
+
+async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string): Promise<TargetReport> {
+  const port = await freePort();
+  const env = {
+    PORT: String(port),
+    OPENAI_BASE_URL: llmUrl,
+    OPENAI_API_KEY: 'bench',
+    OPENAI_MODEL: 'fake-model',
+    GREETING: 'Hello, thanks for calling. How can I help?',
+    DATABASE_URL: options.databaseUrl,
+    LOG_LEVEL: 'warn',
+  };
+  const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
+  const child = await startProcess(target, script, [], env);
+  await waitForPort(port, child);
+  const monitor = new ProcessMonitor(child.pid!);
+  monitor.start();
+  const runTag = `bench-${target}-${Date.now()}`;
+  const url = `ws://127.0.0.1:${port}/llm-websocket`;
+  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0 };
+  const random = seededRandom(42);
+  const started = Date.now();
+  await sleep(300);
+  const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
+
+  const ticker = setInterval(() => {
+    log(`[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}/${options.calls * options.turns}`);
+  }, 1000);
+  let rssIdleKb = NaN;
+  const idleProbe = (async () => {
+    // All calls connected and greeted, none in a turn yet: the idle footprint.
+    while (progress.greeted < options.calls && Date.now() - started < 60_000) await sleep(20);
+    rssIdleKb = monitor.sample()?.rssKb ?? NaN;
+  })();
+
+  const loadStart = Date.now();
+  const outcomes: CallOutcome[] = await Promise.all(
+    Array.from({ length: options.calls }, async (_, index) => {
+      await sleep((index / options.calls) * options.rampMs);
+      return simulateCall(
+        {
+          url,
+          sessionId: `${runTag}-${index}`,
+          index,
+          turns: options.turns,
+          // The first turn waits for every call to be up, so idle memory can be read.
+          thinkMs: options.thinkMs,
+          tokensPerReply: options.tokens,
+          interruptRate: options.interruptRate,
+          interruptAfterPieces: 5,
+        },
+        progress,
+        random,
+      );
+    }),
+  );
+  const loadEnd = Date.now();
+  clearInterval(ticker);
+  await idleProbe;
+
+  const timings = await fetchTimings(llmUrl);
+  const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;
+  monitor.stop();
+  await stopProcess(child);
+
+  const report = summarise(target, outcomes, timings, runTag, options, {
+    cpuCores: monitor.cpuBetween(loadStart, loadEnd),
+    rssBeforeKb,
+    rssIdleKb,
+    rssPeakKb: monitor.peakRssKb(),
+    loadSeconds: (loadEnd - loadStart) / 1000,
+  });
+  report.audit = audit;
+  report.wallSeconds = (Date.now() - started) / 1000;
+  return report;
+}
+
+function summarise(
+  target: 'service' | 'relay',
+  outcomes: CallOutcome[],
+  timings: FakeTimings,
+  runTag: string,
+  options: Options,
+  usage: { cpuCores: number; rssBeforeKb: number; rssIdleKb: number; rssPeakKb: number; loadSeconds: number },
+): TargetReport {
+  const byKey = new Map(timings.requests.filter((r) => r.user.startsWith(runTag)).map((r) => [r.user.split(' [fake')[0], r]));
+  const firstToken: number[] = [];
+  const perToken: number[] = [];
+  const gaps: number[] = [];
+  let turns = 0;
+  for (const outcome of outcomes) {
+    for (const turn of outcome.turns) {
+      const upstream = byKey.get(turn.key);
+      if (!upstream?.firstTokenWrittenAt || turn.pieceAt.length === 0) continue;
+      turns++;
+      firstToken.push(turn.pieceAt[0] - upstream.firstTokenWrittenAt);
+      const n = Math.min(turn.pieceAt.length, upstream.tokenWrittenAt.length);
+      for (let k = 0; k < n; k++) {
+        perToken.push(turn.pieceAt[k] - upstream.tokenWrittenAt[k]);
+        if (k > 0) gaps.push(turn.pieceAt[k] - turn.pieceAt[k - 1] - (upstream.tokenWrittenAt[k] - upstream.tokenWrittenAt[k - 1]));
+      }
+    }
+  }
+  const frames = outcomes.reduce((sum, o) => sum + o.framesSent + o.framesReceived, 0);
+  const calls = outcomes.length;
+  return {
+    target,
+    calls,
+    failedCalls: outcomes.filter((o) => o.error).length,
+    turns,
+    addedFirstTokenMs: distribution(firstToken),
+    addedPerTokenMs: distribution(perToken),
+    addedGapMs: distribution(gaps),
+    turnsPerSecond: turns / usage.loadSeconds,
+    framesPerSecond: frames / usage.loadSeconds,
+    cpuCores: usage.cpuCores,
+    rssBeforeMb: usage.rssBeforeKb / 1024,
+    rssIdleCallsMb: usage.rssIdleKb / 1024,
+    rssPeakMb: usage.rssPeakKb / 1024,
+    rssPerIdleCallKb: (usage.rssIdleKb - usage.rssBeforeKb) / calls,
+    wallSeconds: 0,
+  };
+}
+
+/** Waits for the service's write-behind to drain, then counts this run's rows in Postgres. */
+async function checkAudit(port: number, databaseUrl: string, runTag: string, outcomes: CallOutcome[]) {
+  let peakBacklog = 0;
+  for (let i = 0; i < 100; i++) {
+    const live = (await (await fetch(`http://127.0.0.1:${port}/health/live`)).json()) as { activeCalls: number; audit: { backlog: number; peakBacklog: number } };
+    peakBacklog = live.audit.peakBacklog;
+    if (live.audit.backlog === 0 && live.activeCalls === 0) break;
+    await sleep(100);
+  }
+  await sleep(300);
+  const expected = {
+    sessions: outcomes.length,
+    exchanges: outcomes.reduce((sum, o) => sum + 1 + o.turns.length, 0),
+    events: outcomes.reduce((sum, o) => sum + o.partialsSent + o.interruptsSent, 0),
+  };
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE $1) AS sessions,
+              (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id LIKE $1) AS exchanges,
+              (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id WHERE s.session_id LIKE $1) AS events`,
+      [`${runTag}-%`],
+    );
+    const stored = rows[0] as Record<string, number>;
+    const complete = Object.entries(expected).every(([k, v]) => stored[k] === v);
+    return { expected, stored, complete, peakBacklog };
+  } finally {
+    await db.end();
+  }
+}
+
+async function fetchTimings(llmUrl: string): Promise<FakeTimings> {
+  const response = await fetch(`${llmUrl}/__timings`);
+  return (await response.json()) as FakeTimings;
+}
+
+function printReport(reports: TargetReport[], options: Options): void {
+  const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+  const rows: Array<[string, (r: TargetReport) => string]> = [
+    ['turns measured', (r) => String(r.turns)],
+    ['failed calls', (r) => String(r.failedCalls)],
+    ['added latency to first token p50 (ms)', (r) => fmt(r.addedFirstTokenMs.p50, 3)],
+    ['added latency to first token p95 (ms)', (r) => fmt(r.addedFirstTokenMs.p95, 3)],
+    ['added latency to first token p99 (ms)', (r) => fmt(r.addedFirstTokenMs.p99, 3)],
+    ['added latency to first token max (ms)', (r) => fmt(r.addedFirstTokenMs.max, 3)],
+    ['relay delay per token p50 (ms)', (r) => fmt(r.addedPerTokenMs.p50, 3)],
+    ['relay delay per token p99 (ms)', (r) => fmt(r.addedPerTokenMs.p99, 3)],
+    ['inter-token gap added p50 (ms)', (r) => fmt(r.addedGapMs.p50, 3)],
+    ['inter-token gap added p99 (ms)', (r) => fmt(r.addedGapMs.p99, 3)],
+    ['turns/s', (r) => fmt(r.turnsPerSecond, 1)],
+    ['frames/s (both directions)', (r) => fmt(r.framesPerSecond, 0)],
+    ['CPU during load (cores)', (r) => fmt(r.cpuCores, 2)],
+    ['RSS before calls (MB)', (r) => fmt(r.rssBeforeMb, 1)],
+    ['RSS with all calls idle (MB)', (r) => fmt(r.rssIdleCallsMb, 1)],
+    ['RSS peak (MB)', (r) => fmt(r.rssPeakMb, 1)],
+    ['RSS per idle call (KB)', (r) => fmt(r.rssPerIdleCallKb, 1)],
+    ['audit rows expected = stored', (r) => (r.audit ? `${r.audit.complete ? 'yes' : 'NO'} ${JSON.stringify(r.audit.stored)}` : 'n/a')],
+    ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  console.log(`\n${options.calls} concurrent calls, ${options.turns} turns each\n`);
+  console.log(`${'metric'.padEnd(width)}  ${reports.map((r) => r.target.padStart(14)).join('  ')}`);
+  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
+  const service = reports.find((r) => r.target === 'service');
+  const relay = reports.find((r) => r.target === 'relay');
+  if (service && relay) {
+    console.log(
+      `\nservice / bare relay, added latency to first token: p50 ${fmt(service.addedFirstTokenMs.p50 / relay.addedFirstTokenMs.p50)}x, ` +
+        `p99 ${fmt(service.addedFirstTokenMs.p99 / relay.addedFirstTokenMs.p99)}x`,
+    );
+  }
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const db = new Client({ connectionString: admin.toString() });
+  await db.connect();
+  try {
+    const { rowCount } = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await db.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Starts a node script; resolves at once, or when `ready` appears in its output. Its errors are shown. */
+function startProcess(name: string, script: string, args: string[], env: Record<string, string>, ready?: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s`)), 60_000);
+    const onData = (data: Buffer) => {
+      const text = data.toString();
+      if (/error|warn/i.test(text)) process.stderr.write(`[${name}] ${text}`);
+      if (ready?.test(text)) {
+        clearTimeout(timer);
+        resolvePromise(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+    if (!ready) {
+      clearTimeout(timer);
+      resolvePromise(child);
+    }
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolvePromise) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolvePromise(true);
+      });
+      socket.once('error', () => resolvePromise(false));
+    });
+    if (open) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listening on ${port} after 60 s`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePromise(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function machineInfo() {
+  const os = require('node:os') as typeof import('node:os');
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+}
+
+function log(message: string): void {
+  console.log(`${new Date().toISOString().slice(11, 19)} ${message}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,149 @@
+import WebSocket from 'ws';
+import { epochNow } from './statistics';
+
+export interface CallPlan {
+  url: string;
+  sessionId: string;
+  index: number;
+  turns: number;
+  thinkMs: number;
+  tokensPerReply: number;
+  interruptRate: number;
+  /** Pieces to hear before interrupting a turn chosen for interruption. */
+  interruptAfterPieces: number;
+}
+
+export interface TurnTiming {
+  key: string;
+  streamId: number;
+  sentAt: number;
+  pieceAt: number[];
+  endAt: number | null;
+  interrupted: boolean;
+}
+
+export interface CallOutcome {
+  turns: TurnTiming[];
+  framesSent: number;
+  framesReceived: number;
+  partialsSent: number;
+  interruptsSent: number;
+  error?: string;
+}
+
+export interface CallProgress {
+  connected: number;
+  greeted: number;
+  turnsDone: number;
+}
+
+/**
+ * One call as the Millis platform makes it: start_call, the greeting, then turns
+ * separated by think time, each preceded by partial transcripts, some interrupted.
+ */
+export async function simulateCall(plan: CallPlan, progress: CallProgress, random: () => number): Promise<CallOutcome> {
+  const outcome: CallOutcome = { turns: [], framesSent: 0, framesReceived: 0, partialsSent: 0, interruptsSent: 0 };
+  const socket = new WebSocket(plan.url, { perMessageDeflate: false });
+  let onFrame: (frame: { type: string; data: { stream_id: number; content: string; end_of_stream: boolean } }) => void = () => {};
+  socket.on('message', (raw) => {
+    outcome.framesReceived++;
+    onFrame(JSON.parse(raw.toString()));
+  });
+  const send = (frame: object) => {
+    outcome.framesSent++;
+    socket.send(JSON.stringify(frame));
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    progress.connected++;
+
+    const greetingDone = waitForEnd(0);
+    send({
+      type: 'start_call',
+      data: {
+        stream_id: 0,
+        agent_id: 'bench-agent',
+        session_id: plan.sessionId,
+        call_sid: `CA${plan.index}`,
+        metadata: { customer: `caller ${plan.index}` },
+        voip: { from: `+1555${String(plan.index).padStart(7, '0')}`, to: '+15550000000' },
+      },
+    });
+    const greeting = await greetingDone;
+    progress.greeted++;
+
+    const transcript: Array<{ role: string; content: string }> = [{ role: 'assistant', content: greeting }];
+    for (let streamId = 1; streamId <= plan.turns; streamId++) {
+      await sleep(plan.thinkMs * (0.8 + 0.4 * random()));
+      const key = `${plan.sessionId} t${streamId}`;
+      const utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;
+      for (const words of [utterance.split(' ').slice(0, 1).join(' '), key]) {
+        send({ type: 'partial_transcript', data: { session_id: plan.sessionId, transcript: words, is_final: words === key } });
+        outcome.partialsSent++;
+      }
+      transcript.push({ role: 'user', content: utterance });
+
+      const timing: TurnTiming = { key, streamId, sentAt: 0, pieceAt: [], endAt: null, interrupted: false };
+      outcome.turns.push(timing);
+      const interrupt = random() < plan.interruptRate;
+      const reply = await new Promise<string>((resolve) => {
+        let text = '';
+        onFrame = (frame) => {
+          if (frame.type !== 'stream_response' || frame.data.stream_id !== streamId) return;
+          const at = epochNow();
+          if (frame.data.end_of_stream) {
+            timing.endAt = at;
+            resolve(text);
+            return;
+          }
+          timing.pieceAt.push(at);
+          text += frame.data.content;
+          if (interrupt && timing.pieceAt.length === plan.interruptAfterPieces) {
+            send({ type: 'interrupt', stream_id: streamId });
+            outcome.interruptsSent++;
+            timing.interrupted = true;
+            resolve(text);
+          }
+        };
+        timing.sentAt = epochNow();
+        send({ type: 'stream_request', data: { stream_id: streamId, transcript } });
+      });
+      onFrame = () => {};
+      transcript.push({ role: 'assistant', content: reply });
+      progress.turnsDone++;
+    }
+  } catch (error) {
+    outcome.error = (error as Error).message;
+  } finally {
+    socket.close();
+  }
+  return outcome;
+
+  function waitForEnd(streamId: number): Promise<string> {
+    return new Promise((resolve) => {
+      let text = '';
+      onFrame = (frame) => {
+        if (frame.type !== 'stream_response' || frame.data.stream_id !== streamId) return;
+        text += frame.data.content;
+        if (frame.data.end_of_stream) resolve(text);
+      };
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Small seeded generator so two runs make the same choices. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
