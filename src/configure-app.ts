@@ -2,12 +2,14 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { CallService } from './calls/call.service';
 import { MillisWsAdapter } from './calls/millis-ws.adapter';
 import { AppConfig } from './config/app-config';
+import { setupOpenApi } from './history/openapi';
 
 /** Everything main.ts does to the app besides listening; the e2e tests call it too. */
 export function configureApp(app: INestApplication): AppConfig {
   const config = app.get(AppConfig);
   const calls = app.get(CallService);
   app.useWebSocketAdapter(new MillisWsAdapter(app, config, () => calls.isDraining));
+  setupOpenApi(app);
   warnAboutRiskyConfig(config);
   return config;
 }

@@ -21,6 +21,8 @@ export class AppConfig {
   };
   readonly call: { greeting?: string; greetingPrompt: string; fallbackMessage: string; shutdownGraceMs: number };
   readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
+  readonly api: { key?: string };
+  readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
 
   constructor(env: EnvironmentVariables) {
     this.http = { port: env.PORT, host: env.HOST };
@@ -49,6 +51,8 @@ export class AppConfig {
       maxBacklog: env.AUDIT_MAX_BACKLOG,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
+    this.api = { key: env.API_KEY };
+    this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
   }
 
   static from(raw: Record<string, unknown>): AppConfig {

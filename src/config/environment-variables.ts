@@ -83,12 +83,26 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(0)
   SHUTDOWN_GRACE_MS = 10_000;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'API_KEY must be at least 16 characters' })
+  API_KEY?: string;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  RETENTION_DAYS?: number;
+
+  @IsIn(['delete', 'redact'])
+  RETENTION_MODE: 'delete' | 'redact' = 'delete';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  RETENTION_BATCH_SIZE = 500;
 }
 
 /** Validates the raw environment once, reporting every problem in one readable error. */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   const known = Object.fromEntries(
-    Object.keys(new EnvironmentVariables()).concat(OPTIONAL_KEYS).map((key) => [key, raw[key]]).filter(([, v]) => v !== undefined),
+    Object.keys(new EnvironmentVariables()).concat(OPTIONAL_KEYS).map((key) => [key, raw[key]])
+      // A blank value means "use the default", as for an unset one.
+      .filter(([, v]) => v !== undefined && v !== ''),
   );
   const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
@@ -99,4 +113,4 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   return env;
 }
 
-const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GREETING'];
+const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GREETING', 'API_KEY', 'RETENTION_DAYS'];

@@ -1,0 +1,25 @@
+import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { HistoryException, HistoryExceptionCode } from './history.exception';
+
+export function toHttpException(exception: HistoryException): HttpException {
+  switch (exception.code) {
+    case HistoryExceptionCode.SESSION_NOT_FOUND:
+    case HistoryExceptionCode.PHONE_NUMBER_NOT_FOUND:
+      return new NotFoundException(exception.message);
+    case HistoryExceptionCode.INVALID_CURSOR:
+    case HistoryExceptionCode.INVALID_TIME_RANGE:
+      return new BadRequestException(exception.message);
+    default: {
+      const unhandled: never = exception.code;
+      throw new Error(`unmapped history exception code ${String(unhandled)}`);
+    }
+  }
+}
+
+@Catch(HistoryException)
+export class HistoryExceptionFilter extends BaseExceptionFilter implements ExceptionFilter {
+  catch(exception: HistoryException, host: ArgumentsHost): void {
+    super.catch(toHttpException(exception), host);
+  }
+}
