@@ -8,6 +8,7 @@ import { LlmService } from '../llm/llm.service';
 import type { StartCallDto, StreamRequestDto } from '../protocol/inbound-frames';
 import type { OutboundFrame, StreamResponseData } from '../protocol/outbound-frames';
 import { ActiveCall } from './active-call';
+import { CallActivity, CallActivityFeed } from './call-activity.feed';
 import type { CallChannel } from './call-channel';
 import { CallService } from './call.service';
 
@@ -148,13 +149,17 @@ describe('CallService', () => {
   let channel: RecordingChannel;
   let service: CallService;
   let call: ActiveCall;
+  let activity: CallActivity[];
 
   function build(env: Record<string, unknown> = { GREETING: 'Hello {{customer.name}}.' }): void {
     const config = AppConfig.from({ FALLBACK_MESSAGE: FALLBACK, OPENAI_MODEL: 'test-model', ...env });
     client = new FedLlmClient();
     audit = new RecordingAudit();
     channel = new RecordingChannel();
-    service = new CallService(new LlmService(client, config), audit as unknown as AuditWriter, config);
+    const feed = new CallActivityFeed();
+    activity = [];
+    feed.activity$.subscribe((event) => activity.push(event));
+    service = new CallService(new LlmService(client, config), audit as unknown as AuditWriter, config, feed);
     call = service.open(channel);
   }
 
@@ -363,6 +368,29 @@ describe('CallService', () => {
 
       expect(audit.sessions.map((s) => s.status)).toEqual(['active', 'ended']);
     });
+  });
+
+  it('publishes the activity of a call to observers: start, reply pieces, reply end with timings, call end', async () => {
+    const stream = await startReply(1);
+    stream.text('Sure.');
+    stream.finish();
+    await settle();
+    service.close(call, 1000);
+
+    expect(activity.map((a) => a.type)).toEqual([
+      'call_started',
+      'reply_started',
+      'reply_piece',
+      'reply_finished',
+      'reply_started',
+      'reply_piece',
+      'reply_finished',
+      'call_ended',
+    ]);
+    const finished = activity.filter((a) => a.type === 'reply_finished');
+    expect(finished[1]).toMatchObject({ streamId: 1, status: 'completed', error: null });
+    expect(activity[4]).toMatchObject({ type: 'reply_started', streamId: 1, kind: 'reply', userText: 'question 1' });
+    expect(activity.at(-1)).toMatchObject({ type: 'call_ended', endReason: 'connection_closed' });
   });
 
   it('records a stream_request before start_call as invalid and does not call the model', async () => {

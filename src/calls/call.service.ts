@@ -18,6 +18,7 @@ import {
 import { streamResponse } from '../protocol/outbound-frames';
 import { preciseNow } from '../common/clock';
 import { AbortCause, ActiveCall, ReplyInFlight } from './active-call';
+import { CallActivityFeed } from './call-activity.feed';
 import { CallChannel } from './call-channel';
 import { CallEventType, EndReason, ExchangeStatus } from './entities/call-status';
 
@@ -46,6 +47,7 @@ export class CallService implements OnModuleDestroy {
     private readonly llm: LlmService,
     private readonly audit: AuditWriter,
     private readonly config: AppConfig,
+    private readonly activity: CallActivityFeed,
   ) {}
 
   get activeCalls(): number {
@@ -91,6 +93,15 @@ export class CallService implements OnModuleDestroy {
     };
     call.newestStreamId = frame.stream_id;
     this.audit.recordSession(call.session);
+    this.activity.publish({
+      type: 'call_started',
+      sessionId: frame.session_id,
+      agentId: frame.agent_id,
+      fromNumber: call.session.fromNumber,
+      toNumber: call.session.toNumber,
+      metadata: call.session.metadata,
+      at: now,
+    });
     this.logger.debug(`call ${frame.session_id} started (agent ${frame.agent_id})`);
 
     const reply = this.beginReply(call, frame.stream_id, 'greeting', []);
@@ -148,6 +159,7 @@ export class CallService implements OnModuleDestroy {
     if (!call.session) return;
     call.session = { ...call.session, status: 'ended', endReason: reason, endedAt: preciseNow(), closeCode };
     this.audit.recordSession(call.session);
+    this.activity.publish({ type: 'call_ended', sessionId: call.session.sessionId, endReason: reason, at: call.session.endedAt! });
     this.logger.debug(`call ${call.session.sessionId} ended (${reason})`);
   }
 
@@ -188,6 +200,15 @@ export class CallService implements OnModuleDestroy {
     const reply: ReplyInFlight = { streamId, exchange, controller: new AbortController(), done: Promise.resolve() };
     call.current = reply;
     this.audit.recordExchange(exchange);
+    const lastUser = [...transcript].reverse().find((turn) => turn.role === 'user');
+    this.activity.publish({
+      type: 'reply_started',
+      sessionId: exchange.sessionId,
+      streamId,
+      kind,
+      userText: lastUser?.content ?? null,
+      at: exchange.requestedAt,
+    });
     return reply;
   }
 
@@ -234,6 +255,9 @@ export class CallService implements OnModuleDestroy {
     if (call.current !== reply || reply.controller.signal.aborted) return;
     reply.exchange.responseText += piece.content;
     call.channel.send(streamResponse({ stream_id: reply.streamId, end_of_stream: false, ...piece }));
+    if (this.activity.observed) {
+      this.activity.publish({ type: 'reply_piece', sessionId: reply.exchange.sessionId, streamId: reply.streamId, content: piece.content });
+    }
   }
 
   private endStream(call: ActiveCall, reply: ReplyInFlight): void {
@@ -268,6 +292,17 @@ export class CallService implements OnModuleDestroy {
     reply.exchange.completedAt = preciseNow();
     this.audit.recordExchange(reply.exchange);
     if (call.current === reply) call.current = null;
+    const { requestedAt, firstTokenAt, completedAt } = reply.exchange;
+    this.activity.publish({
+      type: 'reply_finished',
+      sessionId: reply.exchange.sessionId,
+      streamId: reply.streamId,
+      status,
+      timeToFirstTokenMs: firstTokenAt ? Date.parse(firstTokenAt) - Date.parse(requestedAt) : null,
+      totalMs: Date.parse(completedAt) - Date.parse(requestedAt),
+      error,
+      at: completedAt,
+    });
   }
 
   private recordEvent(call: ActiveCall, type: CallEventType, streamId: number | null, payload: Record<string, unknown>): void {
@@ -275,6 +310,7 @@ export class CallService implements OnModuleDestroy {
   }
 
   private recordInvalid(call: ActiveCall, frame: InvalidFrame): void {
+    this.activity.publish({ type: 'frame_rejected', sessionId: call.sessionId, reason: frame.reason });
     this.recordEvent(call, 'invalid', null, { ...frame, connection_id: call.connectionId });
   }
 }
