@@ -7,6 +7,8 @@ import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
 import { ProcessMonitor } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
 import { distribution, Distribution } from './statistics';
+import { printProfileSummary } from './profile-summary';
+import { renderChart } from './svg-chart';
 
 /**
  * `npm run bench`: the fake LLM, then the built service on real Postgres and the bare
@@ -25,6 +27,9 @@ interface Options {
   rampMs: number;
   databaseUrl: string;
   targets: Array<'service' | 'relay'>;
+  sweep: number[] | null;
+  /** Write a V8 CPU profile of the service (bench/results/profiles) and print its hottest functions. */
+  profile: boolean;
 }
 
 interface TargetReport {
@@ -68,6 +73,8 @@ function parseOptions(argv: string[]): Options {
     rampMs: Number(get('ramp-ms', '2000')),
     databaseUrl: get('database-url', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/millis_bench'),
     targets: target === 'both' ? ['service', 'relay'] : [target as 'service' | 'relay'],
+    profile: argv.includes('--profile'),
+    sweep: argv.includes('--sweep') ? get('sweep-calls', '50,200,500,1000,2000').split(',').map(Number) : null,
   };
 }
 
@@ -82,19 +89,52 @@ async function main(): Promise<void> {
     ['--port', String(fakePort), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)], {}, /listening/);
   const llmUrl = `http://127.0.0.1:${fakePort}/v1`;
 
-  const reports: TargetReport[] = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  const runs: Array<{ calls: number; reports: TargetReport[] }> = [];
   try {
-    for (const target of options.targets) reports.push(await runTarget(target, options, llmUrl));
+    for (const calls of options.sweep ?? [options.calls]) {
+      const reports: TargetReport[] = [];
+      for (const target of options.targets) reports.push(await runTarget(target, { ...options, calls }, llmUrl));
+      printReport(reports, { ...options, calls });
+      runs.push({ calls, reports });
+    }
   } finally {
     await stopProcess(fake);
   }
-  printReport(reports, options);
-  const file = join(ROOT, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(file, JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), reports }, null, 2));
+  const file = join(ROOT, 'bench', 'results', `${options.sweep ? 'sweep' : 'bench'}-${stamp}.json`);
+  const results = options.sweep ? { runs } : { reports: runs[0].reports };
+  writeFileSync(file, JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), ...results }, null, 2));
   log(`results written to ${file}`);
-  const service = reports.find((r) => r.target === 'service');
-  if (service?.audit && !service.audit.complete) process.exitCode = 1;
+  if (options.sweep) {
+    const chart = join(ROOT, 'bench', 'results', `sweep-${stamp}.svg`);
+    writeFileSync(chart, sweepChart(runs));
+    log(`chart written to ${chart}`);
+  }
+  const incomplete = runs.flatMap((r) => r.reports).some((r) => r.audit && !r.audit.complete);
+  if (incomplete) process.exitCode = 1;
+}
+
+function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): string {
+  const series = (target: 'service' | 'relay', value: (r: TargetReport) => number, color: string) => ({
+    name: target === 'service' ? 'service' : 'bare relay',
+    color,
+    points: runs.flatMap((run) => run.reports.filter((r) => r.target === target).map((r) => [run.calls, value(r)] as [number, number])),
+  });
+  return renderChart([
+    {
+      title: 'p99 added latency to first token',
+      xLabel: 'concurrent calls',
+      yLabel: 'ms',
+      series: [series('service', (r) => r.addedFirstTokenMs.p99, '#d62728'), series('relay', (r) => r.addedFirstTokenMs.p99, '#1f77b4')],
+    },
+    {
+      title: 'peak RSS',
+      xLabel: 'concurrent calls',
+      yLabel: 'MB',
+      series: [series('service', (r) => r.rssPeakMb, '#d62728'), series('relay', (r) => r.rssPeakMb, '#1f77b4')],
+    },
+  ]);
 }
 
 async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string): Promise<TargetReport> {
@@ -109,7 +149,9 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     LOG_LEVEL: 'warn',
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
-  const child = await startProcess(target, script, [], env);
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
+  const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${Date.now()}.cpuprofile`] : [];
+  const child = await startProcess(target, script, [], env, undefined, nodeFlags);
   await waitForPort(port, child);
   const monitor = new ProcessMonitor(child.pid!);
   monitor.start();
@@ -160,6 +202,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;
   monitor.stop();
   await stopProcess(child);
+  if (options.profile) printProfileSummary(profileDir, target);
 
   const report = summarise(target, outcomes, timings, runTag, options, {
     cpuCores: monitor.cpuBetween(loadStart, loadEnd),
@@ -310,8 +353,15 @@ async function ensureDatabase(url: string): Promise<void> {
 }
 
 /** Starts a node script; resolves at once, or when `ready` appears in its output. Its errors are shown. */
-function startProcess(name: string, script: string, args: string[], env: Record<string, string>, ready?: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  ready?: RegExp,
+  nodeFlags: string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s`)), 60_000);
     const onData = (data: Buffer) => {
