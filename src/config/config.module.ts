@@ -1,15 +1,16 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AppConfig } from './app-config';
-import { EnvironmentVariables, validateEnvironment } from './environment-variables';
+import { validateEnvironment } from './environment-variables';
 
-let validated: EnvironmentVariables | undefined;
-
-/** Loads `.env` (if any) over the environment, validates it once at boot, exposes `AppConfig`. */
+/**
+ * Loads `.env` (if any) under the environment, then validates once when the app is
+ * built, so a bad value stops start-up with one readable error (not at import time).
+ */
 @Global()
 @Module({
-  imports: [ConfigModule.forRoot({ cache: true, validate: (raw) => (validated = validateEnvironment(raw)) })],
-  providers: [{ provide: AppConfig, useFactory: () => new AppConfig(validated!) }],
+  imports: [ConfigModule.forRoot({ cache: true })],
+  providers: [{ provide: AppConfig, useFactory: () => new AppConfig(validateEnvironment(process.env)) }],
   exports: [AppConfig],
 })
 export class AppConfigModule {}
