@@ -1,8 +1,23 @@
 /** The narrow view of a chat-completions provider the rest of the service depends on. */
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A function call the model asked for, once its streamed deltas are complete. */
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  /** JSON text as the model wrote it (not yet parsed or validated). */
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string | null; toolCalls?: ToolCallRequest[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** A tool offered to the model: `parameters` is a JSON schema of its arguments object. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
 
 export interface CompletionRequest {
@@ -11,6 +26,10 @@ export interface CompletionRequest {
   temperature: number;
   maxTokens?: number;
   signal: AbortSignal;
+  /** Omitted or empty: no tools are sent. */
+  tools?: ToolSpec[];
+  /** 'none' keeps the tools visible but asks for a spoken answer (last round of a tool loop). */
+  toolChoice?: 'auto' | 'none';
 }
 
 export interface TokenUsage {
@@ -21,6 +40,8 @@ export interface TokenUsage {
 
 export type CompletionChunk =
   | { type: 'text'; text: string }
+  /** A piece of a streamed tool call; pieces with the same index belong to one call. */
+  | { type: 'tool_call_delta'; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'usage'; usage: TokenUsage }
   | { type: 'finish'; reason: string };
 

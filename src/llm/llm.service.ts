@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
-import { ChatMessage, CompletionChunk, LlmClient } from './llm-client';
+import { ChatMessage, CompletionChunk, LlmClient, ToolSpec } from './llm-client';
 import { LlmReplyError } from './llm-errors';
 import { renderTemplate } from './prompt-template';
+import { interleaveToolRounds, ToolRound } from './tool-history';
 
 export interface TranscriptTurn {
   role: 'user' | 'assistant';
@@ -19,6 +20,20 @@ export interface ReplyRequest {
   signal: AbortSignal;
   /** Extra instruction as the last user message (the greeting prompt). */
   instruction?: string;
+  /** Per-agent overrides of the configured prompt and model settings. */
+  settings?: Partial<LlmSettings>;
+  /** Tools offered to the model, and whether it may call them this round. */
+  tools?: ToolSpec[];
+  toolChoice?: 'auto' | 'none';
+  /** Tool calls and results of this call so far, replayed where they happened. */
+  toolRounds?: readonly ToolRound[];
+}
+
+export interface LlmSettings {
+  systemPrompt: string;
+  model: string;
+  temperature: number;
+  maxTokens?: number;
 }
 
 /**
@@ -38,11 +53,13 @@ export class LlmService {
     return this.config.llm.model;
   }
 
-  buildMessages(request: Pick<ReplyRequest, 'transcript' | 'promptContext' | 'instruction'>): ChatMessage[] {
+  buildMessages(request: Pick<ReplyRequest, 'transcript' | 'promptContext' | 'instruction' | 'settings' | 'toolRounds'>): ChatMessage[] {
+    const systemPrompt = request.settings?.systemPrompt ?? this.config.llm.systemPrompt;
+    const transcript = request.transcript.map((turn): ChatMessage => ({ role: turn.role, content: turn.content }));
     const messages: ChatMessage[] = [
-      { role: 'system', content: renderTemplate(this.config.llm.systemPrompt, request.promptContext) },
+      { role: 'system', content: renderTemplate(systemPrompt, request.promptContext) },
+      ...interleaveToolRounds(transcript, request.toolRounds ?? []),
     ];
-    for (const turn of request.transcript) messages.push({ role: turn.role, content: turn.content });
     if (request.instruction) messages.push({ role: 'user', content: request.instruction });
     return messages;
   }
@@ -59,20 +76,25 @@ export class LlmService {
     try {
       const chunks = this.client.streamCompletion({
         messages: this.buildMessages(request),
-        model: this.config.llm.model,
-        temperature: this.config.llm.temperature,
-        maxTokens: this.config.llm.maxTokens,
+        model: request.settings?.model ?? this.config.llm.model,
+        temperature: request.settings?.temperature ?? this.config.llm.temperature,
+        maxTokens: request.settings?.maxTokens ?? this.config.llm.maxTokens,
         signal,
+        ...(request.tools?.length ? { tools: request.tools, toolChoice: request.toolChoice } : {}),
       });
       for await (const chunk of chunks) {
         if (signal.aborted) break;
-        if (chunk.type === 'text') {
+        // A tool call being written is output too: it keeps the watchdog fed like text.
+        if (chunk.type === 'text' || chunk.type === 'tool_call_delta') {
           if (!receivedText) {
             receivedText = true;
             timeoutMs = idleTimeoutMs;
+            clearTimeout(timer);
+            timer = setTimeout(() => watchdog.abort(), timeoutMs);
+          } else {
+            // Re-arming the same timer allocates nothing: this runs once per token.
+            timer.refresh();
           }
-          clearTimeout(timer);
-          timer = setTimeout(() => watchdog.abort(), timeoutMs);
         }
         if (chunk.type === 'finish') finished = true;
         yield chunk;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import { AppConfig } from '../config/app-config';
-import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { ChatMessage, CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 
 /** Any OpenAI-compatible endpoint, through OPENAI_BASE_URL. */
 @Injectable()
@@ -24,11 +25,20 @@ export class OpenAiLlmClient extends LlmClient {
     const stream = await this.openai.chat.completions.create(
       {
         model: request.model,
-        messages: request.messages,
+        messages: request.messages.map(toOpenAiMessage),
         temperature: request.temperature,
         max_tokens: request.maxTokens,
         stream: true,
         stream_options: { include_usage: true },
+        ...(request.tools?.length
+          ? {
+              tools: request.tools.map((tool) => ({
+                type: 'function' as const,
+                function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+              })),
+              tool_choice: request.toolChoice ?? 'auto',
+            }
+          : {}),
       },
       { signal: request.signal },
     );
@@ -36,6 +46,15 @@ export class OpenAiLlmClient extends LlmClient {
       const choice = chunk.choices[0];
       const text = choice?.delta?.content;
       if (text) yield { type: 'text', text };
+      for (const call of choice?.delta?.tool_calls ?? []) {
+        yield {
+          type: 'tool_call_delta',
+          index: call.index,
+          id: call.id ?? undefined,
+          name: call.function?.name ?? undefined,
+          arguments: call.function?.arguments ?? undefined,
+        };
+      }
       if (choice?.finish_reason) yield { type: 'finish', reason: choice.finish_reason };
       if (chunk.usage) {
         yield {
@@ -48,5 +67,25 @@ export class OpenAiLlmClient extends LlmClient {
         };
       }
     }
+  }
+}
+
+function toOpenAiMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    case 'assistant':
+      if (!message.toolCalls?.length) return { role: 'assistant', content: message.content ?? '' };
+      return {
+        role: 'assistant',
+        content: message.content,
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function' as const,
+          function: { name: call.name, arguments: call.arguments },
+        })),
+      };
+    default:
+      return { role: message.role, content: message.content };
   }
 }

@@ -1,0 +1,162 @@
+import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { ToolRegistry } from '../tools/tool-registry';
+import { AgentProfileRepository } from './agent-profile.repository';
+import { AgentProfile, AgentSettings, defaultAgentSettings, settingsFromProfile } from './agent-settings';
+import { AgentsException, AgentsExceptionCode } from './agents.exception';
+import type { AgentProfileDto, PatchAgentProfileDto, PutAgentProfileDto } from './dto/agent-profile.dto';
+
+/** After a failed read, how long the environment defaults stand in before Postgres is asked again. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
+interface CacheEntry {
+  settings: AgentSettings;
+  expiresAt: number;
+}
+
+/**
+ * Agent profiles: the CRUD behind /api/agents, and the settings a call starts with.
+ * start_call must not wait on Postgres, so settings are cached per agent (known and
+ * unknown ones): all profiles are loaded at boot, a miss is read once, an expired entry
+ * is served while it is refreshed in the background, and API writes update the cache
+ * at once (other instances see them within AGENT_PROFILE_CACHE_TTL_MS).
+ */
+@Injectable()
+export class AgentProfileService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AgentProfileService.name);
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly loading = new Map<string, Promise<AgentSettings>>();
+  /** Bumped by API writes, so a read that started before a write cannot overwrite it. */
+  private readonly versions = new Map<string, number>();
+
+  constructor(
+    private readonly repository: AgentProfileRepository,
+    private readonly config: AppConfig,
+    @Optional() private readonly registry?: ToolRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      for (const profile of await this.repository.findAll()) this.remember(profile.agentId, settingsFromProfile(this.config, profile));
+    } catch (error) {
+      this.logger.warn(`could not preload agent profiles: ${(error as Error).message}`);
+    }
+  }
+
+  /** Synchronous when cached (the usual case), so the greeting goes out without waiting. */
+  settingsFor(agentId: string): AgentSettings | Promise<AgentSettings> {
+    const entry = this.cache.get(agentId);
+    if (!entry) return this.load(agentId);
+    if (entry.expiresAt <= Date.now()) void this.load(agentId);
+    return entry.settings;
+  }
+
+  async list(): Promise<AgentProfileDto[]> {
+    return (await this.repository.findAll()).map(toDto);
+  }
+
+  async get(agentId: string): Promise<AgentProfileDto> {
+    return toDto(await this.require(agentId));
+  }
+
+  async put(agentId: string, body: PutAgentProfileDto): Promise<{ profile: AgentProfileDto; created: boolean }> {
+    const fields = {
+      name: body.name ?? null,
+      systemPrompt: body.system_prompt ?? null,
+      greeting: body.greeting ?? null,
+      model: body.model ?? null,
+      temperature: body.temperature ?? null,
+      maxTokens: body.max_tokens ?? null,
+      tools: body.tools ?? [],
+      transferDestinations: (body.transfer_destinations ?? []).map((d) => ({ ...d })),
+      fallbackMessage: body.fallback_message ?? null,
+      farewellMessage: body.farewell_message ?? null,
+    };
+    this.check(fields);
+    const { profile, created } = await this.repository.upsert(agentId, fields);
+    this.written(agentId, settingsFromProfile(this.config, profile));
+    return { profile: toDto(profile), created };
+  }
+
+  async patch(agentId: string, body: PatchAgentProfileDto): Promise<AgentProfileDto> {
+    const current = toDto(await this.require(agentId));
+    const merged = Object.fromEntries(Object.entries({ ...current, ...body }).filter(([, v]) => v !== undefined)) as PutAgentProfileDto;
+    return (await this.put(agentId, merged)).profile;
+  }
+
+  async remove(agentId: string): Promise<void> {
+    if (!(await this.repository.delete(agentId))) throw notFound(agentId);
+    this.written(agentId, defaultAgentSettings(this.config, agentId));
+  }
+
+  private async require(agentId: string): Promise<AgentProfile> {
+    const profile = await this.repository.find(agentId);
+    if (!profile) throw notFound(agentId);
+    return profile;
+  }
+
+  private check(fields: { tools: string[]; transferDestinations: Array<{ name: string }> }): void {
+    const known = new Set(this.registry?.names ?? []);
+    const unknown = fields.tools.filter((name) => !known.has(name));
+    if (unknown.length) {
+      throw new AgentsException(AgentsExceptionCode.UNKNOWN_TOOL, `unknown tool(s): ${unknown.join(', ')}; available: ${[...known].join(', ')}`);
+    }
+    const names = fields.transferDestinations.map((d) => d.name);
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+    if (duplicate) throw new AgentsException(AgentsExceptionCode.DUPLICATE_DESTINATION, `transfer destination "${duplicate}" is listed twice`);
+  }
+
+  private load(agentId: string): Promise<AgentSettings> {
+    const pending = this.loading.get(agentId);
+    if (pending) return pending;
+    const version = this.versions.get(agentId) ?? 0;
+    const load = this.repository
+      .find(agentId)
+      .then((profile) => {
+        if ((this.versions.get(agentId) ?? 0) !== version) return this.cache.get(agentId)!.settings;
+        const settings = profile ? settingsFromProfile(this.config, profile) : defaultAgentSettings(this.config, agentId);
+        this.remember(agentId, settings);
+        return settings;
+      })
+      .catch((error: unknown) => {
+        this.logger.warn(`agent profile ${agentId} could not be read, using the defaults: ${(error as Error).message}`);
+        const stale = this.cache.get(agentId)?.settings ?? defaultAgentSettings(this.config, agentId);
+        this.cache.set(agentId, { settings: stale, expiresAt: Date.now() + RETRY_AFTER_FAILURE_MS });
+        return stale;
+      })
+      .finally(() => this.loading.delete(agentId));
+    this.loading.set(agentId, load);
+    return load;
+  }
+
+  private written(agentId: string, settings: AgentSettings): void {
+    this.versions.set(agentId, (this.versions.get(agentId) ?? 0) + 1);
+    this.remember(agentId, settings);
+  }
+
+  private remember(agentId: string, settings: AgentSettings): void {
+    this.cache.set(agentId, { settings, expiresAt: Date.now() + this.config.agents.profileCacheTtlMs });
+  }
+}
+
+function notFound(agentId: string): AgentsException {
+  return new AgentsException(AgentsExceptionCode.PROFILE_NOT_FOUND, `no profile for agent "${agentId}"`);
+}
+
+function toDto(profile: AgentProfile): AgentProfileDto {
+  return {
+    agent_id: profile.agentId,
+    name: profile.name,
+    system_prompt: profile.systemPrompt,
+    greeting: profile.greeting,
+    model: profile.model,
+    temperature: profile.temperature,
+    max_tokens: profile.maxTokens,
+    tools: profile.tools,
+    transfer_destinations: profile.transferDestinations,
+    fallback_message: profile.fallbackMessage,
+    farewell_message: profile.farewellMessage,
+    created_at: profile.createdAt.toISOString(),
+    updated_at: profile.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,79 @@
+import type { AppConfig } from '../config/app-config';
+
+export interface TransferDestination {
+  /** What the model picks (the only thing it sees). */
+  name: string;
+  /** Phone number (E.164) or SIP URI sent in the transfer_call frame. */
+  destination: string;
+  description?: string;
+}
+
+/** Everything a call needs to know about its agent: its profile merged over the environment defaults. */
+export interface AgentSettings {
+  agentId: string;
+  /** True when the settings come from a row of agent_profiles. */
+  fromProfile: boolean;
+  systemPrompt: string;
+  /** Static greeting; undefined = the LLM greets, guided by greetingPrompt. */
+  greeting?: string;
+  greetingPrompt: string;
+  model: string;
+  temperature: number;
+  maxTokens?: number;
+  /** Names of the tools the model is offered (built-ins included). */
+  tools: string[];
+  transferDestinations: TransferDestination[];
+  fallbackMessage: string;
+  farewellMessage: string;
+}
+
+/** The profile columns that override a default when set (null = use the environment's value). */
+export interface AgentProfile {
+  agentId: string;
+  name: string | null;
+  systemPrompt: string | null;
+  greeting: string | null;
+  model: string | null;
+  temperature: number | null;
+  maxTokens: number | null;
+  tools: string[];
+  transferDestinations: TransferDestination[];
+  fallbackMessage: string | null;
+  farewellMessage: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function defaultAgentSettings(config: AppConfig, agentId: string): AgentSettings {
+  return {
+    agentId,
+    fromProfile: false,
+    systemPrompt: config.llm.systemPrompt,
+    greeting: config.call.greeting,
+    greetingPrompt: config.call.greetingPrompt,
+    model: config.llm.model,
+    temperature: config.llm.temperature,
+    maxTokens: config.llm.maxTokens,
+    tools: config.agents.tools,
+    transferDestinations: config.agents.transferDestinations,
+    fallbackMessage: config.call.fallbackMessage,
+    farewellMessage: config.agents.farewellMessage,
+  };
+}
+
+export function settingsFromProfile(config: AppConfig, profile: AgentProfile): AgentSettings {
+  const defaults = defaultAgentSettings(config, profile.agentId);
+  return {
+    ...defaults,
+    fromProfile: true,
+    systemPrompt: profile.systemPrompt ?? defaults.systemPrompt,
+    greeting: profile.greeting ?? defaults.greeting,
+    model: profile.model ?? defaults.model,
+    temperature: profile.temperature ?? defaults.temperature,
+    maxTokens: profile.maxTokens ?? defaults.maxTokens,
+    tools: profile.tools,
+    transferDestinations: profile.transferDestinations,
+    fallbackMessage: profile.fallbackMessage ?? defaults.fallbackMessage,
+    farewellMessage: profile.farewellMessage ?? defaults.farewellMessage,
+  };
+}
