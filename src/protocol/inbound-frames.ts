@@ -8,6 +8,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -16,6 +17,9 @@ import {
  * Frames the Millis platform sends us, as class-validator DTOs.
  * Shapes follow shared PROTOCOL.md; every wire detail lives in this folder.
  */
+
+/** stream_id is stored as a Postgres int: a larger one is an invalid frame, not a row Postgres refuses. */
+export const MAX_STREAM_ID = 2_147_483_647;
 
 export const INBOUND_FRAME_TYPES = [
   'start_call',
@@ -40,6 +44,7 @@ export class VoipDto {
 export class StartCallDto {
   @IsInt()
   @Min(0)
+  @Max(MAX_STREAM_ID)
   stream_id: number;
 
   @IsString()
@@ -75,6 +80,7 @@ export class TranscriptEntryDto {
 export class StreamRequestDto {
   @IsInt()
   @Min(0)
+  @Max(MAX_STREAM_ID)
   stream_id: number;
 
   @IsArray()
@@ -102,12 +108,14 @@ export class PlaybackFinishedDto {
 
   @IsInt()
   @Min(0)
+  @Max(MAX_STREAM_ID)
   stream_id: number;
 }
 
 export class InterruptDto {
   @IsInt()
   @Min(0)
+  @Max(MAX_STREAM_ID)
   stream_id: number;
 }
 
@@ -126,7 +134,9 @@ export type InvalidFrameReason =
   | 'not_json'
   | 'not_an_object'
   | 'unknown_type'
-  | 'invalid_fields';
+  | 'invalid_fields'
+  /** A summary of frames dropped over WS_MAX_FRAMES_PER_SECOND (one row per connection and second). */
+  | 'rate_limited';
 
 export interface InvalidFrame {
   reason: InvalidFrameReason;

@@ -34,6 +34,14 @@ export function streamResponse(data: StreamResponseData): StreamResponseFrame {
   return { type: 'stream_response', data };
 }
 
+export function endCall(streamId: number): EndCallFrame {
+  return { type: 'end_call', data: { stream_id: streamId } };
+}
+
+export function transferCall(streamId: number, destination: string): TransferCallFrame {
+  return { type: 'transfer_call', data: { stream_id: streamId, destination } };
+}
+
 export function serializeFrame(frame: OutboundFrame): string {
   return JSON.stringify(frame);
 }

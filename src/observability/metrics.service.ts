@@ -1,0 +1,158 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Subscription } from 'rxjs';
+import { AuditWriter } from '../audit/audit-writer.service';
+import { AppConfig } from '../config/app-config';
+import { CallActivity, CallActivityFeed } from '../calls/call-activity.feed';
+import { CallService } from '../calls/call.service';
+
+/** Why a WebSocket upgrade was refused (label of millis_calls_refused_total). */
+export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 'capacity' | 'audit_backlog';
+
+/**
+ * Prometheus metrics. Call metrics come from CallActivityFeed (the call path does not know
+ * about them); gauges are read when scraped. Labels never carry phone numbers or session ids.
+ * Its own registry, so several apps in one process (tests) do not collide.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
+  readonly registry = new Registry();
+  private subscription?: Subscription;
+
+  private readonly callsStarted = new Counter({
+    name: 'millis_calls_started_total',
+    help: 'Calls started (start_call accepted), by agent',
+    labelNames: ['agent_id'],
+    registers: [this.registry],
+  });
+  private readonly callsEnded = new Counter({
+    name: 'millis_calls_ended_total',
+    help: 'Calls ended, by end_reason',
+    labelNames: ['end_reason'],
+    registers: [this.registry],
+  });
+  readonly callsRefused = new Counter({
+    name: 'millis_calls_refused_total',
+    help: 'WebSocket connections refused at the upgrade, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly timeToFirstToken = new Histogram({
+    name: 'millis_reply_time_to_first_token_seconds',
+    help: 'Time from stream_request (or start_call) to the first token of the reply',
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly replyDuration = new Histogram({
+    name: 'millis_reply_duration_seconds',
+    help: 'Time from stream_request (or start_call) to the end of the reply, by final status',
+    labelNames: ['status'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly llmErrors = new Counter({
+    name: 'millis_llm_errors_total',
+    help: 'Replies that failed (the caller heard the fallback), by cause',
+    labelNames: ['cause'],
+    registers: [this.registry],
+  });
+  readonly framesRejected = new Counter({
+    name: 'millis_frames_rejected_total',
+    help: 'Inbound frames recorded as invalid or dropped, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly peersLost = new Counter({
+    name: 'millis_peers_lost_total',
+    help: 'Connections terminated because the peer missed a ping',
+    registers: [this.registry],
+  });
+  readonly crashedSessionsClosed = new Counter({
+    name: 'millis_crashed_sessions_closed_total',
+    help: "Sessions left active by a dead instance and closed as 'crashed' by this one",
+    registers: [this.registry],
+  });
+  private readonly auditWriteDuration = new Histogram({
+    name: 'millis_audit_write_duration_seconds',
+    help: 'Time to write one audit batch to Postgres, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly feed: CallActivityFeed,
+    private readonly calls: CallService,
+    private readonly audit: AuditWriter,
+    private readonly config: AppConfig,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    const total = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    gauge('millis_calls_active', 'Open call connections', () => this.calls.activeCalls);
+    gauge('millis_draining', '1 while the service refuses new calls for shutdown', () => (this.calls.isDraining ? 1 : 0));
+    gauge('millis_audit_queue_depth', 'Audit rows waiting to be written to Postgres', () => this.audit.getStats().backlog);
+    gauge('millis_audit_queue_peak', 'Largest audit backlog since start', () => this.audit.getStats().peakBacklog);
+    gauge('millis_audit_queue_bound', 'AUDIT_MAX_BACKLOG: past it, new calls are refused', () => this.config.audit.maxBacklog);
+    total('millis_audit_rows_written_total', 'Audit rows written to Postgres', () => this.audit.getStats().rowsWritten);
+    total('millis_audit_failed_flushes_total', 'Audit batches that failed and were retried', () => this.audit.getStats().failedFlushes);
+    total('millis_audit_dead_lettered_total', 'Audit rows written to the dead-letter file', () => this.audit.getStats().deadLettered);
+  }
+
+  onModuleInit(): void {
+    this.subscription = this.feed.activity$.subscribe((activity) => this.observe(activity));
+    this.audit.onBatchWritten((durationMs, ok) => this.auditWriteDuration.observe({ outcome: ok ? 'ok' : 'failed' }, durationMs / 1000));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private observe(activity: CallActivity): void {
+    switch (activity.type) {
+      case 'call_started':
+        this.callsStarted.inc({ agent_id: activity.agentId.slice(0, 64) });
+        return;
+      case 'call_ended':
+        this.callsEnded.inc({ end_reason: activity.endReason });
+        return;
+      case 'reply_finished':
+        if (activity.timeToFirstTokenMs !== null) this.timeToFirstToken.observe(activity.timeToFirstTokenMs / 1000);
+        this.replyDuration.observe({ status: activity.status }, activity.totalMs / 1000);
+        if (activity.status === 'failed') this.llmErrors.inc({ cause: llmErrorCause(activity.error) });
+        return;
+      case 'frame_rejected':
+        // Dropped frames are counted one by one where they are dropped; this is their summary.
+        if (activity.reason !== 'rate_limited') this.framesRejected.inc({ reason: activity.reason });
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** Coarse and bounded: the stored error text is free-form. */
+export function llmErrorCause(error: string | null): string {
+  if (!error) return 'unknown';
+  if (/no first token|no token for|timed? ?out/i.test(error)) return 'timeout';
+  if (/ended before it finished/i.test(error)) return 'stream_cut';
+  if (/^LLM provider answered|^LLM request failed/.test(error)) return 'upstream_error';
+  return 'other';
+}

@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { CallsModule } from '../calls/calls.module';
+import { AppConfig } from '../config/app-config';
+import { InstanceHeartbeat } from './instance-heartbeat.service';
+import { loggingParams } from './logging';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+import { MetricsTokenGuard } from './metrics-token.guard';
+import { ServiceInstance } from './service-instance';
+
+/** Structured logs, Prometheus metrics, and this instance's heartbeat among its peers. */
+@Global()
+@Module({
+  imports: [LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggingParams }), CallsModule],
+  controllers: [MetricsController],
+  providers: [MetricsService, MetricsTokenGuard, ServiceInstance, InstanceHeartbeat],
+  exports: [MetricsService, ServiceInstance],
+})
+export class ObservabilityModule {}

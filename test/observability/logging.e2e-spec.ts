@@ -1,0 +1,82 @@
+import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { MillisPlatformClient } from '../support/millis-platform-client';
+import { METRICS_TOKEN, ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
+
+const WS_TOKEN = 'ws-token-that-must-never-be-logged';
+const API_KEY = 'api-key-that-must-never-be-logged';
+const OPENAI_KEY = 'sk-openai-key-that-must-never-be-logged';
+const SESSION = 'log-redaction-1';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  context?: string;
+  session_id?: string;
+  [key: string]: unknown;
+}
+
+describe('Logs of a real process', () => {
+  let fake: FakeLlmServer;
+  let service: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    fake = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 1 });
+    await fake.start();
+  });
+  afterAll(async () => {
+    await stopService(service);
+    await fake.stop();
+  });
+
+  it('are JSON lines carrying session_id on every line of a call, with no secret and no phone number', async () => {
+    service = await spawnService({
+      LOG_LEVEL: 'debug',
+      WS_AUTH_TOKEN: WS_TOKEN,
+      API_KEY,
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: fake.baseUrl,
+    });
+    await expect(MillisPlatformClient.connect(`${service.wsUrl}?token=wrong-${WS_TOKEN}`)).rejects.toThrow('HTTP 401');
+
+    const client = await MillisPlatformClient.connect(service.wsUrl, { token: WS_TOKEN });
+    client.startCall({
+      session_id: SESSION,
+      voip: { from: '+15550100123', to: '+1 555 010 0124' },
+      metadata: { callback: '+15550100125' },
+    });
+    await client.waitForEnd(0);
+    client.sendRaw('{"oops": my number is +1 (555) 010-0126');
+    fake.enqueue({ kind: 'error', status: 500, message: 'upstream exploded' });
+    client.streamRequest(1, [{ role: 'user', content: 'call me back on +15550100127' }]);
+    await client.waitForEnd(1);
+    await client.close();
+
+    const api = (path: string, headers: Record<string, string>) => fetch(`${service!.httpUrl}${path}`, { headers });
+    expect((await api('/api/phone-numbers/%2B15550100123/calls', { 'x-api-key': API_KEY })).status).toBe(200);
+    expect((await api(`/api/calls?token=${WS_TOKEN}`, { Authorization: `Bearer ${API_KEY}` })).status).toBe(400);
+    expect((await api('/metrics', { Authorization: `Bearer ${METRICS_TOKEN}` })).status).toBe(200);
+
+    service.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+    const output = service.output();
+
+    for (const secret of [WS_TOKEN, API_KEY, OPENAI_KEY, METRICS_TOKEN]) expect(output).not.toContain(secret);
+    for (const digits of ['0100123', '0100124', '0100125', '010-0126', '0100127', '010 0124']) expect(output).not.toContain(digits);
+    expect(output).not.toContain('call me back');
+
+    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as LogLine);
+    const ofTheCall = lines.filter((l) => l.msg.includes(SESSION));
+    expect(ofTheCall.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('started'),
+        expect.stringContaining('invalid frame'),
+        expect.stringContaining('LLM reply failed'),
+        expect.stringContaining('ended'),
+      ]),
+    );
+    for (const line of ofTheCall) expect(line.session_id).toBe(SESSION);
+    const requestLog = lines.find((l) => (l.req as { url?: string } | undefined)?.url?.startsWith('/api/phone-numbers'));
+    expect(requestLog).toBeDefined();
+    expect(JSON.stringify(requestLog)).toContain('[redacted]');
+  });
+});
