@@ -1,0 +1,43 @@
+import { api } from '../api';
+import { h, replaceChildren } from '../dom';
+import { signIn } from '../session';
+
+/** The API key, checked against the API, then kept in session storage. */
+export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
+  const input = h('input', { id: 'api-key', name: 'api-key', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const button = h('button', { type: 'submit' }, 'Sign in');
+  // POST, never GET: even without this script the key must not end up in a URL.
+  const form = h(
+    'form',
+    { class: 'signin-card', method: 'post', action: '/', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '☎'), 'Call desk'),
+    h('p', { class: 'muted' }, 'Live and past calls of your Millis voice agents. Sign in with the API key of this service (API_KEY).'),
+    h('label', { for: 'api-key' }, 'API key'),
+    input,
+    error,
+    button,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) return;
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      if (await api.check(key)) {
+        signIn(key);
+        signedIn();
+        return;
+      }
+      error.textContent = 'That key was refused. Check the API_KEY of the service.';
+    } catch (failure) {
+      error.textContent = `The service did not answer: ${(failure as Error).message}`;
+    }
+    button.disabled = false;
+    input.focus();
+    input.select();
+  });
+  replaceChildren(root, h('main', { class: 'signin', id: 'main' }, form));
+  input.focus();
+}
