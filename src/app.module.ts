@@ -2,12 +2,16 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { CallsModule } from './calls/calls.module';
 import { AppConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
+import { AppointmentsModule } from './extensions/appointments/appointments.module';
 import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { RetentionModule } from './retention/retention.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { SecurityModule } from './security/security.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule, HealthModule, HistoryModule, RetentionModule],
+  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule, HealthModule, HistoryModule, RetentionModule, DashboardModule, ObservabilityModule, SecurityModule, AppointmentsModule],
 })
 export class AppModule {}

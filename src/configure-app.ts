@@ -1,6 +1,9 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { CallService } from './calls/call.service';
-import { MillisWsAdapter } from './calls/millis-ws.adapter';
+import { MetricsService } from './observability/metrics.service';
+import { CallAdmission } from './security/call-admission.service';
+import { ProtectedWsAdapter } from './security/protected-ws.adapter';
+import { applySecurityHeaders } from './security/security-headers';
 import { AppConfig } from './config/app-config';
 import { setupOpenApi } from './history/openapi';
 
@@ -8,7 +11,8 @@ import { setupOpenApi } from './history/openapi';
 export function configureApp(app: INestApplication): AppConfig {
   const config = app.get(AppConfig);
   const calls = app.get(CallService);
-  app.useWebSocketAdapter(new MillisWsAdapter(app, config, () => calls.isDraining));
+  app.useWebSocketAdapter(new ProtectedWsAdapter(app, config, () => calls.isDraining, app.get(CallAdmission), app.get(MetricsService)));
+  applySecurityHeaders(app);
   setupOpenApi(app);
   warnAboutRiskyConfig(config);
   return config;
@@ -16,8 +20,13 @@ export function configureApp(app: INestApplication): AppConfig {
 
 function warnAboutRiskyConfig(config: AppConfig): void {
   const logger = new Logger('Config');
-  if (!config.ws.authToken) {
-    logger.warn('WS_AUTH_TOKEN is not set: anyone who can reach /llm-websocket can start calls. Set it in production.');
+  if (!config.ws.authToken && config.security.allowedIps.length === 0) {
+    logger.warn('SECURITY: NO AUTHENTICATION on /llm-websocket (neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS is set): anyone who can reach it can start calls. Set WS_AUTH_TOKEN in production.');
+  } else if (!config.ws.authToken) {
+    logger.warn('WS_AUTH_TOKEN is not set: /llm-websocket is protected by WS_ALLOWED_IPS only.');
+  }
+  if (!config.security.metricsToken) {
+    logger.warn('METRICS_TOKEN is not set: every request to /metrics is answered 401.');
   }
   if (!config.llm.apiKey) {
     logger.warn('OPENAI_API_KEY is not set: LLM requests will fail and callers will hear the fallback message.');

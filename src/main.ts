@@ -1,14 +1,17 @@
-import { Logger, LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
-
-const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { installProcessHandlers } from './observability/process-handlers';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule, { bufferLogs: true });
+  // abortOnError off: a configuration error reaches the catch below as one readable message.
+  const app = await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false });
   const config = configureApp(app);
-  app.useLogger(LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel as LogLevel) + 1));
+  // JSON lines through pino (level, format and redaction from the config); Nest's Logger writes through it.
+  app.useLogger(app.get(PinoNestLogger));
+  installProcessHandlers(app.get(PinoNestLogger));
   const logger = new Logger('Bootstrap');
 
   // On SIGTERM/SIGINT: refuse new calls, let replies finish, flush the audit, exit 0.

@@ -35,6 +35,24 @@ export interface ExchangeRecord {
   promptTokens: number | null;
   completionTokens: number | null;
   totalTokens: number | null;
+  /** Every tool the model called during this exchange, in order (stored in stream_exchanges.tool_calls). */
+  toolCalls?: ToolCallRecord[];
+}
+
+/** How a tool call ended. */
+export type ToolCallStatus = 'ok' | 'error' | 'invalid_arguments' | 'timeout' | 'cancelled' | 'unknown_tool';
+
+export interface ToolCallRecord {
+  id: string;
+  name: string;
+  /** Parsed arguments, or the raw text when it was not JSON. */
+  arguments: unknown;
+  status: ToolCallStatus;
+  result?: unknown;
+  error?: string;
+  round: number;
+  startedAt: string;
+  durationMs: number;
 }
 
 export interface EventRecord {

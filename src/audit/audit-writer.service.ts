@@ -48,6 +48,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     lastError: null,
   };
   private backlogWarned = false;
+  private readonly batchListeners: Array<(durationMs: number, ok: boolean) => void> = [];
 
   constructor(
     private readonly repository: AuditRepository,
@@ -82,6 +83,16 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
 
   getStats(): AuditStats {
     return { backlog: this.backlog, ...this.stats };
+  }
+
+  /** True while the backlog is at AUDIT_MAX_BACKLOG or more: new calls are refused until it drains. */
+  get overBound(): boolean {
+    return this.backlog >= this.config.audit.maxBacklog;
+  }
+
+  /** Called after every batch write attempt (for metrics). */
+  onBatchWritten(listener: (durationMs: number, ok: boolean) => void): void {
+    this.batchListeners.push(listener);
   }
 
   /** Writes everything queued so far; resolves once it is in Postgres (or throws if it is not). */
@@ -119,7 +130,9 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     if (backlog > this.stats.peakBacklog) this.stats.peakBacklog = backlog;
     if (backlog >= this.config.audit.maxBacklog && !this.backlogWarned) {
       this.backlogWarned = true;
-      this.logger.error(`Audit backlog reached ${backlog} rows (AUDIT_MAX_BACKLOG): rows are kept in memory until Postgres is back`);
+      this.logger.error(
+        `Audit backlog reached ${backlog} rows (AUDIT_MAX_BACKLOG): new calls are refused (503) until it drains; rows of calls in progress are kept in memory`,
+      );
     }
   }
 
@@ -145,13 +158,16 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private async writeSnapshot(): Promise<void> {
     const batch = this.takeSnapshot();
     this.inFlightRows = batchSize(batch);
+    const started = performance.now();
     try {
       for (const chunk of chunksOf(batch, this.config.audit.batchSize)) {
         await this.repository.writeBatch(chunk);
         this.stats.rowsWritten += batchSize(chunk);
       }
       this.stats.flushes++;
+      this.notifyBatch(started, true);
     } catch (error) {
+      this.notifyBatch(started, false);
       this.stats.failedFlushes++;
       this.stats.lastError = (error as Error).message;
       if (isDataError(error)) {
@@ -227,6 +243,11 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     }
     if (firstSeenAt < known.firstSeenAt) known.firstSeenAt = firstSeenAt;
     if (lastSeenAt > known.lastSeenAt) known.lastSeenAt = lastSeenAt;
+  }
+
+  private notifyBatch(started: number, ok: boolean): void {
+    const durationMs = performance.now() - started;
+    for (const listener of this.batchListeners) listener(durationMs, ok);
   }
 
   private pendingRows(): number {

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditBatch, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
 import { toPostgresJson } from './postgres-json';
+import { ServiceInstance } from '../observability/service-instance';
 
 /**
  * Set-based, idempotent writes of audit rows: one statement per table whatever the
@@ -10,7 +11,11 @@ import { toPostgresJson } from './postgres-json';
  */
 @Injectable()
 export class AuditRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    /** Stamped on sessions, so a dead instance's calls can be told from a live one's. */
+    @Optional() private readonly instance?: ServiceInstance,
+  ) {}
 
   async writeBatch(batch: AuditBatch): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
@@ -50,11 +55,11 @@ export class AuditRepository {
     }));
     await manager.query(
       `INSERT INTO call_sessions
-         (session_id, agent_id, call_sid, metadata, from_number_id, to_number_id, status, end_reason, started_at, ended_at, close_code)
+         (session_id, agent_id, call_sid, metadata, from_number_id, to_number_id, status, end_reason, started_at, ended_at, close_code, instance_id)
        SELECT x.session_id, x.agent_id, x.call_sid, x.metadata,
               (SELECT p.id FROM phone_numbers p WHERE p.number = x.from_number),
               (SELECT p.id FROM phone_numbers p WHERE p.number = x.to_number),
-              x.status, x.end_reason, x.started_at, x.ended_at, x.close_code
+              x.status, x.end_reason, x.started_at, x.ended_at, x.close_code, $2::uuid
        FROM jsonb_to_recordset($1::jsonb) AS x(
          session_id text, agent_id text, call_sid text, metadata jsonb, from_number text, to_number text,
          status text, end_reason text, started_at timestamptz, ended_at timestamptz, close_code int)
@@ -68,8 +73,9 @@ export class AuditRepository {
          end_reason = EXCLUDED.end_reason,
          started_at = LEAST(call_sessions.started_at, EXCLUDED.started_at),
          ended_at = EXCLUDED.ended_at,
-         close_code = EXCLUDED.close_code`,
-      [toPostgresJson(rows)],
+         close_code = EXCLUDED.close_code,
+         instance_id = EXCLUDED.instance_id`,
+      [toPostgresJson(rows), this.instance?.id ?? null],
     );
   }
 
@@ -90,17 +96,29 @@ export class AuditRepository {
       prompt_tokens: e.promptTokens,
       completion_tokens: e.completionTokens,
       total_tokens: e.totalTokens,
+      tool_calls: (e.toolCalls ?? []).map((c) => ({
+        id: c.id,
+        name: c.name,
+        arguments: c.arguments,
+        status: c.status,
+        result: c.result,
+        error: c.error,
+        round: c.round,
+        started_at: c.startedAt,
+        duration_ms: c.durationMs,
+      })),
     }));
     const written: Array<{ id: string }> = await manager.query(
       `INSERT INTO stream_exchanges
          (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error,
-          requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens)
+          requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens, tool_calls)
        SELECT x.id, s.id, x.stream_id, x.kind, x.transcript, x.response_text, x.status, x.model, x.error,
-              x.requested_at, x.first_token_at, x.completed_at, x.prompt_tokens, x.completion_tokens, x.total_tokens
+              x.requested_at, x.first_token_at, x.completed_at, x.prompt_tokens, x.completion_tokens, x.total_tokens,
+              COALESCE(x.tool_calls, '[]'::jsonb)
        FROM jsonb_to_recordset($1::jsonb) AS x(
          id uuid, session_id text, stream_id int, kind text, transcript jsonb, response_text text, status text,
          model text, error text, requested_at timestamptz, first_token_at timestamptz, completed_at timestamptz,
-         prompt_tokens int, completion_tokens int, total_tokens int)
+         prompt_tokens int, completion_tokens int, total_tokens int, tool_calls jsonb)
        JOIN call_sessions s ON s.session_id = x.session_id
        ON CONFLICT (id) DO UPDATE SET
          response_text = EXCLUDED.response_text,
@@ -111,7 +129,8 @@ export class AuditRepository {
          completed_at = EXCLUDED.completed_at,
          prompt_tokens = EXCLUDED.prompt_tokens,
          completion_tokens = EXCLUDED.completion_tokens,
-         total_tokens = EXCLUDED.total_tokens
+         total_tokens = EXCLUDED.total_tokens,
+         tool_calls = EXCLUDED.tool_calls
        RETURNING id`,
       [toPostgresJson(rows)],
     );

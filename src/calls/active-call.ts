@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { AgentSettings } from '../agents/agent-settings';
 import type { SessionRecord, ExchangeRecord } from '../audit/audit-records';
+import type { ToolRound } from '../llm/tool-history';
+import type { EndReason } from './entities/call-status';
 import type { CallChannel } from './call-channel';
 
 /** Why an in-flight reply stopped speaking before it finished. */
@@ -23,6 +26,13 @@ export class ActiveCall {
   newestStreamId = -1;
   current: ReplyInFlight | null = null;
   ended = false;
+  /** The agent's settings once known (at once when cached); `agentReady` resolves to them either way. */
+  agent: AgentSettings | null = null;
+  agentReady: Promise<AgentSettings> = new Promise(() => undefined);
+  /** Tool calls and results of this call, replayed in later turns (the transcript only holds speech). */
+  readonly toolRounds: ToolRound[] = [];
+  /** Set when we sent end_call or transfer_call: the end_reason once the platform closes the socket. */
+  requestedEnd: Extract<EndReason, 'end_call' | 'transfer_call'> | null = null;
 
   constructor(readonly channel: CallChannel) {}
 

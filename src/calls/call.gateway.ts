@@ -16,6 +16,7 @@ import {
   StreamRequestDto,
 } from '../protocol/inbound-frames';
 import { serializeFrame } from '../protocol/outbound-frames';
+import { isPeerLost } from '../observability/peer-liveness';
 import { ActiveCall } from './active-call';
 import { CallService } from './call.service';
 
@@ -39,7 +40,7 @@ export class CallGateway implements OnGatewayConnection, OnGatewayDisconnect {
       close: (code, reason) => socket.close(code, reason),
     });
     this.calls.set(socket, call);
-    socket.once('close', (code: number) => this.callService.close(call, code));
+    socket.once('close', (code: number) => this.callService.close(call, code, isPeerLost(socket) ? 'peer_lost' : undefined));
   }
 
   handleDisconnect(socket: WebSocket): void {

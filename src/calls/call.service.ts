@@ -1,5 +1,7 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AgentProfileService } from '../agents/agent-profile.service';
+import { AgentSettings, defaultAgentSettings } from '../agents/agent-settings';
 import { ExchangeRecord } from '../audit/audit-records';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
@@ -15,7 +17,9 @@ import {
   StartCallDto,
   StreamRequestDto,
 } from '../protocol/inbound-frames';
-import { streamResponse } from '../protocol/outbound-frames';
+import { endCall, streamResponse, transferCall } from '../protocol/outbound-frames';
+import type { CallControlAction } from '../tools/tool-context';
+import { ToolLoop } from '../tools/tool-loop';
 import { preciseNow } from '../common/clock';
 import { AbortCause, ActiveCall, ReplyInFlight } from './active-call';
 import { CallActivityFeed } from './call-activity.feed';
@@ -42,13 +46,19 @@ export class CallService implements OnModuleDestroy {
   private readonly logger = new Logger(CallService.name);
   private readonly calls = new Set<ActiveCall>();
   private draining = false;
+  private readonly turns: ToolLoop;
 
   constructor(
     private readonly llm: LlmService,
     private readonly audit: AuditWriter,
     private readonly config: AppConfig,
     private readonly activity: CallActivityFeed,
-  ) {}
+    @Optional() private readonly agents?: AgentProfileService,
+    @Optional() toolLoop?: ToolLoop,
+  ) {
+    // Without the tools and agents modules (unit tests), calls run with the environment defaults and no tools.
+    this.turns = toolLoop ?? new ToolLoop(llm, config, audit);
+  }
 
   get activeCalls(): number {
     return this.calls.size;
@@ -104,14 +114,22 @@ export class CallService implements OnModuleDestroy {
     });
     this.logger.debug(`call ${frame.session_id} started (agent ${frame.agent_id})`);
 
+    const agent = this.agents?.settingsFor(frame.agent_id) ?? defaultAgentSettings(this.config, frame.agent_id);
+    call.agentReady = Promise.resolve(agent);
+    if (!(agent instanceof Promise)) call.agent = agent;
+    else void agent.then((settings) => (call.agent = settings));
+
     const reply = this.beginReply(call, frame.stream_id, 'greeting', []);
-    const greeting = this.config.call.greeting;
-    if (greeting !== undefined) {
-      this.speakCompleteText(call, reply, renderTemplate(greeting, call.promptContext));
-      this.finish(call, reply, 'completed');
-    } else {
-      this.runLlmReply(call, reply, [], this.config.call.greetingPrompt);
-    }
+    if (call.agent) this.greet(call, reply, call.agent);
+    // The profile is being read (first call of this agent since boot): greet once it is known.
+    else reply.done = call.agentReady.then((settings) => (reply.controller.signal.aborted ? undefined : this.greet(call, reply, settings)));
+  }
+
+  private greet(call: ActiveCall, reply: ReplyInFlight, agent: AgentSettings): Promise<void> {
+    if (agent.greeting === undefined) return this.runLlmReply(call, reply, [], agent.greetingPrompt);
+    this.speakCompleteText(call, reply, renderTemplate(agent.greeting, call.promptContext));
+    this.finish(call, reply, 'completed');
+    return Promise.resolve();
   }
 
   streamRequest(call: ActiveCall, frame: StreamRequestDto): void {
@@ -146,7 +164,9 @@ export class CallService implements OnModuleDestroy {
   }
 
   invalidFrame(call: ActiveCall, frame: InvalidFrame): void {
-    this.logger.warn(`invalid frame on call ${call.sessionId ?? call.connectionId}: ${frame.reason}: ${frame.detail.slice(0, 200)}`);
+    // The detail can quote what the caller said (a JSON parse error does); it is in call_events either way.
+    const detail = this.config.logging.pii ? `: ${frame.detail.slice(0, 200)}` : '';
+    this.logger.warn(`invalid frame on call ${call.sessionId ?? call.connectionId}: ${frame.reason}${detail}`);
     this.recordInvalid(call, frame);
   }
 
@@ -157,10 +177,12 @@ export class CallService implements OnModuleDestroy {
     call.ended = true;
     if (call.current) this.abortReply(call, call.current, reason === 'shutdown' ? 'shutdown' : 'connection_closed');
     if (!call.session) return;
-    call.session = { ...call.session, status: 'ended', endReason: reason, endedAt: preciseNow(), closeCode };
+    // After our end_call / transfer_call frame, the platform hanging up is the outcome we asked for.
+    const endReason = reason === 'connection_closed' && call.requestedEnd ? call.requestedEnd : reason;
+    call.session = { ...call.session, status: 'ended', endReason, endedAt: preciseNow(), closeCode };
     this.audit.recordSession(call.session);
-    this.activity.publish({ type: 'call_ended', sessionId: call.session.sessionId, endReason: reason, at: call.session.endedAt! });
-    this.logger.debug(`call ${call.session.sessionId} ended (${reason})`);
+    this.activity.publish({ type: 'call_ended', sessionId: call.session.sessionId, endReason, at: call.session.endedAt! });
+    this.logger.debug(`call ${call.session.sessionId} ended (${endReason})`);
   }
 
   /** On SIGTERM: refuse new calls, let replies in flight finish within the grace period, then hang up. */
@@ -212,23 +234,44 @@ export class CallService implements OnModuleDestroy {
     return reply;
   }
 
-  private runLlmReply(call: ActiveCall, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): void {
-    reply.exchange.model = this.llm.model;
+  private runLlmReply(call: ActiveCall, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
+    reply.exchange.model = call.agent?.model ?? this.llm.model;
     reply.done = this.streamLlmReply(call, reply, transcript, instruction).catch((error: unknown) => {
       // Nothing in a reply may take the process down; log and close the exchange.
       this.logger.error(`reply task failed on call ${call.sessionId}: ${(error as Error)?.stack ?? error}`);
       if (call.current === reply) this.finish(call, reply, 'failed', String(error));
     });
+    return reply.done;
   }
 
   private async streamLlmReply(call: ActiveCall, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
     const shaper = new ReplyShaper();
     const { signal } = reply.controller;
+    const agent = call.agent ?? (await call.agentReady);
+    if (signal.aborted) return;
+    reply.exchange.model = agent.model;
+    let control: CallControlAction | undefined;
     try {
-      const chunks = this.llm.streamReply({ transcript, promptContext: call.promptContext, signal, instruction });
+      const chunks = this.turns.run({
+        transcript,
+        instruction,
+        promptContext: call.promptContext,
+        signal,
+        agent,
+        rounds: call.toolRounds,
+        exchange: reply.exchange,
+        call: toolCallInfo(call, reply.streamId),
+        toolsAllowed: instruction === undefined,
+      });
       for await (const chunk of chunks) {
         if (signal.aborted) return;
-        if (chunk.type === 'text') {
+        if (chunk.type === 'filler') {
+          for (const piece of shaper.end()) this.speak(call, reply, piece);
+          reply.exchange.firstTokenAt ??= preciseNow();
+          this.speak(call, reply, { content: `${this.separator(reply)}${chunk.text} `, flush: true });
+        } else if (chunk.type === 'call_control') {
+          control = chunk.action;
+        } else if (chunk.type === 'text') {
           reply.exchange.firstTokenAt ??= preciseNow();
           for (const piece of shaper.push(chunk.text)) this.speak(call, reply, piece);
         } else if (chunk.type === 'usage') {
@@ -239,15 +282,40 @@ export class CallService implements OnModuleDestroy {
       }
       if (signal.aborted) return;
       for (const piece of shaper.end()) this.speak(call, reply, piece);
-      this.endStream(call, reply);
+      if (control) this.carryOut(call, reply, control, agent);
+      else this.endStream(call, reply);
       this.finish(call, reply, 'completed');
     } catch (error) {
       if (signal.aborted) return;
       const message = error instanceof LlmReplyError ? error.message : `unexpected: ${(error as Error)?.message}`;
       this.logger.warn(`LLM reply failed on call ${call.sessionId} stream ${reply.streamId}: ${message}`);
-      this.speakFallback(call, reply);
+      this.speakFallback(call, reply, agent.fallbackMessage);
       this.finish(call, reply, 'failed', message);
     }
+  }
+
+  /** end_call: the farewell, end_of_stream, then the frame; transfer_call: end_of_stream, then the frame. */
+  private carryOut(call: ActiveCall, reply: ReplyInFlight, action: CallControlAction, agent: AgentSettings): void {
+    if (action.kind === 'end_call') {
+      // The model's own goodbye, or the agent's farewell if it has not said anything this turn.
+      const farewell = action.farewell ?? (reply.exchange.responseText.trim() ? undefined : agent.farewellMessage);
+      if (farewell) {
+        reply.exchange.firstTokenAt ??= preciseNow();
+        const text = this.separator(reply) + renderTemplate(farewell, call.promptContext);
+        for (const piece of shapeCompleteText(text)) this.speak(call, reply, piece);
+      }
+    }
+    this.endStream(call, reply);
+    if (call.current !== reply || reply.controller.signal.aborted) return;
+    call.requestedEnd = action.kind;
+    call.channel.send(action.kind === 'end_call' ? endCall(reply.streamId) : transferCall(reply.streamId, action.destination));
+    this.logger.debug(`call ${call.sessionId}: ${action.kind} sent on stream ${reply.streamId}`);
+  }
+
+  /** A space when what was already said does not end with one. */
+  private separator(reply: ReplyInFlight): string {
+    const sent = reply.exchange.responseText;
+    return sent && !/\s$/.test(sent) ? ' ' : '';
   }
 
   /** Sends one piece, unless this reply has lost the right to speak. */
@@ -272,10 +340,8 @@ export class CallService implements OnModuleDestroy {
   }
 
   /** The caller hears a short apology instead of silence; the call goes on. */
-  private speakFallback(call: ActiveCall, reply: ReplyInFlight): void {
-    const sent = reply.exchange.responseText;
-    const separator = sent && !/\s$/.test(sent) ? ' ' : '';
-    this.speak(call, reply, { content: separator + this.config.call.fallbackMessage, flush: true });
+  private speakFallback(call: ActiveCall, reply: ReplyInFlight, message: string): void {
+    this.speak(call, reply, { content: this.separator(reply) + message, flush: true });
     this.endStream(call, reply);
   }
 
@@ -313,6 +379,12 @@ export class CallService implements OnModuleDestroy {
     this.activity.publish({ type: 'frame_rejected', sessionId: call.sessionId, reason: frame.reason });
     this.recordEvent(call, 'invalid', null, { ...frame, connection_id: call.connectionId });
   }
+}
+
+/** What a tool may know about its call. */
+function toolCallInfo(call: ActiveCall, streamId: number) {
+  const { sessionId, agentId, callSid, metadata, fromNumber, toNumber } = call.session!;
+  return { sessionId, agentId, streamId, callSid, metadata, fromNumber, toNumber };
 }
 
 function sleep(ms: number): Promise<void> {

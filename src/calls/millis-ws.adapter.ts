@@ -9,7 +9,7 @@ import { presentedToken, tokensMatch } from './ws-auth';
 const SOCKET_PAYLOAD_FACTOR = 4;
 
 type WsServer = { on(event: string, listener: (...args: any[]) => void): unknown };
-type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
+export type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
 
 /**
  * The platform's `{type, data}` frames routed to `@SubscribeMessage(type)` handlers,
@@ -47,7 +47,7 @@ export class MillisWsAdapter extends WsAdapter {
     return server;
   }
 
-  private verifyClient(req: IncomingMessage, done: VerifyCallback): void {
+  protected verifyClient(req: IncomingMessage, done: VerifyCallback): void {
     if (this.isDraining()) return done(false, 503, 'Service Unavailable');
     const expected = this.config.ws.authToken;
     if (expected !== undefined && !tokensMatch(presentedToken(req), expected)) return done(false, 401, 'Unauthorized');

@@ -20,9 +20,28 @@ export class AppConfig {
     idleTimeoutMs: number;
   };
   readonly call: { greeting?: string; greetingPrompt: string; fallbackMessage: string; shutdownGraceMs: number };
+  /** Defaults for agents without a profile in agent_profiles. */
+  readonly agents: {
+    tools: string[];
+    transferDestinations: Array<{ name: string; destination: string }>;
+    farewellMessage: string;
+    profileCacheTtlMs: number;
+  };
+  readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
   readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
   readonly api: { key?: string };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
+  readonly security: {
+    allowedIps: string[];
+    trustedProxy: boolean;
+    maxCalls: number;
+    maxFramesPerSecond: number;
+    frameBurst: number;
+    pingIntervalMs: number;
+    metricsToken?: string;
+  };
+  readonly logging: { format: 'json' | 'pretty'; pii: boolean };
+  readonly instance: { name?: string; heartbeatMs: number };
 
   constructor(env: EnvironmentVariables) {
     this.http = { port: env.PORT, host: env.HOST };
@@ -45,6 +64,20 @@ export class AppConfig {
       fallbackMessage: env.FALLBACK_MESSAGE,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     };
+    this.agents = {
+      tools: (env.AGENT_TOOLS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      transferDestinations: (env.TRANSFER_DESTINATIONS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const [name, destination] = entry.split('=');
+          return { name, destination };
+        }),
+      farewellMessage: env.FAREWELL_MESSAGE,
+      profileCacheTtlMs: env.AGENT_PROFILE_CACHE_TTL_MS,
+    };
+    this.tools = { timeoutMs: env.TOOL_TIMEOUT_MS, fillerAfterMs: env.TOOL_FILLER_AFTER_MS, maxRounds: env.MAX_TOOL_ROUNDS };
     this.audit = {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       batchSize: env.AUDIT_BATCH_SIZE,
@@ -53,6 +86,17 @@ export class AppConfig {
     };
     this.api = { key: env.API_KEY };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
+    this.security = {
+      allowedIps: (env.WS_ALLOWED_IPS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      trustedProxy: env.TRUSTED_PROXY,
+      maxCalls: env.MAX_CALLS,
+      maxFramesPerSecond: env.WS_MAX_FRAMES_PER_SECOND,
+      frameBurst: env.WS_FRAME_BURST,
+      pingIntervalMs: env.WS_PING_INTERVAL_MS,
+      metricsToken: env.METRICS_TOKEN,
+    };
+    this.logging = { format: env.LOG_FORMAT || (env.NODE_ENV === 'development' ? 'pretty' : 'json'), pii: env.LOG_PII };
+    this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
   }
 
   static from(raw: Record<string, unknown>): AppConfig {

@@ -1,8 +1,13 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const blankAsUnset = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+const TOOL_LIST = /^\s*[\w-]{1,64}\s*(,\s*[\w-]{1,64}\s*)*$/;
+const DESTINATION_LIST = /^\s*[\w-]{1,40}=[^,=\s]+\s*(,\s*[\w-]{1,40}=[^,=\s]+\s*)*$/;
+const toBool = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? (/^(true|1|yes)$/i.test(value) ? true : /^(false|0|no)$/i.test(value) ? false : value) : value;
+const CIDR_LIST = /^\s*[0-9a-fA-F.:]+(\/\d{1,3})?\s*(,\s*[0-9a-fA-F.:]+(\/\d{1,3})?\s*)*$/;
 
 /**
  * Every environment variable the service reads, with its default.
@@ -33,6 +38,42 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1024)
   WS_MAX_PAYLOAD = 1024 * 1024;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString() @Matches(CIDR_LIST, { message: 'WS_ALLOWED_IPS must be a comma-separated list of IPv4/IPv6 addresses or CIDRs' })
+  WS_ALLOWED_IPS?: string;
+
+  @Transform(toBool) @IsBoolean()
+  TRUSTED_PROXY = false;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  MAX_CALLS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  WS_MAX_FRAMES_PER_SECOND = 50;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  WS_FRAME_BURST = 200;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  WS_PING_INTERVAL_MS = 15_000;
+
+  @IsIn(['json', 'pretty', ''])
+  LOG_FORMAT: 'json' | 'pretty' | '' = '';
+
+  @Transform(toBool) @IsBoolean()
+  LOG_PII = false;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString()
+  NODE_ENV?: string;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  @Transform(blankAsUnset) @IsOptional() @IsString()
+  INSTANCE_NAME?: string;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  INSTANCE_HEARTBEAT_MS = 5_000;
 
   @Transform(blankAsUnset) @IsOptional() @IsString()
   OPENAI_API_KEY?: string;
@@ -68,6 +109,29 @@ export class EnvironmentVariables {
 
   @IsString() @MinLength(1)
   FALLBACK_MESSAGE = "Sorry, I'm having trouble answering right now. Could you say that again?";
+
+  @IsString() @MinLength(1)
+  FAREWELL_MESSAGE = 'Thank you for calling. Goodbye!';
+
+  /** Tools enabled for agents without a profile, comma-separated (e.g. "end_call,check_availability"). */
+  @Transform(blankAsUnset) @IsOptional() @IsString() @Matches(TOOL_LIST, { message: 'AGENT_TOOLS must be a comma-separated list of tool names' })
+  AGENT_TOOLS?: string;
+
+  /** Transfer destinations for agents without a profile: "name=+15550100,support=sip:help@pbx.example.com". */
+  @Transform(blankAsUnset) @IsOptional() @IsString() @Matches(DESTINATION_LIST, { message: 'TRANSFER_DESTINATIONS must look like "sales=+15550100,support=sip:help@pbx.example.com"' })
+  TRANSFER_DESTINATIONS?: string;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(120_000)
+  TOOL_TIMEOUT_MS = 5_000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(60_000)
+  TOOL_FILLER_AFTER_MS = 400;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  MAX_TOOL_ROUNDS = 4;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  AGENT_PROFILE_CACHE_TTL_MS = 30_000;
 
   @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
   AUDIT_FLUSH_INTERVAL_MS = 200;
@@ -114,3 +178,5 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
 }
 
 const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GREETING', 'API_KEY', 'RETENTION_DAYS'];
+OPTIONAL_KEYS.push('WS_ALLOWED_IPS', 'NODE_ENV', 'METRICS_TOKEN', 'INSTANCE_NAME');
+OPTIONAL_KEYS.push('AGENT_TOOLS', 'TRANSFER_DESTINATIONS');

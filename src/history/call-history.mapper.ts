@@ -48,6 +48,7 @@ export function toExchange(row: ExchangeRow): ExchangeDto {
     prompt_tokens: row.prompt_tokens,
     completion_tokens: row.completion_tokens,
     total_tokens: row.total_tokens,
+    tool_calls: row.tool_calls ?? [],
   };
 }
 

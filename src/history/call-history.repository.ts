@@ -58,6 +58,20 @@ export interface ExchangeRow {
   prompt_tokens: number | null;
   completion_tokens: number | null;
   total_tokens: number | null;
+  tool_calls: ToolCallRow[];
+}
+
+/** One tool call as stored in stream_exchanges.tool_calls. */
+export interface ToolCallRow {
+  id: string;
+  name: string;
+  arguments: unknown;
+  status: string;
+  result?: unknown;
+  error?: string;
+  round: number;
+  started_at: string;
+  duration_ms: number;
 }
 
 export interface EventRow {
@@ -136,7 +150,7 @@ export class CallHistoryRepository {
               e.response_text, e.model, e.error, e.requested_at, e.first_token_at, e.completed_at,
               round(extract(epoch FROM e.first_token_at - e.requested_at) * 1000, 1)::float8 AS time_to_first_token_ms,
               round(extract(epoch FROM e.completed_at - e.requested_at) * 1000, 1)::float8 AS total_ms,
-              e.prompt_tokens, e.completion_tokens, e.total_tokens
+              e.prompt_tokens, e.completion_tokens, e.total_tokens, e.tool_calls
        FROM stream_exchanges e
        WHERE e.call_session_id = $1
        ORDER BY e.requested_at, e.stream_id`,

@@ -32,6 +32,7 @@ function exchange(streamId: number, fields: Partial<ExchangeRow>): ExchangeRow {
     prompt_tokens: null,
     completion_tokens: null,
     total_tokens: null,
+    tool_calls: [],
     ...fields,
   };
 }

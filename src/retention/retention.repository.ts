@@ -100,7 +100,13 @@ export class RetentionRepository {
            transcript = CASE WHEN jsonb_typeof(transcript) = 'array' THEN coalesce((
              SELECT jsonb_agg(jsonb_build_object('role', t.entry ->> 'role', 'content', $2::text) ORDER BY t.n)
              FROM jsonb_array_elements(transcript) WITH ORDINALITY AS t(entry, n)), '[]'::jsonb) ELSE '[]'::jsonb END,
-           response_text = CASE WHEN response_text = '' THEN '' ELSE $2 END
+           response_text = CASE WHEN response_text = '' THEN '' ELSE $2 END,
+           -- Tool arguments and results can hold anything the caller said: keep only what was called, how it went and when.
+           tool_calls = coalesce((
+             SELECT jsonb_agg(jsonb_build_object('id', c ->> 'id', 'name', c ->> 'name', 'status', c ->> 'status',
+                                                 'round', c -> 'round', 'started_at', c -> 'started_at', 'duration_ms', c -> 'duration_ms',
+                                                 'arguments', $2::text) ORDER BY n)
+             FROM jsonb_array_elements(tool_calls) WITH ORDINALITY AS t(c, n)), '[]'::jsonb)
          WHERE call_session_id = ANY($1::uuid[])`,
         [ids, REDACTED],
       );

@@ -235,16 +235,23 @@ describe('OpenAPI document', () => {
       .filter(([path]) => path.startsWith('/api/'))
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, ...op })));
     expect(operations.map((o) => o.id).sort()).toEqual([
+      'DELETE /api/agents/{agentId}',
+      'GET /api/agents',
+      'GET /api/agents/{agentId}',
       'GET /api/calls',
       'GET /api/calls/export',
       'GET /api/calls/{sessionId}',
       'GET /api/calls/{sessionId}/transcript',
+      'GET /api/live',
       'GET /api/phone-numbers/{number}/calls',
       'GET /api/stats',
+      'GET /api/tools',
+      'PATCH /api/agents/{agentId}',
+      'PUT /api/agents/{agentId}',
     ]);
     for (const op of operations) {
       expect(op.summary).toBeTruthy();
-      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '401']));
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining([expect.stringMatching(/^20[0-4]$/), '401']));
       expect(op.security).toEqual(expect.arrayContaining([{ 'api-key': [] }, { bearer: [] }]));
     }
     const schemas = doc.components.schemas as Record<string, { properties: Record<string, unknown> }>;

@@ -75,7 +75,17 @@ describe('Retention in redact mode', () => {
   afterAll(() => t.close());
 
   it('replaces numbers, metadata and texts of old calls, keeping counts and timings', async () => {
+    const toolCall = {
+      id: 'call_1', name: 'book_slot', arguments: { name: 'Ada Lovelace', phone: '+15550100' }, status: 'ok',
+      result: { booked: true }, round: 1, started_at: '2025-01-01T10:00:00.000Z', duration_ms: 12,
+    };
+    await t.db.query(
+      `UPDATE stream_exchanges SET tool_calls = $1::jsonb WHERE kind = 'reply'
+         AND call_session_id = (SELECT id FROM call_sessions WHERE session_id = 'old-1')`,
+      [JSON.stringify([toolCall])],
+    );
     const before = await request(t.app.getHttpServer()).get('/api/calls/old-1').set('x-api-key', API_KEY).expect(200);
+    expect(before.body.exchanges[1].tool_calls).toEqual([toolCall]);
     const report = await t.app.get(RetentionService).run();
 
     expect(report).toMatchObject({ mode: 'redact', calls: 3, exchanges: 6, events: 1, strayEvents: 1, phoneNumbers: 1, batches: 2 });
@@ -100,6 +110,9 @@ describe('Retention in redact mode', () => {
       total_ms: before.body.exchanges[1].total_ms,
       total_tokens: before.body.exchanges[1].total_tokens,
     });
+    expect(reply.tool_calls).toEqual([
+      { id: 'call_1', name: 'book_slot', arguments: '[redacted]', status: 'ok', round: 1, started_at: toolCall.started_at, duration_ms: 12 },
+    ]);
     expect(after.body.events[0]).toMatchObject({ type: 'partial_transcript', payload: { redacted: true } });
 
     const recent = await request(t.app.getHttpServer()).get('/api/calls/new-1').set('x-api-key', API_KEY).expect(200);

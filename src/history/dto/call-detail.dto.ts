@@ -18,6 +18,36 @@ export class TranscriptEntryDto {
 }
 
 /** One stream_request (or the greeting) and the reply streamed for it. */
+/** A tool the model called during the exchange, with its outcome. */
+export class ToolCallDto {
+  @ApiProperty()
+  id: string;
+
+  @ApiProperty({ description: 'Tool name, e.g. end_call, transfer_call, or one contributed by an extension.' })
+  name: string;
+
+  @ApiProperty({ description: 'Arguments as the model sent them (parsed JSON, or the raw text when it was not JSON).' })
+  arguments: unknown;
+
+  @ApiProperty({ enum: ['ok', 'error', 'invalid_arguments', 'timeout', 'cancelled', 'unknown_tool'] })
+  status: string;
+
+  @ApiProperty({ required: false, description: 'What the tool returned to the model.' })
+  result?: unknown;
+
+  @ApiProperty({ required: false })
+  error?: string;
+
+  @ApiProperty({ description: 'Tool round within the turn, from 1.' })
+  round: number;
+
+  @ApiProperty({ format: 'date-time' })
+  started_at: string;
+
+  @ApiProperty()
+  duration_ms: number;
+}
+
 export class ExchangeDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -69,6 +99,9 @@ export class ExchangeDto {
 
   @ApiProperty({ type: Number, nullable: true })
   total_tokens: number | null;
+
+  @ApiProperty({ type: [ToolCallDto], description: 'Every tool call of this exchange, in order.' })
+  tool_calls: ToolCallDto[];
 }
 
 /** A frame that is not a turn: partial transcript, playback end, interrupt, invalid or stale frame. */
