@@ -11,6 +11,7 @@ import { ActiveCall } from './active-call';
 import { CallActivity, CallActivityFeed } from './call-activity.feed';
 import type { CallChannel } from './call-channel';
 import { CallService } from './call.service';
+import { ReplyRunner } from './reply-runner';
 
 const FALLBACK = 'Sorry, could you say that again?';
 
@@ -159,7 +160,9 @@ describe('CallService', () => {
     const feed = new CallActivityFeed();
     activity = [];
     feed.activity$.subscribe((event) => activity.push(event));
-    service = new CallService(new LlmService(client, config), audit as unknown as AuditWriter, config, feed);
+    const auditWriter = audit as unknown as AuditWriter;
+    const replies = new ReplyRunner(new LlmService(client, config), auditWriter, config, feed);
+    service = new CallService(replies, auditWriter, config, feed);
     call = service.open(channel);
   }
 

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { CallService } from '../calls/call.service';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
@@ -12,6 +12,7 @@ export class HealthController {
     private readonly auditBacklog: AuditBacklogHealthIndicator,
     private readonly calls: CallService,
     private readonly audit: AuditWriter,
+    private readonly indicators: HealthIndicatorService,
   ) {}
 
   /** The process answers: for a liveness probe. */
@@ -20,11 +21,17 @@ export class HealthController {
     return { status: 'ok', activeCalls: this.calls.activeCalls, draining: this.calls.isDraining, audit: this.audit.getStats() };
   }
 
-  /** Can take calls: Postgres answers and the audit backlog is within bounds. */
+  /** Can take calls: not shutting down, Postgres answers, and the audit backlog is within bounds. */
   @Get('ready')
   @HealthCheck()
   ready() {
     return this.health.check([
+      () => {
+        // A load balancer must stop sending calls as soon as a drain starts, not when the socket closes.
+        const indicator = this.indicators.check('calls');
+        const details = { active: this.calls.activeCalls, draining: this.calls.isDraining };
+        return this.calls.isDraining ? indicator.down(details) : indicator.up(details);
+      },
       () => this.database.pingCheck('database', { timeout: 2_000 }),
       () => this.auditBacklog.check(),
     ]);

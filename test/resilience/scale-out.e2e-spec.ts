@@ -22,6 +22,10 @@ describe('Two instances, one Postgres', () => {
     const url = new URL(TEST_DATABASE_URL);
     url.pathname = `/${database}`;
     db = new Pool({ connectionString: url.toString(), max: 2 });
+    // The teardown drops this database WITH (FORCE): an idle connection being terminated then is expected.
+    db.on('error', (error: Error & { code?: string }) => {
+      if (error.code !== '57P01') throw error;
+    });
     fake = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 1 });
     await fake.start();
   });

@@ -43,6 +43,9 @@ describe('SIGTERM with 50 calls mid-reply', () => {
       }
     })();
     expect(refused.status).toBe(503);
+    const ready = await fetch(`${service.httpUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { error: Record<string, unknown> }).error.calls).toMatchObject({ status: 'down', draining: true });
     // Every reply in flight reaches its end, whole.
     const texts = await Promise.all(clients.map((c) => c.waitForEnd(1, 10_000)));
     expect(texts.every((text) => text === REPLY)).toBe(true);
