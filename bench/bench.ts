@@ -147,6 +147,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     GREETING: 'Hello, thanks for calling. How can I help?',
     DATABASE_URL: options.databaseUrl,
     LOG_LEVEL: 'warn',
+    // The benchmark measures load, not admission control.
+    MAX_CALLS: String(Math.max(1000, options.calls * 2)),
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
   const profileDir = join(ROOT, 'bench', 'results', 'profiles');
