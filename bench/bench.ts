@@ -1,6 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
@@ -30,6 +31,9 @@ interface Options {
   sweep: number[] | null;
   /** Write a V8 CPU profile of the service (bench/results/profiles) and print its hottest functions. */
   profile: boolean;
+  /** `--pin`: target on CPU 0, load generator and fake LLM on CPU 1 (isolates the target, but then the
+   * load side has one core to itself only, which slows it: off by default). */
+  pin: boolean;
 }
 
 interface TargetReport {
@@ -43,6 +47,10 @@ interface TargetReport {
   turnsPerSecond: number;
   framesPerSecond: number;
   cpuCores: number;
+  /** The busiest second of the target (1.0 = one core, all a Node process can use). */
+  cpuPeak: number;
+  /** Busy share of all the machine's cores during the load (1.0 = saturated). */
+  machineBusy: number;
   rssBeforeMb: number;
   rssIdleCallsMb: number;
   rssPeakMb: number;
@@ -52,6 +60,8 @@ interface TargetReport {
 }
 
 const ROOT = resolve(__dirname, '..', '..');
+const TARGET_CPU = '0';
+const LOAD_CPU = '1';
 const DIST = join(ROOT, 'dist');
 
 function parseOptions(argv: string[]): Options {
@@ -74,6 +84,7 @@ function parseOptions(argv: string[]): Options {
     databaseUrl: get('database-url', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/millis_bench'),
     targets: target === 'both' ? ['service', 'relay'] : [target as 'service' | 'relay'],
     profile: argv.includes('--profile'),
+    pin: argv.includes('--pin') && cpus().length >= 2,
     sweep: argv.includes('--sweep') ? get('sweep-calls', '50,200,500,1000,2000').split(',').map(Number) : null,
   };
 }
@@ -83,10 +94,12 @@ async function main(): Promise<void> {
   log(`bench: ${options.calls} calls x ${options.turns} turns, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
     `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token`);
   await ensureDatabase(options.databaseUrl);
+  if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
   const fakePort = await freePort();
   const fake = await startProcess('fake LLM', join(DIST, 'src/fake-llm/fake-llm.main.js'),
-    ['--port', String(fakePort), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)], {}, /listening/);
+    ['--port', String(fakePort), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)], {}, /listening/,
+    [], options.pin ? LOAD_CPU : undefined);
   const llmUrl = `http://127.0.0.1:${fakePort}/v1`;
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -153,7 +166,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
   const profileDir = join(ROOT, 'bench', 'results', 'profiles');
   const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${Date.now()}.cpuprofile`] : [];
-  const child = await startProcess(target, script, [], env, undefined, nodeFlags);
+  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined);
   await waitForPort(port, child);
   const monitor = new ProcessMonitor(child.pid!);
   monitor.start();
@@ -175,6 +188,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     rssIdleKb = monitor.sample()?.rssKb ?? NaN;
   })();
 
+  const machineBefore = machineCpu();
   const loadStart = Date.now();
   const outcomes: CallOutcome[] = await Promise.all(
     Array.from({ length: options.calls }, async (_, index) => {
@@ -197,6 +211,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     }),
   );
   const loadEnd = Date.now();
+  const machineAfter = machineCpu();
   clearInterval(ticker);
   await idleProbe;
 
@@ -208,6 +223,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
 
   const report = summarise(target, outcomes, timings, runTag, options, {
     cpuCores: monitor.cpuBetween(loadStart, loadEnd),
+    cpuPeak: monitor.peakCpu(),
+    machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     rssBeforeKb,
     rssIdleKb,
     rssPeakKb: monitor.peakRssKb(),
@@ -224,7 +241,7 @@ function summarise(
   timings: FakeTimings,
   runTag: string,
   options: Options,
-  usage: { cpuCores: number; rssBeforeKb: number; rssIdleKb: number; rssPeakKb: number; loadSeconds: number },
+  usage: { cpuCores: number; cpuPeak: number; machineBusy: number; rssBeforeKb: number; rssIdleKb: number; rssPeakKb: number; loadSeconds: number },
 ): TargetReport {
   const byKey = new Map(timings.requests.filter((r) => r.user.startsWith(runTag)).map((r) => [r.user.split(' [fake')[0], r]));
   const firstToken: number[] = [];
@@ -257,6 +274,8 @@ function summarise(
     turnsPerSecond: turns / usage.loadSeconds,
     framesPerSecond: frames / usage.loadSeconds,
     cpuCores: usage.cpuCores,
+    cpuPeak: usage.cpuPeak,
+    machineBusy: usage.machineBusy,
     rssBeforeMb: usage.rssBeforeKb / 1024,
     rssIdleCallsMb: usage.rssIdleKb / 1024,
     rssPeakMb: usage.rssPeakKb / 1024,
@@ -318,6 +337,8 @@ function printReport(reports: TargetReport[], options: Options): void {
     ['turns/s', (r) => fmt(r.turnsPerSecond, 1)],
     ['frames/s (both directions)', (r) => fmt(r.framesPerSecond, 0)],
     ['CPU during load (cores)', (r) => fmt(r.cpuCores, 2)],
+    ['CPU of the busiest second (cores)', (r) => fmt(r.cpuPeak, 2)],
+    ['machine busy during load (all cores)', (r) => `${fmt(100 * r.machineBusy, 0)}%`],
     ['RSS before calls (MB)', (r) => fmt(r.rssBeforeMb, 1)],
     ['RSS with all calls idle (MB)', (r) => fmt(r.rssIdleCallsMb, 1)],
     ['RSS peak (MB)', (r) => fmt(r.rssPeakMb, 1)],
@@ -362,8 +383,11 @@ function startProcess(
   env: Record<string, string>,
   ready?: RegExp,
   nodeFlags: string[] = [],
+  cpu?: string,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, ...nodeFlags, script, ...args];
+  const [file, ...argv] = cpu === undefined ? command : ['taskset', '-c', cpu, ...command];
+  const child = spawn(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s`)), 60_000);
     const onData = (data: Buffer) => {
@@ -419,6 +443,14 @@ function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+/** Jiffies since boot, all cores: busy and total (from /proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
 }
 
 function machineInfo() {

@@ -55,7 +55,18 @@ export class ProcessMonitor {
     return (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000);
   }
 
+  /** Highest CPU use over any window of about `windowMs` (1.0 = one core). */
+  peakCpu(windowMs = 1000): number {
+    let peak = 0;
+    for (let i = 0, j = 0; j < this.samples.length; j++) {
+      while (this.samples[j].at - this.samples[i].at > windowMs) i++;
+      const span = this.samples[j].at - this.samples[i].at;
+      if (span >= windowMs / 2) peak = Math.max(peak, (this.samples[j].cpuSeconds - this.samples[i].cpuSeconds) / (span / 1000));
+    }
+    return peak;
+  }
+
   peakRssKb(): number {
-    return Math.max(...this.samples.map((s) => s.rssKb));
+    return this.samples.reduce((max, s) => Math.max(max, s.rssKb), 0);
   }
 }
