@@ -3,6 +3,14 @@ import { CallHistory1764900000000 } from './1764900000000-call-history';
 import { AgentProfilesAndToolCalls1765300000000 } from './1765300000000-agent-profiles-and-tool-calls';
 import { Appointments1765300001000 } from './1765300001000-appointments';
 import { ServiceInstances1765400000000 } from './1765400000000-service-instances';
+import { CallSummaryDurationMs1765500000000 } from './1765500000000-call-summary-duration-ms';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
-export const MIGRATIONS = [InitialSchema1764118800000, CallHistory1764900000000, AgentProfilesAndToolCalls1765300000000, Appointments1765300001000, ServiceInstances1765400000000];
+export const MIGRATIONS = [
+  InitialSchema1764118800000,
+  CallHistory1764900000000,
+  AgentProfilesAndToolCalls1765300000000,
+  Appointments1765300001000,
+  ServiceInstances1765400000000,
+  CallSummaryDurationMs1765500000000,
+];
