@@ -29,7 +29,7 @@ describe('Call desk in a browser', () => {
   beforeAll(async () => {
     ensureWebBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
-    t = await startTestApp({ env: { API_KEY, GREETING } });
+    t = await startTestApp({ env: { API_KEY, GREETING, AGENT_TOOLS: 'check_availability' } });
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await makeScriptedCalls(t);
     browser = await launchChromium();
@@ -132,6 +132,9 @@ describe('Call desk in a browser', () => {
 
     const side = page.getByRole('complementary', { name: 'Call details' });
     expect(await side.innerText()).toContain('Partial transcript');
+    const toolCall = side.locator('.event-tool_call');
+    expect(await toolCall.count()).toBe(1);
+    expect(await toolCall.innerText()).toMatch(/Tool call · stream 1 check_availability · \d+ ms/);
     expect(await side.innerText()).toContain('Ada');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download transcript' }).click()]);
@@ -206,7 +209,11 @@ async function makeScriptedCalls(t: TestApp): Promise<void> {
     { role: 'assistant' as const, content: GREETING },
     { role: 'user' as const, content: 'What are your opening hours' },
   ];
-  t.fakeLlm.enqueue({ kind: 'text', text: 'We are open from nine to six, Monday to Saturday.' });
+  // The model checks the calendar before answering: a tool call for the side panel.
+  t.fakeLlm.enqueue(
+    { kind: 'tool_calls', calls: [{ name: 'check_availability', arguments: { date: '2030-01-07' } }] },
+    { kind: 'text', text: 'We are open from nine to six, Monday to Saturday.' },
+  );
   first.streamRequest(1, turn1);
   const answer1 = await first.waitForEnd(1);
   first.send({ type: 'playback_finished', data: { session_id: 'desk-call-1', stream_id: 1 } });
@@ -214,7 +221,7 @@ async function makeScriptedCalls(t: TestApp): Promise<void> {
   first.streamRequest(2, [...turn1, { role: 'assistant', content: answer1 }, { role: 'user', content: 'Tell me a long story' }]);
   await first.waitUntil(() => first.responses(2).length >= 3, 5000, 'first tokens of stream 2');
   first.interrupt(2);
-  await t.fakeLlm.waitForAbort(1);
+  await t.fakeLlm.waitForAbort(2);
   await first.close();
 
   const second = await MillisPlatformClient.connect(t.wsUrl);

@@ -3,7 +3,7 @@ import type { CallStatsDto } from '../../src/history/dto/call-stats.dto';
 import type { CallPageDto } from '../../src/history/dto/call-summary.dto';
 import { apiKey, signOut } from './session';
 
-export type { CallDetailDto, CallEventDto, ExchangeDto } from '../../src/history/dto/call-detail.dto';
+export type { CallDetailDto, CallEventDto, ExchangeDto, ToolCallDto } from '../../src/history/dto/call-detail.dto';
 export type { CallStatsDto, DayStatsDto, AgentStatsDto } from '../../src/history/dto/call-stats.dto';
 export type { CallPageDto, CallSummaryDto } from '../../src/history/dto/call-summary.dto';
 export type { LiveCallDto, LiveEventDto, LiveTurnDto } from '../../src/dashboard/dto/live-event.dto';

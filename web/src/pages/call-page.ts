@@ -1,4 +1,4 @@
-import { api, ApiError, download, type CallDetailDto, type CallEventDto, type ExchangeDto } from '../api';
+import { api, ApiError, download, type CallDetailDto, type CallEventDto, type ExchangeDto, type ToolCallDto } from '../api';
 import { badge, definitions, h, replaceChildren } from '../dom';
 import { END_REASON_LABELS, formatDuration, formatFull, formatMs, formatOffset, formatPhone, REPLY_STATUS_LABELS } from '../format';
 
@@ -135,6 +135,7 @@ function timingBar(exchange: ExchangeDto, slowest: number): HTMLElement {
 function sidePanel(call: CallDetailDto, started: number): HTMLElement {
   const json = (value: unknown) => h('pre', { class: 'json' }, JSON.stringify(value, null, 2));
   const hasMetadata = call.metadata && Object.keys(call.metadata).length > 0;
+  const timeline = sideTimeline(call, started, json);
   return h(
     'aside',
     { class: 'side-panel', 'aria-label': 'Call details' },
@@ -161,10 +162,39 @@ function sidePanel(call: CallDetailDto, started: number): HTMLElement {
     h(
       'details',
       { open: true, class: 'events' },
-      h('summary', {}, `Events (${call.events.length})`),
-      call.events.length === 0
-        ? h('p', { class: 'muted' }, 'No events.')
-        : h('ol', { class: 'event-list' }, call.events.map((event) => eventItem(event, started, json))),
+      h('summary', {}, `Events and tool calls (${timeline.length})`),
+      timeline.length === 0 ? h('p', { class: 'muted' }, 'No events.') : h('ol', { class: 'event-list' }, timeline.map((item) => item.node)),
+    ),
+  );
+}
+
+/** Frames and tool calls in one list, in time order. */
+function sideTimeline(call: CallDetailDto, started: number, json: (value: unknown) => HTMLElement): Array<{ at: number; node: HTMLElement }> {
+  const events = call.events.map((event) => ({ at: Date.parse(event.received_at), node: eventItem(event, started, json) }));
+  const tools = call.exchanges.flatMap((exchange) =>
+    (exchange.tool_calls ?? []).map((tool) => ({ at: Date.parse(tool.started_at), node: toolCallItem(tool, exchange.stream_id, started, json) })),
+  );
+  return [...events, ...tools].sort((a, b) => a.at - b.at);
+}
+
+function toolCallItem(tool: ToolCallDto, streamId: number, started: number, json: (value: unknown) => HTMLElement): HTMLElement {
+  const outcome = tool.status === 'ok' ? '' : ` · ${tool.status.replace(/_/g, ' ')}`;
+  return h(
+    'li',
+    { class: `event event-tool_call tool-${tool.status}` },
+    h(
+      'details',
+      {},
+      h(
+        'summary',
+        {},
+        h('time', { datetime: tool.started_at }, formatOffset(Date.parse(tool.started_at) - started)),
+        ' ',
+        h('strong', {}, 'Tool call'),
+        ` · stream ${streamId}`,
+        h('span', { class: 'muted' }, ` ${tool.name}${outcome} · ${Math.round(tool.duration_ms)} ms`),
+      ),
+      json({ arguments: tool.arguments, ...(tool.error ? { error: tool.error } : { result: tool.result }) }),
     ),
   );
 }
