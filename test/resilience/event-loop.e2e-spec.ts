@@ -1,34 +1,19 @@
-import { Pool } from 'pg';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
-import { testPool, truncateAuditTables } from '../support/test-database';
-import { inBatches, readMetric, ServiceProcess, spawnService, stopService } from './support/service-process';
+import { inBatches, readMetric, spawnService } from './support/service-process';
+import { useProcessSuite } from './support/process-suite';
 
 const CALLS = 500;
 const LOAD_MS = 10_000;
 const REPLY = 'One two three four five six seven eight nine ten.';
 
 describe('500 calls held open with traffic', () => {
-  let fake: FakeLlmServer;
-  let service: ServiceProcess | undefined;
-  let db: Pool;
-
-  beforeAll(async () => {
-    db = testPool();
-    await truncateAuditTables(db);
-    fake = new FakeLlmServer({ firstTokenDelayMs: 100, tokenDelayMs: 20, defaultReply: REPLY });
-    await fake.start();
-  });
-  afterAll(async () => {
-    await stopService(service);
-    await fake.stop();
-    await db.end();
-  });
+  const suite = useProcessSuite({ firstTokenDelayMs: 100, tokenDelayMs: 20, defaultReply: REPLY });
 
   it('do not block the event loop of the service', async () => {
-    service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.' });
-    const clients = await inBatches(CALLS, 50, () => MillisPlatformClient.connect(service!.wsUrl));
+    const { fake, db } = suite;
+    const service = (suite.service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.' }));
+    const clients = await inBatches(CALLS, 50, () => MillisPlatformClient.connect(service.wsUrl));
     clients.forEach((c, i) => c.startCall({ session_id: `loop-${i}`, voip: { from: `+1888${i}`, to: '+18880000' } }));
     await Promise.all(clients.map((c) => c.waitForEnd(0, 15_000)));
     expect(await service.metric('millis_calls_active')).toBe(CALLS);

@@ -1,10 +1,8 @@
 import fc from 'fast-check';
-import { Pool } from 'pg';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
-import { testPool, truncateAuditTables } from '../support/test-database';
-import { COLLECTABLE_HEAP, ServiceProcess, spawnService, stopService } from './support/service-process';
+import { COLLECTABLE_HEAP, spawnService } from './support/service-process';
+import { useProcessSuite } from './support/process-suite';
 
 const RUNS = 20;
 const FRAMES_PER_RUN = 500;
@@ -61,31 +59,18 @@ const frame: fc.Arbitrary<string | Buffer> = fc.oneof(
 ).filter((f) => Buffer.byteLength(f) < 4 * MAX_PAYLOAD);
 
 describe('10,000 random and mutated frames at a live call', () => {
-  let fake: FakeLlmServer;
-  let service: ServiceProcess | undefined;
-  let db: Pool;
-
-  beforeAll(async () => {
-    db = testPool();
-    await truncateAuditTables(db);
-    fake = new FakeLlmServer({ firstTokenDelayMs: 2, tokenDelayMs: 1 });
-    await fake.start();
-  });
-  afterAll(async () => {
-    await stopService(service);
-    await fake.stop();
-    await db.end();
-  });
+  const suite = useProcessSuite({ firstTokenDelayMs: 2, tokenDelayMs: 1 });
 
   it('never break the call or the process; every frame is handled or recorded invalid; memory stays bounded', async () => {
-    service = await spawnService({
+    const { fake, db } = suite;
+    const service = (suite.service = await spawnService({
       OPENAI_BASE_URL: fake.baseUrl,
       GREETING: 'Hi.',
       LOG_LEVEL: 'error',
       WS_MAX_PAYLOAD: String(MAX_PAYLOAD),
       WS_MAX_FRAMES_PER_SECOND: '1000000',
       WS_FRAME_BURST: '1000000',
-    }, { nodeArgs: COLLECTABLE_HEAP });
+    }, { nodeArgs: COLLECTABLE_HEAP }));
     const client = await MillisPlatformClient.connect(service.wsUrl);
     client.startCall({ session_id: SESSION });
     await client.waitForEnd(0);
@@ -126,7 +111,7 @@ describe('10,000 random and mutated frames at a live call', () => {
     expect(await service.metric('millis_audit_dead_lettered_total')).toBe(0);
     expect(service.output()).not.toMatch(/Unhandled|Uncaught|"level":50|"level":60/);
 
-    await eventually(async () => expect(await service!.metric('millis_audit_queue_depth')).toBe(0), 10_000);
+    await eventually(async () => expect(await service.metric('millis_audit_queue_depth')).toBe(0), 10_000);
     const heapAfter = await service.heapAfterGc();
     const grownMb = (heapAfter - heapBefore) / 1024 / 1024;
     console.log(`fuzz: ${sent} frames, heap after full GC ${(heapBefore / 1048576).toFixed(1)} MB -> ${(heapAfter / 1048576).toFixed(1)} MB`);

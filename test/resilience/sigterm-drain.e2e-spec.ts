@@ -1,34 +1,19 @@
-import { Pool } from 'pg';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { rawUpgrade } from '../security/support-http';
 import { MillisPlatformClient } from '../support/millis-platform-client';
-import { testPool, truncateAuditTables } from '../support/test-database';
-import { inBatches, ServiceProcess, spawnService, stopService } from './support/service-process';
+import { inBatches, spawnService } from './support/service-process';
+import { useProcessSuite } from './support/process-suite';
 
 const CALLS = 50;
 const REPLY = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ') + '.';
 
 describe('SIGTERM with 50 calls mid-reply', () => {
-  let fake: FakeLlmServer;
-  let service: ServiceProcess | undefined;
-  let db: Pool;
-
-  beforeAll(async () => {
-    db = testPool();
-    await truncateAuditTables(db);
-    // About 2 s per reply: SIGTERM lands in the middle of every one.
-    fake = new FakeLlmServer({ firstTokenDelayMs: 20, tokenDelayMs: 50, defaultReply: REPLY });
-    await fake.start();
-  });
-  afterAll(async () => {
-    await stopService(service);
-    await fake.stop();
-    await db.end();
-  });
+  // About 2 s per reply: SIGTERM lands in the middle of every one.
+  const suite = useProcessSuite({ firstTokenDelayMs: 20, tokenDelayMs: 50, defaultReply: REPLY });
 
   it('refuses new calls, lets the replies finish, flushes the audit and exits 0', async () => {
-    service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', SHUTDOWN_GRACE_MS: '10000', AUDIT_FLUSH_INTERVAL_MS: '200' });
-    const clients = await inBatches(CALLS, 10, (i) => MillisPlatformClient.connect(service!.wsUrl));
+    const { fake, db } = suite;
+    const service = (suite.service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', SHUTDOWN_GRACE_MS: '10000', AUDIT_FLUSH_INTERVAL_MS: '200' }));
+    const clients = await inBatches(CALLS, 10, (i) => MillisPlatformClient.connect(service.wsUrl));
     clients.forEach((c, i) => c.startCall({ session_id: `drain-${i}` }));
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
     clients.forEach((c, i) => c.streamRequest(1, [{ role: 'user', content: `question ${i}` }]));
@@ -38,7 +23,7 @@ describe('SIGTERM with 50 calls mid-reply', () => {
     service.kill('SIGTERM');
     const refused = await (async () => {
       for (;;) {
-        const answer = await rawUpgrade(service!.wsUrl);
+        const answer = await rawUpgrade(service.wsUrl);
         if (answer.status !== 101 || Date.now() - signalled > 2000) return answer;
       }
     })();
