@@ -20,6 +20,8 @@ import { renderChart } from './svg-chart';
 interface Options {
   calls: number;
   turns: number;
+  /** `--duration S`: every call takes turns for S seconds instead of a fixed number. */
+  durationS: number | null;
   thinkMs: number;
   tokens: number;
   firstTokenMs: number;
@@ -75,6 +77,7 @@ function parseOptions(argv: string[]): Options {
   return {
     calls: Number(get('calls', '500')),
     turns: Number(get('turns', '3')),
+    durationS: argv.some((a) => a === '--duration' || a.startsWith('--duration=')) ? Number(get('duration', '60')) : null,
     thinkMs: Number(get('think-ms', '3000')),
     tokens: Number(get('tokens', '30')),
     firstTokenMs: Number(get('first-token-ms', '200')),
@@ -91,7 +94,8 @@ function parseOptions(argv: string[]): Options {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  log(`bench: ${options.calls} calls x ${options.turns} turns, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
+  const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
+  log(`bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
     `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token`);
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
@@ -179,7 +183,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
 
   const ticker = setInterval(() => {
-    log(`[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}/${options.calls * options.turns}`);
+    const planned = options.durationS === null ? `/${options.calls * options.turns}` : '';
+    log(`[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}${planned}`);
   }, 1000);
   let rssIdleKb = NaN;
   const idleProbe = (async () => {
@@ -199,6 +204,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
           sessionId: `${runTag}-${index}`,
           index,
           turns: options.turns,
+          deadline: options.durationS === null ? undefined : started + options.rampMs + options.durationS * 1000,
           // The first turn waits for every call to be up, so idle memory can be read.
           thinkMs: options.thinkMs,
           tokensPerReply: options.tokens,
@@ -347,7 +353,7 @@ function printReport(reports: TargetReport[], options: Options): void {
     ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
-  console.log(`\n${options.calls} concurrent calls, ${options.turns} turns each\n`);
+  console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}\n`);
   console.log(`${'metric'.padEnd(width)}  ${reports.map((r) => r.target.padStart(14)).join('  ')}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
   const service = reports.find((r) => r.target === 'service');

@@ -6,6 +6,8 @@ export interface CallPlan {
   sessionId: string;
   index: number;
   turns: number;
+  /** With a deadline (epoch ms), the call keeps taking turns until then, `turns` or not. */
+  deadline?: number;
   thinkMs: number;
   tokensPerReply: number;
   interruptRate: number;
@@ -77,7 +79,8 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
     progress.greeted++;
 
     const transcript: Array<{ role: string; content: string }> = [{ role: 'assistant', content: greeting }];
-    for (let streamId = 1; streamId <= plan.turns; streamId++) {
+    const more = (streamId: number) => (plan.deadline === undefined ? streamId <= plan.turns : Date.now() < plan.deadline);
+    for (let streamId = 1; more(streamId); streamId++) {
       await sleep(plan.thinkMs * (0.8 + 0.4 * random()));
       const key = `${plan.sessionId} t${streamId}`;
       const utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;

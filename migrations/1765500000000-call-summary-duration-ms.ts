@@ -4,13 +4,15 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * call_summaries.duration_ms from the millisecond timestamps the API shows, so that
  * duration_ms = ended_at - started_at holds for every call a client reads (timestamps
  * are stored to the microsecond; the difference used to round the other way for some).
+ * Drop and create rather than CREATE OR REPLACE, which only allows appending columns.
  */
 export class CallSummaryDurationMs1765500000000 implements MigrationInterface {
   name = 'CallSummaryDurationMs1765500000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
-      CREATE OR REPLACE VIEW call_summaries AS
+      DROP VIEW call_summaries;
+      CREATE VIEW call_summaries AS
       SELECT s.id,
              s.session_id,
              s.agent_id,
@@ -51,7 +53,8 @@ export class CallSummaryDurationMs1765500000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
-      CREATE OR REPLACE VIEW call_summaries AS
+      DROP VIEW call_summaries;
+      CREATE VIEW call_summaries AS
       SELECT s.id,
              s.session_id,
              s.agent_id,
