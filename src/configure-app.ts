@@ -1,5 +1,4 @@
 import { INestApplication, Logger } from '@nestjs/common';
-import { CallService } from './calls/call.service';
 import { MetricsService } from './observability/metrics.service';
 import { CallAdmission } from './security/call-admission.service';
 import { ProtectedWsAdapter } from './security/protected-ws.adapter';
@@ -10,8 +9,7 @@ import { setupOpenApi } from './history/openapi';
 /** Everything main.ts does to the app besides listening; the e2e tests call it too. */
 export function configureApp(app: INestApplication): AppConfig {
   const config = app.get(AppConfig);
-  const calls = app.get(CallService);
-  app.useWebSocketAdapter(new ProtectedWsAdapter(app, config, () => calls.isDraining, app.get(CallAdmission), app.get(MetricsService)));
+  app.useWebSocketAdapter(new ProtectedWsAdapter(app, config, app.get(CallAdmission), app.get(MetricsService)));
   applySecurityHeaders(app);
   setupOpenApi(app);
   warnAboutRiskyConfig(config);

@@ -3,7 +3,6 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config';
 import { parseInboundFrame } from '../protocol/frame-parser';
-import { presentedToken, tokensMatch } from './ws-auth';
 
 /** Frames past this multiple of WS_MAX_PAYLOAD are not even read: the socket closes (1009). */
 const SOCKET_PAYLOAD_FACTOR = 4;
@@ -12,9 +11,9 @@ type WsServer = { on(event: string, listener: (...args: any[]) => void): unknown
 export type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
 
 /**
- * The platform's `{type, data}` frames routed to `@SubscribeMessage(type)` handlers,
- * with the checks that must happen before a socket exists: the auth token (401 at
- * the upgrade) and shutdown (503).
+ * The platform's `{type, data}` frames routed to `@SubscribeMessage(type)` handlers, a
+ * socket-level size guard, and a `verifyClient` hook for checks before a socket exists
+ * (the service's admission rules live in ProtectedWsAdapter).
  */
 export class MillisWsAdapter extends WsAdapter {
   private readonly wsLogger = new Logger('CallSocket');
@@ -22,7 +21,6 @@ export class MillisWsAdapter extends WsAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: AppConfig,
-    private readonly isDraining: () => boolean,
   ) {
     super(app, {
       // Never returns nothing: an unusable frame becomes an `invalid` event so it is recorded.
@@ -47,10 +45,8 @@ export class MillisWsAdapter extends WsAdapter {
     return server;
   }
 
-  protected verifyClient(req: IncomingMessage, done: VerifyCallback): void {
-    if (this.isDraining()) return done(false, 503, 'Service Unavailable');
-    const expected = this.config.ws.authToken;
-    if (expected !== undefined && !tokensMatch(presentedToken(req), expected)) return done(false, 401, 'Unauthorized');
+  /** Accepts every upgrade; a subclass decides who may call. */
+  protected verifyClient(_req: IncomingMessage, done: VerifyCallback): void {
     done(true);
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { AuditWriter } from '../audit/audit-writer.service';
-import { presentedToken, tokensMatch } from '../calls/ws-auth';
 import { AppConfig } from '../config/app-config';
 import { CallService } from '../calls/call.service';
 import { MetricsService, RefusalReason } from '../observability/metrics.service';
+import { secretsMatch } from '../common/secrets';
 import { AddressAllowList, clientAddress } from './client-address';
+import { presentedToken } from './presented-token';
 
 export interface Refusal {
   status: 401 | 403 | 503;
@@ -47,7 +48,7 @@ export class CallAdmission {
   private decide(req: IncomingMessage, openConnections: number): Refusal | null {
     if (!this.allowList.allows(clientAddress(req, this.config.security.trustedProxy))) return { status: 403, reason: 'forbidden_address' };
     const expected = this.config.ws.authToken;
-    if (expected !== undefined && !tokensMatch(presentedToken(req), expected)) return { status: 401, reason: 'unauthorized' };
+    if (expected !== undefined && !secretsMatch(presentedToken(req), expected)) return { status: 401, reason: 'unauthorized' };
     if (this.calls.isDraining) return { status: 503, reason: 'draining' };
     if (openConnections >= this.config.security.maxCalls) return { status: 503, reason: 'capacity' };
     if (this.audit.overBound) return { status: 503, reason: 'audit_backlog' };

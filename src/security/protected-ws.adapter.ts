@@ -39,11 +39,10 @@ export class ProtectedWsAdapter extends MillisWsAdapter {
   constructor(
     app: INestApplicationContext,
     config: AppConfig,
-    isDraining: () => boolean,
     private readonly admission: CallAdmission,
     private readonly metrics: MetricsService,
   ) {
-    super(app, config, isDraining);
+    super(app, config);
     this.security = config.security;
     const parse = this.messageParser;
     this.setMessageParser((data) => {
