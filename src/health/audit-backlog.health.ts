@@ -16,6 +16,6 @@ export class AuditBacklogHealthIndicator {
     const stats = this.audit.getStats();
     const indicator = this.health.check(key);
     const details = { backlog: stats.backlog, maxBacklog: this.config.audit.maxBacklog, deadLettered: stats.deadLettered };
-    return stats.backlog < this.config.audit.maxBacklog ? indicator.up(details) : indicator.down(details);
+    return this.audit.overBound ? indicator.down(details) : indicator.up(details);
   }
 }
