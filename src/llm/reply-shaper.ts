@@ -29,6 +29,11 @@ export class ReplyShaper {
 
   push(text: string): ReplyPiece[] {
     const pieces: ReplyPiece[] = [];
+    // Almost every token: no tag in sight, so no need to walk it character by character.
+    if (!this.held && !text.includes('<')) {
+      this.emit(pieces, text, {});
+      return pieces;
+    }
     let plain = '';
     for (const char of text) {
       if (this.held) {
