@@ -31,7 +31,7 @@ export class AuditRepository {
       `INSERT INTO phone_numbers (number, first_seen_at, last_seen_at)
        SELECT x.number, x.first_seen_at, x.last_seen_at
        FROM jsonb_to_recordset($1::jsonb) AS x(number text, first_seen_at timestamptz, last_seen_at timestamptz)
-       ON CONFLICT (number) DO UPDATE SET
+       ON CONFLICT ((text_sha256(number))) DO UPDATE SET
          first_seen_at = LEAST(phone_numbers.first_seen_at, EXCLUDED.first_seen_at),
          last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
       [toPostgresJson(phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })))],
@@ -63,7 +63,7 @@ export class AuditRepository {
        FROM jsonb_to_recordset($1::jsonb) AS x(
          session_id text, agent_id text, call_sid text, metadata jsonb, from_number text, to_number text,
          status text, end_reason text, started_at timestamptz, ended_at timestamptz, close_code int)
-       ON CONFLICT (session_id) DO UPDATE SET
+       ON CONFLICT ((text_sha256(session_id))) DO UPDATE SET
          agent_id = EXCLUDED.agent_id,
          call_sid = EXCLUDED.call_sid,
          metadata = EXCLUDED.metadata,
