@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AUDIT_CONNECTION } from '../database/data-source-options';
 import { AuditBatch, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
 import { toPostgresJson } from './postgres-json';
 import { ServiceInstance } from '../observability/service-instance';
@@ -8,11 +9,12 @@ import { ServiceInstance } from '../observability/service-instance';
 /**
  * Set-based, idempotent writes of audit rows: one statement per table whatever the
  * batch size (rows travel as one jsonb parameter), so a retry never duplicates a row.
+ * Runs on the audit's own pool.
  */
 @Injectable()
 export class AuditRepository {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(AUDIT_CONNECTION) private readonly dataSource: DataSource,
     /** Stamped on sessions, so a dead instance's calls can be told from a live one's. */
     @Optional() private readonly instance?: ServiceInstance,
   ) {}

@@ -28,7 +28,7 @@ export class AppConfig {
     profileCacheTtlMs: number;
   };
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
-  readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
+  readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; poolSize: number; deadLetterFile: string };
   readonly api: { key?: string };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   readonly security: {
@@ -82,6 +82,7 @@ export class AppConfig {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       batchSize: env.AUDIT_BATCH_SIZE,
       maxBacklog: env.AUDIT_MAX_BACKLOG,
+      poolSize: env.AUDIT_DB_POOL_SIZE,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
     this.api = { key: env.API_KEY };

@@ -142,6 +142,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100)
   AUDIT_MAX_BACKLOG = 500_000;
 
+  /** The audit's own connections, never shared with readers (DB_POOL_SIZE). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  AUDIT_DB_POOL_SIZE = 2;
+
   @IsString()
   AUDIT_DEAD_LETTER_FILE = './data/audit-dead-letter.ndjson';
 
