@@ -28,7 +28,17 @@ export class AppConfig {
     profileCacheTtlMs: number;
   };
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
-  readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; poolSize: number; deadLetterFile: string };
+  readonly audit: {
+    flushIntervalMs: number;
+    batchSize: number;
+    batchBytes: number;
+    maxBacklog: number;
+    maxBacklogBytes: number;
+    stallMs: number;
+    poolSize: number;
+    shutdownFlushMs: number;
+    deadLetterFile: string;
+  };
   readonly api: { key?: string };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   readonly security: {
@@ -81,8 +91,12 @@ export class AppConfig {
     this.audit = {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       batchSize: env.AUDIT_BATCH_SIZE,
+      batchBytes: env.AUDIT_BATCH_BYTES,
       maxBacklog: env.AUDIT_MAX_BACKLOG,
+      maxBacklogBytes: env.AUDIT_MAX_BACKLOG_BYTES,
+      stallMs: env.AUDIT_STALL_MS,
       poolSize: env.AUDIT_DB_POOL_SIZE,
+      shutdownFlushMs: env.AUDIT_SHUTDOWN_FLUSH_MS,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
     this.api = { key: env.API_KEY };
