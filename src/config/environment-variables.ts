@@ -28,7 +28,7 @@ export class EnvironmentVariables {
   DATABASE_URL?: string;
 
   @IsString()
-  EMBEDDED_DB_DIR = './data/pg';
+  EMBEDDED_DB_DIR = './data/postgres';
 
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   DB_POOL_SIZE = 10;
