@@ -131,7 +131,7 @@ function prettyFactory(): PrettyFactory | undefined {
 /** One line a record: time, level, [context] (session) message; request details stay in JSON mode. */
 function prettyStream(): DestinationStream {
   return prettyFactory()!({
-    colorize: true,
+    // Colours only where they render (pino-pretty's default looks at the terminal).
     sync: true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,context,session_id,req,res,responseTime',
