@@ -32,7 +32,7 @@ describe('Call desk in a browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
     if (docName && DOCS_SCREENSHOTS) copyFileSync(join(ARTIFACTS, `${name}.png`), join(DOCS_SCREENSHOTS, `${docName}.png`));
   };
-  const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+  const pageWidth = () => page.evaluate<number>('document.documentElement.scrollWidth');
 
   beforeAll(async () => {
     ensureWebBuilt();
@@ -355,7 +355,7 @@ describe('Call desk sign-in on a service without an API key', () => {
 function linesPerCell(cells: Locator): Promise<number[]> {
   return cells.evaluateAll((tds) =>
     tds.map((td) => {
-      const range = document.createRange();
+      const range = td.ownerDocument.createRange();
       range.selectNodeContents(td);
       return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom))).size;
     }),
