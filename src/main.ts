@@ -17,6 +17,9 @@ async function bootstrap(): Promise<void> {
   app.useLogger(new ServiceLogger(app.get(PinoNestLogger)));
   installProcessHandlers(app.get(PinoNestLogger));
   const logger = new Logger('Bootstrap');
+  if (config.logging.format === 'pretty' && logFormat(config) === 'json') {
+    logger.warn('LOG_FORMAT=pretty but pino-pretty is not installed (a production install): logging JSON lines.');
+  }
 
   // On SIGTERM/SIGINT: refuse new calls, let replies finish, flush the audit, exit 0.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

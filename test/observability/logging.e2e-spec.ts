@@ -94,5 +94,15 @@ describe('Logs of a real process', () => {
     expect(requestUrls).toEqual(expect.arrayContaining(['/api/phone-numbers/[phone]/calls', '/api/calls']));
     expect(requestUrls.filter((url) => url.startsWith('/api/phone-numbers/'))).toHaveLength(4);
     for (const url of requestUrls) expect(url).not.toContain('?');
+
+    // Start-up: Nest's line per module and route at debug, then one ready record (never a key given as API_KEY).
+    const chatter = lines.filter((l) => ['InstanceLoader', 'RouterExplorer', 'RoutesResolver'].includes(l.context ?? ''));
+    expect(chatter.length).toBeGreaterThan(10);
+    expect(chatter.every((l) => l.level === 20)).toBe(true);
+    const ready = lines.filter((l) => l.dashboard_url !== undefined);
+    expect(ready).toEqual([
+      expect.objectContaining({ level: 30, websocket_url: `${service.wsUrl}?token=<WS_AUTH_TOKEN>`, dashboard_url: `${service.httpUrl}/`, sign_in: 'sign in with API_KEY' }),
+    ]);
+    expect(ready[0].llm).toBe(`fake-model at ${fake.baseUrl}`);
   });
 });
