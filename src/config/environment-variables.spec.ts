@@ -29,6 +29,8 @@ describe('validateEnvironment', () => {
       AUDIT_FLUSH_INTERVAL_MS: 200,
       AUDIT_BATCH_SIZE: 2000,
       SHUTDOWN_GRACE_MS: 10_000,
+      LOG_FORMAT: 'auto',
+      API_KEY_FILE: './data/api-key',
     });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.WS_AUTH_TOKEN).toBeUndefined();
@@ -108,6 +110,7 @@ describe('validateEnvironment', () => {
     ['a fractional PORT', { PORT: '80.5' }],
     ['a PORT above 65535', { PORT: '70000' }],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'trace' }],
+    ['an unknown LOG_FORMAT', { LOG_FORMAT: 'colour' }],
     ['a short WS_AUTH_TOKEN', { WS_AUTH_TOKEN: 'short' }],
     ['an LLM timeout under 100 ms', { LLM_TIMEOUT_MS: '50' }],
     ['a DATABASE_URL without a protocol', { DATABASE_URL: 'localhost:5432/db' }],

@@ -57,8 +57,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0)
   WS_PING_INTERVAL_MS = 15_000;
 
-  @IsIn(['json', 'pretty', ''])
-  LOG_FORMAT: 'json' | 'pretty' | '' = '';
+  /** auto = pretty on a terminal outside production, JSON lines otherwise. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
 
   @Transform(toBool) @IsBoolean()
   LOG_PII = false;
@@ -158,6 +159,10 @@ export class EnvironmentVariables {
 
   @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'API_KEY must be at least 16 characters' })
   API_KEY?: string;
+
+  /** Where the key made for a service started without API_KEY outside production is kept. */
+  @IsString() @MinLength(1)
+  API_KEY_FILE = './data/api-key';
 
   @Transform(toInt) @IsOptional() @IsInt() @Min(1)
   RETENTION_DAYS?: number;
