@@ -40,6 +40,7 @@ export class AppConfig {
     pingIntervalMs: number;
     metricsToken?: string;
   };
+  readonly metrics: { maxAgentLabels: number };
   readonly logging: { format: 'json' | 'pretty'; pii: boolean };
   readonly instance: { name?: string; heartbeatMs: number };
 
@@ -95,6 +96,7 @@ export class AppConfig {
       pingIntervalMs: env.WS_PING_INTERVAL_MS,
       metricsToken: env.METRICS_TOKEN,
     };
+    this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
     this.logging = { format: env.LOG_FORMAT || (env.NODE_ENV === 'development' ? 'pretty' : 'json'), pii: env.LOG_PII };
     this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
   }
