@@ -1,10 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { CallService } from '../calls/call.service';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
 import { LivenessDto } from './dto/liveness.dto';
 
+/** Probes for load balancers and orchestrators: public, so `security: []` in the OpenAPI document. */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -18,6 +21,8 @@ export class HealthController {
 
   /** The process answers: for a liveness probe. Public, so counters only: error text stays in the logs. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers', security: [] })
+  @ApiOkResponse({ type: LivenessDto, description: 'Always, while the process runs; with call and audit counters.' })
   live(): LivenessDto {
     const { backlog, peakBacklog, rowsWritten, flushes, failedFlushes, deadLettered } = this.audit.getStats();
     return {
@@ -30,6 +35,7 @@ export class HealthController {
 
   /** Can take calls: not shutting down, Postgres answers, and the audit backlog is within bounds. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: not draining, Postgres answers, audit backlog within bounds', security: [] })
   @HealthCheck()
   ready() {
     return this.health.check([
