@@ -45,6 +45,7 @@ export class AppConfig {
     metricsToken?: string;
   };
   readonly logging: { format: EnvironmentVariables['LOG_FORMAT']; pii: boolean };
+  readonly metrics: { maxAgentLabels: number };
   readonly instance: { name?: string; heartbeatMs: number };
 
   constructor(env: EnvironmentVariables, storedKey?: StoredApiKey) {
@@ -101,6 +102,7 @@ export class AppConfig {
       metricsToken: env.METRICS_TOKEN,
     };
     this.logging = { format: env.LOG_FORMAT, pii: env.LOG_PII };
+    this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
     this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
   }
 

@@ -78,6 +78,10 @@ export class EnvironmentVariables {
   @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
   METRICS_TOKEN?: string;
 
+  /** Agent ids with their own metric series (callers choose agent ids freely); the rest are `other`. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  METRICS_MAX_AGENT_LABELS = 50;
+
   @Transform(blankAsUnset) @IsOptional() @IsString()
   INSTANCE_NAME?: string;
 
