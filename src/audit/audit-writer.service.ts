@@ -4,7 +4,8 @@ import { splitIntoChunks } from './audit-chunks';
 import { AuditQueue, emptyQueuedBatch, QueuedBatch, QueuedRow, queuedBytes, queuedRows } from './audit-queue';
 import { AUDIT_TABLES, AuditRow, AuditTable, emptyBatch, EventRecord, ExchangeRecord, SessionRecord } from './audit-records';
 import { AuditRepository } from './audit.repository';
-import { DeadLetterFile } from './dead-letter-file';
+import { DeadLetter, DeadLetterFile } from './dead-letter-file';
+import { RefusalTally } from './refusal-tally';
 import { describeWriteFailure } from './write-failure';
 
 export interface AuditStats {
@@ -25,13 +26,6 @@ export interface AuditStats {
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
-/** Postgres messages can quote a value; logs keep only their start. */
-const LOGGED_MESSAGE_CHARS = 300;
-
-interface Refusals {
-  rows: number;
-  byCode: Map<string, { rows: number; message: string }>;
-}
 
 /**
  * Write-behind for the audit trail. Calls hand it full-state records synchronously
@@ -60,6 +54,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private lastProgressAt = Date.now();
   private readonly stats = { peakBacklog: 0, peakBacklogBytes: 0, rowsWritten: 0, flushes: 0, failedFlushes: 0, deadLettered: 0, lastError: null as string | null };
   private backlogWarned = false;
+  private deadLetterFileFailing = false;
   private readonly batchListeners: Array<(durationMs: number, ok: boolean) => void> = [];
 
   constructor(
@@ -136,11 +131,14 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     if (this.timer) clearTimeout(this.timer);
     const deadline = Date.now() + this.config.audit.shutdownFlushMs;
     while (this.backlog > 0 && Date.now() < deadline) {
+      let failed = false;
       try {
         await this.flush();
       } catch {
-        await delay(Math.min(1_000, Math.max(0, deadline - Date.now())));
+        failed = true;
       }
+      // Wait before retrying an outage, or a dead-letter file that could not be written.
+      if (failed || (this.queue.rows === 0 && this.backlog > 0)) await delay(Math.min(1_000, Math.max(0, deadline - Date.now())));
     }
     if (this.queue.rows > 0) {
       // Only rows an outage kept are left: Postgres never said they were unwritable.
@@ -194,7 +192,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     const batch = this.queue.take();
     this.inFlightRows = queuedRows(batch);
     this.inFlightBytes = queuedBytes(batch);
-    const refusals: Refusals = { rows: 0, byCode: new Map() };
+    const refusals = new RefusalTally();
     const started = performance.now();
     const unwritten = emptyQueuedBatch();
     try {
@@ -226,7 +224,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Writes a chunk; on a refusal, halves it until each refused row is alone. Throws on an outage, keeping nothing back. */
-  private async writeChunk(table: AuditTable, chunk: Array<QueuedRow<AuditRow<AuditTable>>>, refusals: Refusals): Promise<void> {
+  private async writeChunk(table: AuditTable, chunk: Array<QueuedRow<AuditRow<AuditTable>>>, refusals: RefusalTally): Promise<void> {
     let missingParent: Array<AuditRow<AuditTable>>;
     try {
       missingParent = await this.repository.write(table, chunk.map((q) => q.row));
@@ -249,35 +247,35 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  private async refuse(table: AuditTable, rows: Array<AuditRow<AuditTable>>, code: string | null, message: string, refusals: Refusals): Promise<void> {
+  private async refuse(table: AuditTable, rows: Array<AuditRow<AuditTable>>, code: string | null, message: string, refusals: RefusalTally): Promise<void> {
     const batch = emptyBatch();
     setRows(batch, table, rows);
     await this.appendDeadLetter({ reason: message, code, batch });
     this.lastProgressAt = Date.now();
-    refusals.rows += rows.length;
-    const key = `${table} ${code ?? ''}`;
-    const seen = refusals.byCode.get(key);
-    if (seen) seen.rows += rows.length;
-    else refusals.byCode.set(key, { rows: rows.length, message });
+    refusals.add(table, code, message, rows.length);
   }
 
-  /** Appends a dead letter (and any the file refused before); a file error is logged and the rows kept for the next attempt. */
-  private async appendDeadLetter(letter?: Parameters<DeadLetterFile['append']>[0]): Promise<void> {
+  /** Appends a dead letter (and any the file refused before); a file error is logged once and the rows kept for the next attempt. */
+  private async appendDeadLetter(letter?: DeadLetter): Promise<void> {
     try {
       this.stats.deadLettered += await this.deadLetters.append(letter);
+      if (this.deadLetterFileFailing) this.logger.log(`${this.config.audit.deadLetterFile} is writable again`);
+      this.deadLetterFileFailing = false;
     } catch (error) {
-      this.logger.error(
-        `Cannot append to ${this.config.audit.deadLetterFile} (${(error as Error).message}); ${this.deadLetters.pendingRows} refused audit rows kept in memory`,
-      );
+      if (!this.deadLetterFileFailing) {
+        this.logger.error(
+          `Cannot append to ${this.config.audit.deadLetterFile} (${(error as Error).message}); refused audit rows are kept in memory and retried at every flush`,
+        );
+      }
+      this.deadLetterFileFailing = true;
     }
   }
 
-  private logRefusals(refusals: Refusals): void {
+  private logRefusals(refusals: RefusalTally): void {
     if (refusals.rows === 0) return;
-    const detail = [...refusals.byCode.entries()]
-      .map(([key, { rows, message }]) => `${key}: ${rows} row(s), "${message.slice(0, LOGGED_MESSAGE_CHARS)}"`)
-      .join('; ');
-    this.logger.error(`Postgres refused ${refusals.rows} audit row(s), written to ${this.config.audit.deadLetterFile}; every other row was stored (${detail})`);
+    this.logger.error(
+      `Postgres refused ${refusals.rows} audit row(s), written to ${this.config.audit.deadLetterFile}; every other row was stored (${refusals.describe()})`,
+    );
   }
 
   private notifyBatch(started: number, ok: boolean): void {

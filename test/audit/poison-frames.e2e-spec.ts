@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
@@ -28,7 +31,7 @@ describe('A frame past a Postgres limit', () => {
     ['session_id', () => ({ session_id: incompressible(7_000) })],
     ['agent_id', () => ({ session_id: 'poison-agent', agent_id: incompressible(7_000) })],
     ['voip.from', () => ({ session_id: 'poison-from', voip: { from: incompressible(7_000), to: '+15550000' } })],
-  ])('a %s of 7 KB is stored whole, and 20 calls made after it are stored', async (field, build) => {
+  ])('a start_call whose %s is 7 KB is stored whole, and 20 calls made after it are stored', async (field, build) => {
     const fields = build();
     const sessionId = fields.session_id;
     await poisonCall(sessionId, fields);
@@ -120,6 +123,47 @@ describe('A row Postgres refuses', () => {
     expect(letters.every((l) => JSON.stringify(l.batch).includes('refused-call'))).toBe(true);
     expect(t.audit.getStats().failedFlushes).toBe(0);
     expect((await readiness(t)).status).toBe(200);
+  });
+});
+
+describe('A refused row while the dead-letter file cannot be written', () => {
+  let t: TestApp;
+  let blocker: string;
+
+  beforeAll(async () => {
+    // A file where the dead-letter directory should be: appending fails until it is removed.
+    blocker = join(mkdtempSync(join(tmpdir(), 'audit-dl-')), 'dead-letters');
+    writeFileSync(blocker, '');
+    t = await startTestApp({ env: { API_KEY, GREETING: 'Hi.', AUDIT_DEAD_LETTER_FILE: join(blocker, 'dead-letter.ndjson'), AUDIT_STALL_MS: '300' } });
+    await t.db.query(`ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`);
+  });
+  afterAll(async () => {
+    await t.db.query(`ALTER TABLE call_sessions DROP CONSTRAINT ck_test_refused_agent`);
+    await t.close();
+  });
+
+  it('is kept in memory, reported by readiness, and appended once the file can be written; other calls are stored meanwhile', async () => {
+    const client = await MillisPlatformClient.connect(t.wsUrl);
+    client.startCall({ session_id: 'refused-unfiled', agent_id: 'refused-agent' });
+    await client.waitForEnd(0);
+    await client.close();
+    await expectStored(t, await ordinaryCalls(t, 'beside-unfiled', 5));
+
+    await eventually(async () => {
+      expect(t.audit.getStats()).toMatchObject({ deadLettered: 0, stalled: true });
+      expect(t.audit.backlog).toBeGreaterThan(0);
+      expect((await readiness(t)).status).toBe(503);
+    });
+
+    rmSync(blocker);
+
+    await eventually(async () => {
+      expect(t.audit.getStats()).toMatchObject({ backlog: 0, stalled: false });
+      expect((await readiness(t)).status).toBe(200);
+    });
+    const letters = await deadLetters(t);
+    expect(letters.flatMap((l) => l.batch.sessions.map((s) => s.sessionId))).toContain('refused-unfiled');
+    expect(t.audit.getStats().deadLettered).toBe(letters.reduce((n, l) => n + Object.values(l.batch).flat().length, 0));
   });
 });
 
