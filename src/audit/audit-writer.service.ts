@@ -223,7 +223,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  /** Writes a chunk; on a refusal, halves it until each refused row is alone. Throws on an outage, keeping nothing back. */
+  /** Writes a chunk; on a refusal, halves it until each refused row is alone. Throws on an outage: the caller keeps the chunk for the retry. */
   private async writeChunk(table: AuditTable, chunk: Array<QueuedRow<AuditRow<AuditTable>>>, refusals: RefusalTally): Promise<void> {
     let missingParent: Array<AuditRow<AuditTable>>;
     try {
