@@ -7,6 +7,7 @@ import { toExportRow } from './call-history.mapper';
 import type { ExportFormat } from './dto/export-calls.query.dto';
 import type { CallFiltersQueryDto } from './dto/list-calls.query.dto';
 import { CallHistoryService } from './call-history.service';
+import { escapeCsvFormula } from './csv-cell';
 
 export const EXPORT_COLUMNS = [
   'session_id',
@@ -85,6 +86,7 @@ function csvEncoder(): Transform {
     cast: {
       boolean: (value) => String(value),
       object: (value) => JSON.stringify(value),
+      string: escapeCsvFormula,
     },
   });
 }
