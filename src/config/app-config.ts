@@ -26,6 +26,7 @@ export class AppConfig {
     transferDestinations: Array<{ name: string; destination: string }>;
     farewellMessage: string;
     profileCacheTtlMs: number;
+    profileCacheMax: number;
   };
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
   readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
@@ -76,6 +77,7 @@ export class AppConfig {
         }),
       farewellMessage: env.FAREWELL_MESSAGE,
       profileCacheTtlMs: env.AGENT_PROFILE_CACHE_TTL_MS,
+      profileCacheMax: env.AGENT_PROFILE_CACHE_MAX,
     };
     this.tools = { timeoutMs: env.TOOL_TIMEOUT_MS, fillerAfterMs: env.TOOL_FILLER_AFTER_MS, maxRounds: env.MAX_TOOL_ROUNDS };
     this.audit = {

@@ -133,6 +133,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
   AGENT_PROFILE_CACHE_TTL_MS = 30_000;
 
+  /** Agents whose settings stay cached (least recently used evicted first); callers choose agent ids freely. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  AGENT_PROFILE_CACHE_MAX = 5_000;
+
   @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
   AUDIT_FLUSH_INTERVAL_MS = 200;
 
