@@ -31,6 +31,7 @@ export class AppConfig {
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
   readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
   readonly api: { key?: string };
+  readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   readonly security: {
     allowedIps: string[];
@@ -87,6 +88,11 @@ export class AppConfig {
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
     this.api = { key: env.API_KEY };
+    this.history = {
+      statementTimeoutMs: env.HISTORY_STATEMENT_TIMEOUT_MS,
+      exportMaxConcurrent: env.EXPORT_MAX_CONCURRENT,
+      exportStallTimeoutMs: env.EXPORT_STALL_TIMEOUT_MS,
+    };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.security = {
       allowedIps: (env.WS_ALLOWED_IPS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
