@@ -23,14 +23,18 @@ describe('start_call metadata with keys named after prototype members', () => {
   });
   afterAll(() => t.close());
 
-  it('greets the caller, answers later turns, and stores the metadata exactly as received', async () => {
+  it('greets the caller, answers later turns, and stores the metadata and transcript exactly as received', async () => {
     const client = await MillisPlatformClient.connect(t.wsUrl);
+    // Such keys outside the metadata too: on the frame, its data and a transcript entry.
     client.sendRaw(
-      `{"type":"start_call","data":{"stream_id":0,"agent_id":"agent-1","session_id":"prototype-keys","metadata":${METADATA_JSON}}}`,
+      `{"type":"start_call","constructor":1,"data":{"stream_id":0,"agent_id":"agent-1","session_id":"prototype-keys",` +
+        `"__proto__":{"x":1},"constructor":{"prototype":{}},"metadata":${METADATA_JSON}}}`,
     );
 
     expect(await client.waitForEnd(0)).toBe('Hello Ada.');
-    client.streamRequest(1, [{ role: 'user', content: 'Are you there?' }]);
+    client.sendRaw(
+      `{"type":"stream_request","data":{"stream_id":1,"transcript":[{"role":"user","content":"Are you there?","constructor":"x","__proto__":{"y":2}}]}}`,
+    );
     expect(await client.waitForEnd(1)).toBe('You said: Are you there?.');
     await client.close();
 
@@ -48,6 +52,12 @@ describe('start_call metadata with keys named after prototype members', () => {
        WHERE s.session_id = 'prototype-keys' AND ev.type = 'invalid'`,
     );
     expect(invalid[0].n).toBe(0);
+    const { rows: turns } = await t.db.query(
+      `SELECT e.transcript = $1::jsonb AS same FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id
+       WHERE s.session_id = 'prototype-keys' AND e.kind = 'reply'`,
+      ['[{"role":"user","content":"Are you there?","constructor":"x","__proto__":{"y":2}}]'],
+    );
+    expect(turns).toEqual([{ same: true }]);
 
     // And the history API hands it back whole.
     const res = await request(t.app.getHttpServer()).get('/api/calls/prototype-keys').set('x-api-key', API_KEY).expect(200);
