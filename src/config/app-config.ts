@@ -32,7 +32,17 @@ export class AppConfig {
     profileCacheMax: number;
   };
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
-  readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
+  readonly audit: {
+    flushIntervalMs: number;
+    batchSize: number;
+    batchBytes: number;
+    maxBacklog: number;
+    maxBacklogBytes: number;
+    stallMs: number;
+    poolSize: number;
+    shutdownFlushMs: number;
+    deadLetterFile: string;
+  };
   /** `keyFile` is set when the key was read from (or made into) API_KEY_FILE rather than given as API_KEY. */
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
@@ -90,7 +100,12 @@ export class AppConfig {
     this.audit = {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       batchSize: env.AUDIT_BATCH_SIZE,
+      batchBytes: env.AUDIT_BATCH_BYTES,
       maxBacklog: env.AUDIT_MAX_BACKLOG,
+      maxBacklogBytes: env.AUDIT_MAX_BACKLOG_BYTES,
+      stallMs: env.AUDIT_STALL_MS,
+      poolSize: env.AUDIT_DB_POOL_SIZE,
+      shutdownFlushMs: env.AUDIT_SHUTDOWN_FLUSH_MS,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
     this.api = storedKey && !env.API_KEY ? { key: storedKey.key, keyFile: { path: storedKey.file, created: storedKey.created } } : { key: env.API_KEY };

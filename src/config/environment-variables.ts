@@ -159,6 +159,24 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100)
   AUDIT_MAX_BACKLOG = 500_000;
 
+  /** Past this estimated size of the queued rows, as past AUDIT_MAX_BACKLOG rows, new calls are refused. */
+  @Transform(toInt) @IsInt() @Min(64 * 1024)
+  AUDIT_MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
+
+  /** Largest estimated size of one statement's rows: far below Postgres' 256 MB jsonb and 1 GB parameter limits. */
+  @Transform(toInt) @IsInt() @Min(64 * 1024) @Max(64 * 1024 * 1024)
+  AUDIT_BATCH_BYTES = 8 * 1024 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  AUDIT_STALL_MS = 30_000;
+
+  /** The audit's own connections, never shared with readers (DB_POOL_SIZE). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  AUDIT_DB_POOL_SIZE = 2;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  AUDIT_SHUTDOWN_FLUSH_MS = 30_000;
+
   @IsString()
   AUDIT_DEAD_LETTER_FILE = './data/audit-dead-letter.ndjson';
 

@@ -278,7 +278,7 @@ function buildWhere(filters: CallFilters, params: unknown[]): string[] {
   const where: string[] = [];
   if (filters.from) where.push(`v.started_at >= ${param(params, filters.from)}`);
   if (filters.to) where.push(`v.started_at < ${param(params, filters.to)}`);
-  if (filters.agentId !== undefined) where.push(`v.agent_id = ${param(params, filters.agentId)}`);
+  if (filters.agentId !== undefined) where.push(`left(v.agent_id, 200) = left(${param(params, filters.agentId)}, 200) AND v.agent_id = $${params.length}`);
   if (filters.phoneNumberIds) {
     const ids = param(params, filters.phoneNumberIds);
     where.push(`(v.from_number_id = ANY(${ids}::uuid[]) OR v.to_number_id = ANY(${ids}::uuid[]))`);
