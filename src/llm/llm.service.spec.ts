@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { getEventListeners } from 'node:events';
 import { APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
@@ -268,6 +269,60 @@ describe('LlmService', () => {
     const { error } = await consume(new LlmService(client, config), replyRequest());
 
     expect(error).toMatchObject({ code: 'upstream_error', message: 'LLM request failed: bad configuration' });
+  });
+
+  describe("the caller's signal", () => {
+    const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;
+
+    it.each([
+      ['finishes', [text('Hi'), FINISH]],
+      ['is cut', [text('Hi')]],
+    ])('holds no listener of ours once a reply %s', async (_ending, script) => {
+      const caller = new AbortController();
+      const client = new ScriptedLlmClient(async function* () {
+        yield* script;
+      });
+
+      await consume(new LlmService(client, config), replyRequest({ signal: caller.signal }));
+
+      expect(listeners(caller.signal)).toBe(0);
+    });
+
+    it('holds no listener of ours after a failure, a timeout, or a consumer that stops early', async () => {
+      const caller = new AbortController();
+      const failing = new ScriptedLlmClient(async function* () {
+        throw new Error('boom');
+      });
+      const silent = new ScriptedLlmClient(async function* (request) {
+        await rejectOnAbort(request.signal);
+      });
+      const endless = new ScriptedLlmClient(async function* () {
+        for (;;) yield text('more');
+      });
+      const request = replyRequest({ signal: caller.signal });
+
+      await consume(new LlmService(failing, config), request);
+      await consume(new LlmService(silent, config), request);
+      for await (const chunk of new LlmService(endless, config).streamReply(request)) if (chunk.type === 'text') break;
+
+      expect(listeners(caller.signal)).toBe(0);
+      expect(caller.signal.aborted).toBe(false);
+    });
+
+    it('is never handed to the client: each request gets its own signal that follows it', async () => {
+      const caller = new AbortController();
+      const client = new ScriptedLlmClient(async function* () {
+        yield FINISH;
+      });
+      const service = new LlmService(client, config);
+
+      await consume(service, replyRequest({ signal: caller.signal }));
+      await consume(service, replyRequest({ signal: caller.signal }));
+
+      const [first, second] = client.requests.map((r) => r.signal);
+      expect(first).not.toBe(caller.signal);
+      expect(second).not.toBe(first);
+    });
   });
 
   describe('caller cancellation', () => {

@@ -3,6 +3,7 @@ import { APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { ChatMessage, CompletionChunk, LlmClient, ToolSpec } from './llm-client';
 import { LlmReplyError } from './llm-errors';
+import { LinkedAbortController } from './linked-abort-controller';
 import { renderTemplate } from './prompt-template';
 import { interleaveToolRounds, ToolRound } from './tool-history';
 
@@ -66,12 +67,18 @@ export class LlmService {
 
   async *streamReply(request: ReplyRequest): AsyncGenerator<CompletionChunk> {
     const { firstTokenTimeoutMs, idleTimeoutMs } = this.config.llm;
-    const watchdog = new AbortController();
-    let timer = setTimeout(() => watchdog.abort(), firstTokenTimeoutMs);
+    // One controller for this model request: the caller's signal aborts it, and so does the watchdog.
+    const upstream = new LinkedAbortController(request.signal);
+    const { signal } = upstream;
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      upstream.abort(new Error('LLM watchdog'));
+    };
+    let timer = setTimeout(expire, firstTokenTimeoutMs);
     let timeoutMs = firstTokenTimeoutMs;
     let receivedText = false;
     let finished = false;
-    const signal = AbortSignal.any([request.signal, watchdog.signal]);
 
     try {
       const chunks = this.client.streamCompletion({
@@ -90,7 +97,7 @@ export class LlmService {
             receivedText = true;
             timeoutMs = idleTimeoutMs;
             clearTimeout(timer);
-            timer = setTimeout(() => watchdog.abort(), timeoutMs);
+            timer = setTimeout(expire, timeoutMs);
           } else {
             // Re-arming the same timer allocates nothing: this runs once per token.
             timer.refresh();
@@ -101,13 +108,15 @@ export class LlmService {
       }
     } catch (error) {
       if (request.signal.aborted) return;
-      if (watchdog.signal.aborted) throw this.timeoutError(receivedText, timeoutMs);
+      if (timedOut) throw this.timeoutError(receivedText, timeoutMs);
       throw new LlmReplyError('upstream_error', describeUpstreamError(error));
     } finally {
       clearTimeout(timer);
+      // The caller's signal outlives this request (a turn with tools makes several): let go of it.
+      upstream.dispose();
     }
     if (request.signal.aborted) return;
-    if (watchdog.signal.aborted) throw this.timeoutError(receivedText, timeoutMs);
+    if (timedOut) throw this.timeoutError(receivedText, timeoutMs);
     if (!finished) throw new LlmReplyError('stream_cut', 'the model stream ended before it finished');
   }
 
