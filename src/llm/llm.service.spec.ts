@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { getEventListeners } from 'node:events';
+import { createServer } from 'node:net';
 import { APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 import { LlmReplyError } from './llm-errors';
 import { LlmService, ReplyRequest } from './llm.service';
+import { OpenAiLlmClient } from './openai-llm.client';
 
 const FIRST_TOKEN_TIMEOUT_MS = 300;
 const IDLE_TIMEOUT_MS = 100;
@@ -269,6 +271,22 @@ describe('LlmService', () => {
     const { error } = await consume(new LlmService(client, config), replyRequest());
 
     expect(error).toMatchObject({ code: 'upstream_error', message: 'LLM request failed: bad configuration' });
+  });
+
+  it("fails with 'unreachable', naming the socket error, when the provider cannot be reached", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const unreachable = AppConfig.from({ OPENAI_MODEL: 'test-model', OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1` });
+
+    const { error } = await consume(new LlmService(new OpenAiLlmClient(unreachable), unreachable), replyRequest());
+
+    expect(error).toBeInstanceOf(LlmReplyError);
+    expect(error?.code).toBe('unreachable');
+    expect(error?.message).toBe(`LLM provider unreachable: connect ECONNREFUSED 127.0.0.1:${closedPort}`);
   });
 
   describe("the caller's signal", () => {

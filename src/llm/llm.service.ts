@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { APIError } from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { ChatMessage, CompletionChunk, LlmClient, ToolSpec } from './llm-client';
 import { LlmReplyError } from './llm-errors';
@@ -109,7 +109,7 @@ export class LlmService {
     } catch (error) {
       if (request.signal.aborted) return;
       if (timedOut) throw this.timeoutError(receivedText, timeoutMs);
-      throw new LlmReplyError('upstream_error', describeUpstreamError(error));
+      throw upstreamError(error);
     } finally {
       clearTimeout(timer);
       // The caller's signal outlives this request (a turn with tools makes several): let go of it.
@@ -128,7 +128,23 @@ export class LlmService {
   }
 }
 
-function describeUpstreamError(error: unknown): string {
-  if (error instanceof APIError) return `LLM provider answered ${error.status ?? 'with an error'}: ${error.message}`;
-  return `LLM request failed: ${(error as Error)?.message ?? String(error)}`;
+/** The kind comes from the error's class: a provider that was never reached did not answer anything. */
+function upstreamError(error: unknown): LlmReplyError {
+  if (error instanceof APIConnectionError) return new LlmReplyError('unreachable', `LLM provider unreachable: ${rootCause(error)}`);
+  if (error instanceof APIError) return new LlmReplyError('upstream_error', `LLM provider answered ${error.status ?? 'with an error'}: ${error.message}`);
+  return new LlmReplyError('upstream_error', `LLM request failed: ${(error as Error)?.message ?? String(error)}`);
+}
+
+/** "Connection error." says nothing; the socket error under it (ECONNREFUSED, ENOTFOUND...) does. */
+function rootCause(error: Error): string {
+  let deepest: ErrorLike = error;
+  // Duck-typed: Node's own errors may come from another realm (a test VM), where instanceof fails.
+  while (isErrorLike(deepest.cause)) deepest = deepest.cause;
+  return String(deepest.message || deepest.code || error.message);
+}
+
+type ErrorLike = { message?: unknown; code?: unknown; cause?: unknown };
+
+function isErrorLike(value: unknown): value is ErrorLike {
+  return typeof value === 'object' && value !== null && 'message' in value;
 }
