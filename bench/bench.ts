@@ -193,8 +193,9 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const random = seededRandom(42);
   const started = Date.now();
   await sleep(300);
-  const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
   const heapBefore = await heapAfterGc(inspector);
+  // After the collection: the memory it gives back would otherwise count against the idle calls.
+  const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
 
   const ticker = setInterval(() => {
     const planned = options.durationS === null ? `/${options.calls * options.turns}` : '';
