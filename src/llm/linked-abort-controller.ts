@@ -2,10 +2,10 @@
  * An AbortController that also aborts when one of its parent signals does (with the
  * parent's reason), and lets go of the parents on `dispose()` or once it has aborted.
  *
- * It stands in for `AbortSignal.any`, which on Node 20 never frees a composed signal that
- * has an 'abort' listener (the `openai` client adds one to every request's signal): about
- * 1.2 KB per reply, for good. Here a parent only holds a listener, and only until the work
- * ends: call `dispose()` in a `finally`.
+ * It stands in for `AbortSignal.any`: on Node 20 a composed signal is held in a process-wide
+ * set while it has an 'abort' listener and has not aborted, and the `openai` client adds one
+ * to every request's signal and never removes it: about 2 KB per reply, for good. Here a
+ * parent only holds a listener, and only until the work ends: call `dispose()` in a `finally`.
  */
 export class LinkedAbortController extends AbortController {
   private unlinks: Array<() => void> = [];
