@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The query side of the audit: helper functions, indexes for the history filters,
  * the `call_summaries` view and the retention marker. Core Postgres only (no
- * pg_trgm), so it runs on the embedded PGlite too; see docs/sql.md.
+ * pg_trgm), so it runs on any managed Postgres too; see docs/sql.md.
  */
 export class CallHistory1764900000000 implements MigrationInterface {
   name = 'CallHistory1764900000000';

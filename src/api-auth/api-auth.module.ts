@@ -1,9 +1,11 @@
 import { Logger, Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { ApiAuthController } from './api-auth.controller';
 import { ApiKeyGuard } from './api-key.guard';
 
-/** Import into any module whose controllers use `@RequireApiKey()`. */
+/** Import into any module whose controllers use `@RequireApiKey()`. Also answers GET /auth/status. */
 @Module({
+  controllers: [ApiAuthController],
   providers: [ApiKeyGuard],
   exports: [ApiKeyGuard],
 })

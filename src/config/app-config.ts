@@ -1,3 +1,4 @@
+import { readOrCreateApiKey, StoredApiKey } from './api-key-file';
 import { EnvironmentVariables, validateEnvironment } from './environment-variables';
 
 /**
@@ -5,6 +6,8 @@ import { EnvironmentVariables, validateEnvironment } from './environment-variabl
  * serve as its own DI token; tests build one with `AppConfig.from({...})`.
  */
 export class AppConfig {
+  /** NODE_ENV=production: no conveniences that trade safety for a quick start. */
+  readonly production: boolean;
   readonly http: { port: number; host: string };
   readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
   readonly database: { url?: string; embeddedDir: string; poolSize: number };
@@ -29,7 +32,8 @@ export class AppConfig {
   };
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
   readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
-  readonly api: { key?: string };
+  /** `keyFile` is set when the key was read from (or made into) API_KEY_FILE rather than given as API_KEY. */
+  readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   readonly security: {
     allowedIps: string[];
@@ -40,10 +44,12 @@ export class AppConfig {
     pingIntervalMs: number;
     metricsToken?: string;
   };
-  readonly logging: { format: 'json' | 'pretty'; pii: boolean };
+  readonly logging: { format: EnvironmentVariables['LOG_FORMAT']; pii: boolean };
+  readonly metrics: { maxAgentLabels: number };
   readonly instance: { name?: string; heartbeatMs: number };
 
-  constructor(env: EnvironmentVariables) {
+  constructor(env: EnvironmentVariables, storedKey?: StoredApiKey) {
+    this.production = env.NODE_ENV === 'production';
     this.http = { port: env.PORT, host: env.HOST };
     this.logLevel = env.LOG_LEVEL;
     this.database = { url: env.DATABASE_URL, embeddedDir: env.EMBEDDED_DB_DIR, poolSize: env.DB_POOL_SIZE };
@@ -84,7 +90,7 @@ export class AppConfig {
       maxBacklog: env.AUDIT_MAX_BACKLOG,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
-    this.api = { key: env.API_KEY };
+    this.api = storedKey && !env.API_KEY ? { key: storedKey.key, keyFile: { path: storedKey.file, created: storedKey.created } } : { key: env.API_KEY };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.security = {
       allowedIps: (env.WS_ALLOWED_IPS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -95,11 +101,23 @@ export class AppConfig {
       pingIntervalMs: env.WS_PING_INTERVAL_MS,
       metricsToken: env.METRICS_TOKEN,
     };
-    this.logging = { format: env.LOG_FORMAT || (env.NODE_ENV === 'development' ? 'pretty' : 'json'), pii: env.LOG_PII };
+    this.logging = { format: env.LOG_FORMAT, pii: env.LOG_PII };
+    this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
     this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
   }
 
   static from(raw: Record<string, unknown>): AppConfig {
     return new AppConfig(validateEnvironment(raw));
+  }
+
+  /**
+   * The configuration of the running service. Outside production, a service started without
+   * API_KEY uses the key kept in API_KEY_FILE (made at first start) so the call desk opens from
+   * a fresh checkout; in production it stays without one and /api refuses every request.
+   */
+  static forService(raw: Record<string, unknown>): AppConfig {
+    const env = validateEnvironment(raw);
+    const stored = !env.API_KEY && env.NODE_ENV !== 'production' ? readOrCreateApiKey(env.API_KEY_FILE) : undefined;
+    return new AppConfig(env, stored);
   }
 }

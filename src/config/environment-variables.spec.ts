@@ -29,6 +29,8 @@ describe('validateEnvironment', () => {
       AUDIT_FLUSH_INTERVAL_MS: 200,
       AUDIT_BATCH_SIZE: 2000,
       SHUTDOWN_GRACE_MS: 10_000,
+      LOG_FORMAT: 'auto',
+      API_KEY_FILE: './data/api-key',
     });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.WS_AUTH_TOKEN).toBeUndefined();
@@ -108,6 +110,7 @@ describe('validateEnvironment', () => {
     ['a fractional PORT', { PORT: '80.5' }],
     ['a PORT above 65535', { PORT: '70000' }],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'trace' }],
+    ['an unknown LOG_FORMAT', { LOG_FORMAT: 'colour' }],
     ['a short WS_AUTH_TOKEN', { WS_AUTH_TOKEN: 'short' }],
     ['an LLM timeout under 100 ms', { LLM_TIMEOUT_MS: '50' }],
     ['a DATABASE_URL without a protocol', { DATABASE_URL: 'localhost:5432/db' }],
@@ -128,5 +131,40 @@ describe('validateEnvironment', () => {
     expect(env).not.toHaveProperty('PATH');
     expect(env).not.toHaveProperty('PORT_EXTRA');
     expect(env).not.toHaveProperty('port');
+  });
+
+  describe('in production', () => {
+    const DB = 'postgres://u@db.internal:5432/calls';
+    const TOKEN = 'a-websocket-token-of-length';
+
+    it('refuses to start without DATABASE_URL, with one line naming the opt-out', () => {
+      const error = errorOf({ NODE_ENV: 'production', WS_AUTH_TOKEN: TOKEN });
+      expect(error.message).toMatch(/^Invalid configuration:\n {2}- DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/);
+      expect(error.message).not.toMatch(/WS_AUTH_TOKEN/);
+    });
+
+    it('refuses to start with neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS', () => {
+      const error = errorOf({ NODE_ENV: 'production', DATABASE_URL: DB });
+      expect(error.message).toMatch(/- WS_AUTH_TOKEN: required when NODE_ENV=production unless WS_ALLOWED_IPS .*ALLOW_OPEN_WEBSOCKET=true/);
+    });
+
+    it('reports both refusals at once', () => {
+      expect(errorOf({ NODE_ENV: 'production' }).message.match(/required when NODE_ENV=production/g)).toHaveLength(2);
+    });
+
+    it('starts with a database and either a token or an address allow-list', () => {
+      expect(validateEnvironment({ NODE_ENV: 'production', DATABASE_URL: DB, WS_AUTH_TOKEN: TOKEN }).NODE_ENV).toBe('production');
+      expect(validateEnvironment({ NODE_ENV: 'production', DATABASE_URL: DB, WS_ALLOWED_IPS: '10.0.0.0/8' }).NODE_ENV).toBe('production');
+    });
+
+    it('starts with the explicit opt-outs', () => {
+      const env = validateEnvironment({ NODE_ENV: 'production', ALLOW_EMBEDDED_DATABASE: 'true', ALLOW_OPEN_WEBSOCKET: 'true' });
+      expect(env).toMatchObject({ ALLOW_EMBEDDED_DATABASE: true, ALLOW_OPEN_WEBSOCKET: true });
+    });
+
+    it('leaves development alone', () => {
+      expect(validateEnvironment({ NODE_ENV: 'development' }).DATABASE_URL).toBeUndefined();
+      expect(validateEnvironment({}).WS_AUTH_TOKEN).toBeUndefined();
+    });
   });
 });

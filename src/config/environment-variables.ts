@@ -28,7 +28,7 @@ export class EnvironmentVariables {
   DATABASE_URL?: string;
 
   @IsString()
-  EMBEDDED_DB_DIR = './data/pg';
+  EMBEDDED_DB_DIR = './data/postgres';
 
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   DB_POOL_SIZE = 10;
@@ -57,8 +57,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0)
   WS_PING_INTERVAL_MS = 15_000;
 
-  @IsIn(['json', 'pretty', ''])
-  LOG_FORMAT: 'json' | 'pretty' | '' = '';
+  /** auto = pretty on a terminal outside production, JSON lines otherwise. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
 
   @Transform(toBool) @IsBoolean()
   LOG_PII = false;
@@ -66,8 +67,20 @@ export class EnvironmentVariables {
   @Transform(blankAsUnset) @IsOptional() @IsString()
   NODE_ENV?: string;
 
+  /** Production opt-out: run on the embedded database although NODE_ENV=production. */
+  @Transform(toBool) @IsBoolean()
+  ALLOW_EMBEDDED_DATABASE = false;
+
+  /** Production opt-out: accept WebSocket calls with neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS. */
+  @Transform(toBool) @IsBoolean()
+  ALLOW_OPEN_WEBSOCKET = false;
+
   @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
   METRICS_TOKEN?: string;
+
+  /** Agent ids with their own metric series (callers choose agent ids freely); the rest are `other`. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  METRICS_MAX_AGENT_LABELS = 50;
 
   @Transform(blankAsUnset) @IsOptional() @IsString()
   INSTANCE_NAME?: string;
@@ -151,6 +164,10 @@ export class EnvironmentVariables {
   @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'API_KEY must be at least 16 characters' })
   API_KEY?: string;
 
+  /** Where the key made for a service started without API_KEY outside production is kept. */
+  @IsString() @MinLength(1)
+  API_KEY_FILE = './data/api-key';
+
   @Transform(toInt) @IsOptional() @IsInt() @Min(1)
   RETENTION_DAYS?: number;
 
@@ -170,11 +187,32 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   );
   const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const lines = errors.map((e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  const lines = errors.map((e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  if (errors.length === 0) lines.push(...productionRefusals(env));
+  if (lines.length > 0) {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);
   }
   return env;
+}
+
+/**
+ * Production fails closed: no silent defaults that put the audit on one local disk or
+ * leave the call socket open to anyone. Each has an explicit opt-out.
+ */
+function productionRefusals(env: EnvironmentVariables): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const refusals: string[] = [];
+  if (!env.DATABASE_URL && !env.ALLOW_EMBEDDED_DATABASE) {
+    refusals.push(
+      '  - DATABASE_URL: required when NODE_ENV=production (the embedded database keeps the audit on this machine\'s disk only); set ALLOW_EMBEDDED_DATABASE=true to run on it anyway',
+    );
+  }
+  if (!env.WS_AUTH_TOKEN && !env.WS_ALLOWED_IPS && !env.ALLOW_OPEN_WEBSOCKET) {
+    refusals.push(
+      '  - WS_AUTH_TOKEN: required when NODE_ENV=production unless WS_ALLOWED_IPS is set (otherwise anyone can place calls on your LLM account); set ALLOW_OPEN_WEBSOCKET=true to run without either',
+    );
+  }
+  return refusals;
 }
 
 const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GREETING', 'API_KEY', 'RETENTION_DAYS'];

@@ -1,35 +1,31 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { EmbeddedPostgresServer } from './embedded-postgres-server';
 
 /**
- * PGlite served over the Postgres wire protocol on loopback, so the app uses the
- * ordinary `pg` driver either way. For running on a machine with no database server;
- * it serialises every query, so real Postgres is for production.
+ * The database when DATABASE_URL is unset: a real PostgreSQL server on loopback with its
+ * data in EMBEDDED_DB_DIR, so development behaves as production does (several
+ * connections, advisory locks, LISTEN/NOTIFY). Refused in production by the config.
  */
 @Injectable()
 export class EmbeddedPostgres implements OnApplicationShutdown {
   private readonly logger = new Logger(EmbeddedPostgres.name);
-  private db?: PGlite;
-  private server?: PGLiteSocketServer;
+  private server?: EmbeddedPostgresServer;
 
   async start(dataDir: string, maxConnections: number): Promise<string> {
-    const dir = resolve(dataDir);
-    mkdirSync(dir, { recursive: true });
-    const { PGlite } = await import('@electric-sql/pglite');
-    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    this.db = await PGlite.create(dir);
-    this.server = new PGLiteSocketServer({ db: this.db, host: '127.0.0.1', port: 0, maxConnections });
-    await this.server.start();
-    const address = this.server.getServerConn();
-    this.logger.log(`Embedded Postgres (PGlite) in ${dir}, serving on ${address}`);
-    return `postgres://postgres@${address}/postgres`;
+    const started = Date.now();
+    // Headroom over the pools for migrations, psql and the retention CLI.
+    this.server = new EmbeddedPostgresServer({ dataDir, maxConnections: Math.max(maxConnections + 10, 30), onLog: (line) => this.logger.debug(line) });
+    const url = await this.server.start();
+    const { port } = new URL(url);
+    this.logger.log(`Embedded PostgreSQL in ${this.server.dataDir}, on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`);
+    return url;
   }
 
+  /**
+   * Nest may run this hook before the pools close: a smart shutdown lets the server
+   * finish once the last connection has gone, even after this process has exited.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.server?.stop();
-    await this.db?.close();
+    await this.server?.stop({ wait: false });
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { conversationReply } from './fake-llm-conversation';
 
 /** Per-scenario overrides of the server-wide delays. */
 export interface ScenarioTiming {
@@ -44,19 +45,28 @@ export interface HangScenario extends ScenarioTiming {
 
 export type FakeScenario = TextScenario | ToolCallsScenario | ErrorScenario | CutScenario | HangScenario;
 
+/**
+ * What a reply says when no scenario brings its own text: `echo` repeats the caller's
+ * last words (tests assert on it), `conversation` answers like a support line.
+ */
+export type ReplyStyle = 'echo' | 'conversation';
+
 export interface FakeLlmOptions {
   firstTokenDelayMs: number;
   tokenDelayMs: number;
-  /** When undefined the reply echoes the last user message. */
+  /** Fixed text of every default reply; when undefined, `replyStyle` decides. */
   defaultReply: string | undefined;
+  replyStyle: ReplyStyle;
   port: number;
   host: string;
 }
 
+/** Fast and predictable, for tests; the CLI sets a human pace and conversational replies. */
 export const DEFAULT_OPTIONS: FakeLlmOptions = {
   firstTokenDelayMs: 20,
   tokenDelayMs: 5,
   defaultReply: undefined,
+  replyStyle: 'echo',
   port: 0,
   host: '127.0.0.1',
 };
@@ -274,10 +284,14 @@ export function parseDirective(text: string | undefined): FakeScenario | undefin
 }
 
 /** Reply used when a scenario does not bring its own text. */
-export function defaultReplyText(body: ChatRequestBody, configured: string | undefined): string {
-  if (configured !== undefined) return configured;
+export function defaultReplyText(
+  body: ChatRequestBody,
+  options: Pick<FakeLlmOptions, 'defaultReply' | 'replyStyle'>,
+): string {
+  if (options.defaultReply !== undefined) return options.defaultReply;
   const said = lastUserText(body);
   const stripped = said === undefined ? '' : stripDirectives(said);
+  if (options.replyStyle === 'conversation') return conversationReply(body, stripped);
   return stripped ? `You said: ${stripped}.` : 'Hello! How can I help you today?';
 }
 
@@ -326,7 +340,7 @@ export function errorBody(status: number, message?: string): OpenAiErrorBody {
 export function planResponse(
   scenario: FakeScenario,
   body: ChatRequestBody,
-  options: Pick<FakeLlmOptions, 'firstTokenDelayMs' | 'tokenDelayMs' | 'defaultReply'>,
+  options: Pick<FakeLlmOptions, 'firstTokenDelayMs' | 'tokenDelayMs' | 'defaultReply' | 'replyStyle'>,
 ): ResponsePlan {
   if (scenario.kind === 'error') {
     return { kind: 'error', status: scenario.status, body: errorBody(scenario.status, scenario.message) };
@@ -336,7 +350,7 @@ export function planResponse(
     tokenDelayMs: scenario.tokenDelayMs ?? options.tokenDelayMs,
   };
   const content = (tokens: string[]): StreamStep[] => tokens.map((text) => ({ type: 'content', text }));
-  const reply = (text: string | undefined) => tokenize(text ?? defaultReplyText(body, options.defaultReply));
+  const reply = (text: string | undefined) => tokenize(text ?? defaultReplyText(body, options));
 
   switch (scenario.kind) {
     case 'text': {

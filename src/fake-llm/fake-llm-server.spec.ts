@@ -100,6 +100,48 @@ describe('FakeLlmServer with the openai client', () => {
     expect(contentOf(await collect(greeting))).toBe('Hello! How can I help you today?');
   });
 
+  it('answers like a support line in conversation style, never repeating the greeting instructions', async () => {
+    server.setOptions({ replyStyle: 'conversation' });
+    try {
+      const instructions = 'The call has just connected. Greet the caller in one short sentence and offer your help.';
+      const greeting = contentOf(
+        await collect(
+          await client.chat.completions.create({
+            model: MODEL,
+            stream: true,
+            messages: [
+              { role: 'system', content: 'You are a friendly voice assistant.' },
+              { role: 'user', content: instructions },
+            ],
+          }),
+        ),
+      );
+      expect(greeting).toMatch(/^Hello\b.*\?$/);
+      expect(greeting).not.toContain('offer your help');
+
+      const conversation = (said: string) =>
+        client.chat.completions.create({
+          model: MODEL,
+          stream: true,
+          messages: [
+            { role: 'system', content: 'You are a friendly voice assistant.' },
+            { role: 'assistant', content: greeting },
+            { role: 'user', content: said },
+          ],
+        });
+      const hours = contentOf(await collect(await conversation('When are you open on Saturday?')));
+      expect(hours).toContain('Saturdays');
+      const other = contentOf(await collect(await conversation('My parrot speaks Latin')));
+      expect(other).not.toContain('parrot');
+      // Long enough to be interrupted at a human pace.
+      expect(tokenize(other).length).toBeGreaterThanOrEqual(15);
+      // Directives still steer the reply.
+      expect(contentChunks(await collect(await conversation('go [fake:tokens 3]')))).toHaveLength(3);
+    } finally {
+      server.setOptions({ replyStyle: 'echo' });
+    }
+  });
+
   it('uses the configured default reply and per-scenario tokens', async () => {
     server.setOptions({ defaultReply: 'Fixed answer.' });
     try {

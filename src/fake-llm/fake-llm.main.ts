@@ -1,32 +1,92 @@
+import { parseArgs } from 'node:util';
 import { FakeLlmServer } from './fake-llm-server';
+import type { FakeLlmOptions } from './fake-llm-scenario';
 
-/** Value of `--name value` or `--name=value`. */
-function flag(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1];
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+/**
+ * `npm run fake-llm`: an OpenAI-compatible server for trying the service without a
+ * provider. Its pace is a person's: slow enough to hear a reply start and to cut in.
+ * The tests and the benchmark set their own delays.
+ */
+export const CLI_DEFAULTS = { port: 8089, host: '127.0.0.1', firstTokenMs: 450, tokenMs: 80 } as const;
+
+export const USAGE = `Usage: npm run fake-llm -- [options]
+
+An OpenAI-compatible chat-completions server (POST /v1/chat/completions, streaming or not;
+GET /v1/models). Point the service at it with OPENAI_BASE_URL=http://HOST:PORT/v1.
+
+Options:
+  --port N              port to listen on (default ${CLI_DEFAULTS.port}; 0 = any free port)
+  --host ADDRESS        interface to bind (default ${CLI_DEFAULTS.host})
+  --first-token-ms N    delay before the first token of a reply, in ms (default ${CLI_DEFAULTS.firstTokenMs})
+  --token-ms N          delay between tokens, in ms (default ${CLI_DEFAULTS.tokenMs})
+  --echo                reply "You said: <the caller's last words>." instead of conversational replies
+  --reply TEXT          reply TEXT to every request (wins over --echo)
+  -h, --help            print this help and exit
+
+Replies: a greeting while the conversation has no assistant message yet, then a few sentences
+chosen by the caller's words (opening hours, booking, prices, address, a person, thanks, bye).
+Markers in the caller's last message steer a reply, e.g. typed in \`npm run call\`:
+  [fake:tokens N]       a reply of exactly N tokens
+  [fake:error STATUS]   fail with that HTTP status (e.g. 500, 429)
+  [fake:cut N]          drop the connection after N tokens
+  [fake:hang N]         go silent after N tokens
+  [fake:tool NAME {"json":"arguments"}]   ask for a tool call (repeat for parallel calls)`;
+
+export class UsageError extends Error {}
+
+/** The server options from the command line, or null when help was asked for. */
+export function parseFakeLlmArgs(argv: string[]): Partial<FakeLlmOptions> | null {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  return undefined;
+  const { values } = parsed;
+  if (values.help) return null;
+  return {
+    port: nonNegative(values.port, CLI_DEFAULTS.port, '--port'),
+    host: values.host ?? CLI_DEFAULTS.host,
+    firstTokenDelayMs: nonNegative(values['first-token-ms'], CLI_DEFAULTS.firstTokenMs, '--first-token-ms'),
+    tokenDelayMs: nonNegative(values['token-ms'], CLI_DEFAULTS.tokenMs, '--token-ms'),
+    replyStyle: values.echo ? 'echo' : 'conversation',
+    defaultReply: values.reply,
+  };
 }
 
-function number(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
+export const FAKE_LLM_FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'first-token-ms': { type: 'string' },
+  'token-ms': { type: 'string' },
+  echo: { type: 'boolean' },
+  reply: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, strict: true, allowPositionals: false, options: FAKE_LLM_FLAGS });
+}
+
+function nonNegative(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`Invalid ${name}: ${value}`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new UsageError(`${name} must be a whole number of 0 or more, got "${value}"`);
+  }
   return n;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const env = process.env;
-  const server = new FakeLlmServer({
-    port: number(flag(argv, 'port') ?? env.FAKE_LLM_PORT, 8089, 'port'),
-    firstTokenDelayMs: number(flag(argv, 'first-token-ms') ?? env.FAKE_LLM_FIRST_TOKEN_MS, 20, 'first-token-ms'),
-    tokenDelayMs: number(flag(argv, 'token-ms') ?? env.FAKE_LLM_TOKEN_MS, 5, 'token-ms'),
-    defaultReply: flag(argv, 'reply'),
-  });
+async function main(argv: string[]): Promise<void> {
+  const options = parseFakeLlmArgs(argv);
+  if (!options) {
+    console.log(USAGE);
+    return;
+  }
+  const server = new FakeLlmServer(options);
   const url = await server.start();
-  console.log(`fake LLM listening on ${url}`);
+  const style = options.defaultReply !== undefined ? 'a fixed reply' : `${options.replyStyle} replies`;
+  console.log(`fake LLM listening on ${url} (${options.firstTokenDelayMs} ms to the first token, ${options.tokenDelayMs} ms per token, ${style})`);
 
   let stopping = false;
   const shutdown = () => {
@@ -42,7 +102,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\nRun with --help for the options.`);
+      process.exit(2);
+    }
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

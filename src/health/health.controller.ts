@@ -1,9 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { CallService } from '../calls/call.service';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
+import { LivenessDto } from './dto/liveness.dto';
 
+/** Probes for load balancers and orchestrators: public, so `security: []` in the OpenAPI document. */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -15,14 +19,23 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
   ) {}
 
-  /** The process answers: for a liveness probe. */
+  /** The process answers: for a liveness probe. Public, so counters only: error text stays in the logs. */
   @Get('live')
-  live() {
-    return { status: 'ok', activeCalls: this.calls.activeCalls, draining: this.calls.isDraining, audit: this.audit.getStats() };
+  @ApiOperation({ summary: 'Liveness: the process answers', security: [] })
+  @ApiOkResponse({ type: LivenessDto, description: 'Always, while the process runs; with call and audit counters.' })
+  live(): LivenessDto {
+    const { backlog, peakBacklog, rowsWritten, flushes, failedFlushes, deadLettered } = this.audit.getStats();
+    return {
+      status: 'ok',
+      activeCalls: this.calls.activeCalls,
+      draining: this.calls.isDraining,
+      audit: { backlog, peakBacklog, rowsWritten, flushes, failedFlushes, deadLettered },
+    };
   }
 
   /** Can take calls: not shutting down, Postgres answers, and the audit backlog is within bounds. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: not draining, Postgres answers, audit backlog within bounds', security: [] })
   @HealthCheck()
   ready() {
     return this.health.check([

@@ -5,6 +5,13 @@ import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
 import { CallActivity, CallActivityFeed, ReplyErrorCode } from '../calls/call-activity.feed';
 import { CallService } from '../calls/call.service';
+import { TopLabelValues } from './top-label-values';
+
+/**
+ * prom-client defaults that are gauges named like counters (promtool refuses them); each is
+ * the sum of its per-type gauge (`nodejs_active_handles{type}`, ...), which stays.
+ */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /** Why a WebSocket upgrade was refused (label of millis_calls_refused_total). */
 export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 'capacity' | 'audit_backlog';
@@ -18,12 +25,14 @@ export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
   private subscription?: Subscription;
+  private readonly agentLabels: TopLabelValues;
 
   private readonly callsStarted = new Counter({
     name: 'millis_calls_started_total',
-    help: 'Calls started (start_call accepted), by agent',
+    help: 'Calls started (start_call accepted), by agent; agents outside the METRICS_MAX_AGENT_LABELS most used are "other"',
     labelNames: ['agent_id'],
     registers: [this.registry],
+    collect: () => this.agentLabels.rebalance(),
   });
   private readonly callsEnded = new Counter({
     name: 'millis_calls_ended_total',
@@ -86,7 +95,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly audit: AuditWriter,
     private readonly config: AppConfig,
   ) {
+    this.agentLabels = new TopLabelValues(config.metrics.maxAgentLabels, (agentId) => this.callsStarted.remove({ agent_id: agentId }));
     collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
@@ -128,7 +139,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   private observe(activity: CallActivity): void {
     switch (activity.type) {
       case 'call_started':
-        this.callsStarted.inc({ agent_id: activity.agentId.slice(0, 64) });
+        this.callsStarted.inc({ agent_id: this.agentLabels.use(activity.agentId.slice(0, 64)) });
         return;
       case 'call_ended':
         this.callsEnded.inc({ end_reason: activity.endReason });

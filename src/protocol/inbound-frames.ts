@@ -15,7 +15,7 @@ import {
 
 /**
  * Frames the Millis platform sends us, as class-validator DTOs.
- * Shapes follow shared PROTOCOL.md; every wire detail lives in this folder.
+ * Shapes and the choices behind them: docs/protocol.md; every wire detail lives in this folder.
  */
 
 /** stream_id is stored as a Postgres int: a larger one is an invalid frame, not a row Postgres refuses. */

@@ -45,7 +45,17 @@ export interface ScriptOutcome {
 }
 
 export function loadCallScript(file: string): CallScript {
-  return validateScript(parse(readFileSync(file, 'utf8')));
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+  try {
+    return validateScript(raw);
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
 }
 
 export function validateScript(raw: unknown): CallScript {
@@ -53,11 +63,45 @@ export function validateScript(raw: unknown): CallScript {
   if (!script || typeof script !== 'object' || !Array.isArray(script.steps)) {
     throw new Error('a call script needs a `steps` list');
   }
+  for (const key of ['agent_id', 'session_id'] as const) {
+    if (script[key] !== undefined && typeof script[key] !== 'string') throw new Error(`\`${key}\` must be a string`);
+  }
+  if (script.metadata != null && (typeof script.metadata !== 'object' || Array.isArray(script.metadata))) {
+    throw new Error('`metadata` must be a mapping');
+  }
+  if (script.voip != null && (typeof script.voip.from !== 'string' || typeof script.voip.to !== 'string')) {
+    throw new Error('`voip` needs `from` and `to` as strings (quote phone numbers)');
+  }
   script.steps.forEach((step, i) => {
     const known = ['say', 'partial', 'wait_ms', 'hangup'].filter((key) => key in (step ?? {}));
     if (known.length !== 1) throw new Error(`step ${i + 1}: expected exactly one of say, partial, wait_ms, hangup`);
   });
   return script;
+}
+
+/** start_call fields given on the command line. */
+export interface CallFlags {
+  agentId?: string;
+  sessionId?: string;
+  metadata?: Record<string, unknown>;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * A flag given explicitly wins over the script's value for that field, the same rule
+ * for every field; a flag not given leaves the script's value alone.
+ */
+export function applyCallFlags(script: CallScript, flags: CallFlags): CallScript {
+  const from = flags.from ?? script.voip?.from;
+  const to = flags.to ?? script.voip?.to;
+  return {
+    ...script,
+    agent_id: flags.agentId ?? script.agent_id,
+    session_id: flags.sessionId ?? script.session_id,
+    metadata: flags.metadata ?? script.metadata,
+    voip: from !== undefined || to !== undefined ? { from: from ?? '', to: to ?? '' } : script.voip,
+  };
 }
 
 /** Runs a script against a live service; `onTurn` sees each line as it completes. */

@@ -1,26 +1,96 @@
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { CallSimulator, ReplyResult } from './call-simulator';
-import { loadCallScript, runCallScript, ScriptedTurn } from './call-script';
+import { applyCallFlags, CallFlags, loadCallScript, runCallScript, ScriptedTurn } from './call-script';
+import { TerminalView } from './terminal-view';
 
 /**
  * `npm run call`: talk to a running service as the Millis platform would.
  * Each line typed is a user turn; /interrupt, /partial <text>, /hangup, /help.
  * `--script file.yaml` runs a scripted call instead (`--json` prints its outcome).
  */
-const HELP = `Options:
-  --url ws://host:port/llm-websocket   (default ws://127.0.0.1:8080/llm-websocket)
-  --token TOKEN                         WS_AUTH_TOKEN of the service
-  --agent AGENT_ID                      (default simulator)
-  --metadata '{"customer":"Ada"}'       start_call metadata (JSON)
-  --from +15550100 --to +15550199       phone numbers (omit both for a web call)
-  --session SESSION_ID                  (default: random)
-  --script call.yaml [--json]           run a scripted call and exit
+export const USAGE = `Usage: npm run call -- [options]
+
+Options:
+  --url URL             the service's WebSocket (default ws://127.0.0.1:8080/llm-websocket)
+  --token TOKEN         WS_AUTH_TOKEN of the service (default: the WS_AUTH_TOKEN environment variable)
+  --agent AGENT_ID      start_call agent_id (default simulator)
+  --session SESSION_ID  start_call session_id (default: random)
+  --metadata JSON       start_call metadata, e.g. '{"customer":"Ada"}'
+  --from NUMBER         voip.from, e.g. +15550100 (omit --from and --to for a web call)
+  --to NUMBER           voip.to, e.g. +15550199
+  --script FILE         run the scripted call in FILE (YAML) and exit
+  --json                with --script: print the outcome as JSON instead of the conversation
+  -h, --help            print this help and exit
+
+With --script, the flags given here win over the script's agent_id, session_id, metadata
+and voip (a flag replaces that one field; --from alone keeps the script's voip.to).
+
 Commands during a call: /interrupt, /partial <text>, /hangup, /help`;
 
-function flag(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  if (i >= 0) return argv[i + 1];
-  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const FLAGS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  agent: { type: 'string' },
+  session: { type: 'string' },
+  metadata: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  script: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const DEFAULT_URL = 'ws://127.0.0.1:8080/llm-websocket';
+
+export class UsageError extends Error {}
+
+export interface CallCommand {
+  url: string;
+  token?: string;
+  flags: CallFlags;
+  script?: string;
+  json: boolean;
+}
+
+/** The command line, or null when help was asked for. */
+export function parseCallArgs(argv: string[], envToken: string | undefined): CallCommand | null {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    ({ values } = parse(argv));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return null;
+  if (values.json && !values.script) throw new UsageError('--json only applies to --script');
+  return {
+    url: values.url ?? DEFAULT_URL,
+    token: values.token ?? envToken,
+    flags: {
+      agentId: values.agent,
+      sessionId: values.session,
+      metadata: values.metadata === undefined ? undefined : parseMetadata(values.metadata),
+      from: values.from,
+      to: values.to,
+    },
+    script: values.script,
+    json: values.json ?? false,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, strict: true, allowPositionals: false, options: FLAGS });
+}
+
+function parseMetadata(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--metadata is not JSON: ${(error as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--metadata must be a JSON object');
+  return value as Record<string, unknown>;
 }
 
 function timing(reply: Pick<ReplyResult, 'firstPieceMs' | 'totalMs' | 'interrupted'>): string {
@@ -28,83 +98,90 @@ function timing(reply: Pick<ReplyResult, 'firstPieceMs' | 'totalMs' | 'interrupt
   return `  (${first}, total ${reply.totalMs.toFixed(0)} ms${reply.interrupted ? ', interrupted' : ''})`;
 }
 
-async function main(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return;
-  }
-  const url = flag(argv, 'url') ?? process.env.CALL_URL ?? 'ws://127.0.0.1:8080/llm-websocket';
-  const token = flag(argv, 'token') ?? process.env.WS_AUTH_TOKEN;
-  const scriptFile = flag(argv, 'script');
+async function runScript(command: CallCommand & { script: string }): Promise<void> {
+  const script = applyCallFlags(loadCallScript(command.script), command.flags);
+  const print = (turn: ScriptedTurn) => {
+    if (command.json) return;
+    const who = turn.speaker === 'agent' ? 'agent ' : 'caller';
+    const extra =
+      turn.totalMs === undefined
+        ? ''
+        : timing({ firstPieceMs: turn.firstPieceMs ?? null, totalMs: turn.totalMs, interrupted: turn.interrupted ?? false });
+    console.log(`${who}> ${turn.text}${extra}`);
+  };
+  const outcome = await runCallScript(script, { url: command.url, token: command.token }, print);
+  if (command.json) console.log(JSON.stringify(outcome, null, 2));
+  else console.log(`session ${outcome.sessionId} ended`);
+}
 
-  if (scriptFile) {
-    const script = loadCallScript(scriptFile);
-    const json = argv.includes('--json');
-    const print = (turn: ScriptedTurn) => {
-      if (json) return;
-      const who = turn.speaker === 'agent' ? 'agent ' : 'caller';
-      const extra =
-        turn.totalMs === undefined
-          ? ''
-          : timing({ firstPieceMs: turn.firstPieceMs ?? null, totalMs: turn.totalMs, interrupted: turn.interrupted ?? false });
-      console.log(`${who}> ${turn.text}${extra}`);
-    };
-    const outcome = await runCallScript(script, { url, token, agentId: flag(argv, 'agent') ?? script.agent_id ?? 'simulator' }, print);
-    if (json) console.log(JSON.stringify(outcome, null, 2));
-    else console.log(`session ${outcome.sessionId} ended`);
-    return;
-  }
-
-  const metadata = flag(argv, 'metadata');
+async function talk(command: CallCommand): Promise<void> {
+  const { flags } = command;
   const call = new CallSimulator({
-    url,
-    token,
-    agentId: flag(argv, 'agent') ?? 'simulator',
-    sessionId: flag(argv, 'session'),
-    metadata: metadata ? (JSON.parse(metadata) as Record<string, unknown>) : null,
-    from: flag(argv, 'from'),
-    to: flag(argv, 'to'),
+    url: command.url,
+    token: command.token,
+    agentId: flags.agentId ?? 'simulator',
+    sessionId: flags.sessionId,
+    metadata: flags.metadata ?? null,
+    from: flags.from,
+    to: flags.to,
   });
-  const out = process.stdout;
-  let lineOpen = false;
-  call.on('piece', (_streamId, content) => {
-    if (!lineOpen) out.write('agent> ');
-    lineOpen = true;
-    out.write(content);
-  });
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ', terminal: interactive });
+  // Taken now: lines read before the loop starts (piped input) would otherwise be lost.
+  const lines = rl[Symbol.asyncIterator]();
+  const view = new TerminalView(process.stdout, interactive ? rl : null);
+  call.on('piece', (_streamId, content) => view.piece(content));
   call.on('reply', (reply) => {
-    if (lineOpen) out.write('\n');
-    lineOpen = false;
-    out.write(`${timing(reply)}\n`);
+    view.endReply();
+    view.line(timing(reply));
   });
-  call.on('control', (frame) => out.write(`[${frame.type}] ${JSON.stringify(frame.data)}\n`));
+  call.on('control', (frame) => view.line(`[${frame.type}] ${JSON.stringify(frame.data)}`));
+  rl.on('close', () => view.detach());
+  call.on('closed', (code) => {
+    rl.close();
+    view.line(`call closed (${code})`);
+  });
 
   await call.connect();
-  console.log(`connected to ${url} as session ${call.sessionId}; type to talk, /help for commands`);
-  await call.start();
-
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ' });
-  call.on('closed', (code) => {
-    console.log(`call closed (${code})`);
-    rl.close();
-  });
-  rl.prompt();
-  for await (const line of rl) {
+  view.line(`connected to ${command.url} as session ${call.sessionId}; type to talk, /help for commands`);
+  // Piped input is a script of lines: let each reply finish before the next line.
+  const greeting = call.start();
+  if (!interactive) await greeting;
+  for await (const line of lines) {
     const text = line.trim();
+    if (!interactive && text) view.line(`you> ${text}`);
     if (text === '/hangup') break;
-    if (text === '/help') console.log(HELP);
+    if (text === '/help') view.line(USAGE);
     else if (text === '/interrupt') call.interrupt();
     else if (text.startsWith('/partial ')) call.partial(text.slice('/partial '.length));
-    else if (text && call.isOpen) void call.say(text);
-    rl.prompt();
+    else if (text && call.isOpen) {
+      const reply = call.say(text);
+      if (!interactive) await reply;
+    }
+    if (interactive) rl.prompt();
   }
   await call.hangup();
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+async function main(argv: string[]): Promise<void> {
+  // The token may come from the environment so that it stays out of the process list.
+  const command = parseCallArgs(argv, process.env.WS_AUTH_TOKEN);
+  if (!command) {
+    console.log(USAGE);
+    return;
+  }
+  if (command.script) await runScript({ ...command, script: command.script });
+  else await talk(command);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      const usage = error instanceof UsageError;
+      console.error(error instanceof Error ? error.message : error);
+      if (usage) console.error('Run with --help for the options.');
+      process.exit(usage ? 2 : 1);
+    },
+  );
+}

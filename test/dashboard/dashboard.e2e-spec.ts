@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import request from 'supertest';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
@@ -11,6 +11,10 @@ import { ensureWebBuilt } from './web-build';
 const API_KEY = 'dashboard-test-key-0123456789';
 const GREETING = 'Hello, this is Acme. How can I help?';
 const ARTIFACTS = join(__dirname, '..', 'artifacts', 'dashboard');
+/** UPDATE_SCREENSHOTS=1 also refreshes the README's screenshots (docs/screenshots) from this run. */
+const DOCS_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : undefined;
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
 const LIVE_REPLY =
   'Our standard plan includes unlimited calls, a dedicated number and support every day of the week. ' +
   'The premium plan adds call recording, analytics and a personal account manager who knows your business.';
@@ -24,7 +28,11 @@ describe('Call desk in a browser', () => {
   let browser: Browser;
   let page: Page;
   let baseUrl: string;
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+  const shot = async (name: string, docName?: string) => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+    if (docName && DOCS_SCREENSHOTS) copyFileSync(join(ARTIFACTS, `${name}.png`), join(DOCS_SCREENSHOTS, `${docName}.png`));
+  };
+  const pageWidth = () => page.evaluate<number>('document.documentElement.scrollWidth');
 
   beforeAll(async () => {
     ensureWebBuilt();
@@ -33,7 +41,7 @@ describe('Call desk in a browser', () => {
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await makeScriptedCalls(t);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
   });
@@ -60,7 +68,7 @@ describe('Call desk in a browser', () => {
   it('signs in with the API key, kept out of the URL', async () => {
     await page.goto(`${baseUrl}/`);
     await page.getByRole('heading', { name: 'Call desk' }).waitFor();
-    await shot('sign-in');
+    await shot('sign-in', 'call-desk-sign-in');
 
     await page.getByLabel('API key').fill('not-the-right-key-at-all');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -96,6 +104,7 @@ describe('Call desk in a browser', () => {
     const rows = page.locator('table.calls tbody tr');
     await eventually(async () => expect(await rows.count()).toBe(1));
     expect(await rows.first().getAttribute('data-session-id')).toBe('desk-call-2');
+    expect(await page.locator('.list-status').innerText()).toBe('1 call, all shown.');
 
     await page.goto(page.url());
     await eventually(async () => expect(await rows.count()).toBe(1));
@@ -139,7 +148,7 @@ describe('Call desk in a browser', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download transcript' }).click()]);
     expect(download.suggestedFilename()).toBe('transcript-desk-call-1.txt');
-    await shot('call');
+    await shot('call', 'call-desk-call');
   });
 
   it('fits a tablet screen without sideways scrolling', async () => {
@@ -164,7 +173,8 @@ describe('Call desk in a browser', () => {
     expect(await page.locator('.stat-card').first().innerText()).toContain('2');
     const agents = (await page.locator('.agent-table tbody th').allInnerTexts()).sort();
     expect(agents).toEqual(['sales', 'support']);
-    await shot('overview');
+    expect(await linesPerCell(page.locator('.agent-table tbody td:not(.bar-cell)'))).toEqual(Array(6).fill(1));
+    await shot('overview', 'call-desk-overview');
   });
 
   it('shows a call as it happens, with the reply streaming in', async () => {
@@ -198,7 +208,159 @@ describe('Call desk in a browser', () => {
     await call.close();
     await page.locator('#live-ended article[data-session-id="desk-live-1"]').getByText('Hung up').waitFor();
   });
+
+  it('keeps the words being spoken in view, also after a reload and on a phone, until the reader scrolls up', async () => {
+    const longReply = Array.from({ length: 8 }, () => LIVE_REPLY).join(' ');
+    t.fakeLlm.enqueue({ kind: 'text', text: longReply, firstTokenDelayMs: 50, tokenDelayMs: 25 });
+    // A web call: Millis sends no numbers.
+    const call = await MillisPlatformClient.connect(t.wsUrl);
+    call.startCall({ session_id: 'desk-web-1', agent_id: 'sales' });
+    const card = page.locator('#live-active article[data-session-id="desk-web-1"]');
+    await card.waitFor();
+    expect(await card.locator('h2').innerText()).toBe('Web call');
+    await call.waitForEnd(0);
+
+    call.streamRequest(1, [
+      { role: 'assistant', content: GREETING },
+      { role: 'user', content: 'Tell me about every plan' },
+    ]);
+    const timeline = card.locator('.timeline');
+    const reply = (streamId: number) => card.locator(`.bubble-row.agent[data-stream-id="${streamId}"] .text`);
+    const scroll = () => timeline.evaluate((list) => ({ top: list.scrollTop, hidden: list.scrollHeight - list.clientHeight }));
+    const atTheEnd = async () => {
+      const { top, hidden } = await scroll();
+      expect(hidden - top).toBeLessThan(4);
+    };
+    const grows = async (streamId: number) => {
+      const length = (await reply(streamId).innerText()).length;
+      await eventually(async () => expect((await reply(streamId).innerText()).length).toBeGreaterThan(length + 40));
+    };
+    // Taller than the card's timeline, so it scrolls, and the end of the reply is what shows.
+    await eventually(async () => expect((await scroll()).hidden).toBeGreaterThan(100), 10_000);
+    await grows(1);
+    await eventually(atTheEnd);
+    await shot('live-following', 'call-desk-live');
+
+    // Opened mid-reply: the card is built from the snapshot before it is on the page.
+    await page.reload();
+    await card.locator('.bubble-row.agent[data-stream-id="1"]').waitFor();
+    await grows(1);
+    await eventually(atTheEnd);
+
+    await page.setViewportSize(PHONE);
+    try {
+      await grows(1);
+      await eventually(atTheEnd);
+      expect(await pageWidth()).toBeLessThanOrEqual(PHONE.width);
+      await shot('live-phone', 'call-desk-live-phone');
+
+      // The reader scrolls back to read the start: the card stays there while the reply goes on.
+      const resume = card.getByRole('button', { name: 'Back to the latest words' });
+      expect(await resume.isVisible()).toBe(false);
+      await timeline.evaluate((list) => (list.scrollTop = 0));
+      await grows(1);
+      expect((await scroll()).top).toBe(0);
+      await resume.waitFor();
+      await resume.click();
+      await eventually(atTheEnd);
+      expect(await resume.isVisible()).toBe(false);
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+
+    // The next turn (a caller bubble and a reply, taller than a step of the old follow rule) is followed too.
+    const first = await call.waitForEnd(1, 20_000);
+    t.fakeLlm.enqueue({ kind: 'text', text: LIVE_REPLY, firstTokenDelayMs: 50, tokenDelayMs: 25 });
+    call.streamRequest(2, [
+      { role: 'assistant', content: GREETING },
+      { role: 'user', content: 'Tell me about every plan' },
+      { role: 'assistant', content: first },
+      { role: 'user', content: 'And which one would you pick for a small shop with two people answering the phone' },
+    ]);
+    await eventually(async () => expect((await reply(2).innerText()).length).toBeGreaterThan(20));
+    await eventually(atTheEnd);
+    await call.waitForEnd(2, 20_000);
+    await call.close();
+    await page.locator('#live-ended article[data-session-id="desk-web-1"]').waitFor();
+  });
+
+  it('lists calls on a phone without sideways scrolling, web calls named as such', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calls' }).click();
+    const rows = page.locator('table.calls tbody tr');
+    await eventually(async () => expect(await rows.count()).toBe(4));
+    const webCall = rows.and(page.locator('[data-session-id="desk-web-1"]'));
+    expect(await webCall.locator('td.col-1').innerText()).toBe('Web call');
+    expect(await page.locator('table.calls').innerText()).not.toContain('unknown');
+    await shot('calls-with-web-call', 'call-desk-calls');
+
+    await page.setViewportSize(PHONE);
+    try {
+      expect(await pageWidth()).toBeLessThanOrEqual(PHONE.width);
+      const wrap = page.locator('.table-wrap');
+      expect(await wrap.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+      // Every row still says when, who and what was said, inside the screen.
+      for (const cell of ['td.col-0', 'td.col-1', 'td.col-6']) {
+        const boxes = await rows.locator(cell).evaluateAll((tds) => tds.map((td) => td.getBoundingClientRect()));
+        expect(boxes).toHaveLength(4);
+        for (const box of boxes) {
+          expect(box.width).toBeGreaterThan(0);
+          expect(box.right).toBeLessThanOrEqual(PHONE.width);
+        }
+      }
+      // Laid out as cards, the rows are still rows and cells to a screen reader.
+      expect(await page.getByRole('row').count()).toBe(4);
+      expect(await page.getByRole('cell').count()).toBeGreaterThanOrEqual(12);
+      await shot('calls-phone', 'call-desk-calls-phone');
+
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+      await page.locator('.agent-table tbody tr').first().waitFor();
+      expect(await pageWidth()).toBeLessThanOrEqual(PHONE.width);
+      expect(await linesPerCell(page.locator('.agent-table tbody td:not(.bar-cell)'))).toEqual(Array(6).fill(1));
+      await shot('overview-phone');
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
+  });
 });
+
+describe('Call desk sign-in on a service without an API key', () => {
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    t = await startTestApp({ keepData: true });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('says that no key is configured instead of refusing every key', async () => {
+    const server = t.app.getHttpServer();
+    expect((await request(server).get('/auth/status').expect(200)).body).toEqual({ api_key_configured: false });
+    const doc = (await request(server).get('/api/docs-json').expect(200)).body;
+    expect(doc.paths['/auth/status'].get.security).toBeUndefined();
+
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.getByRole('alert').filter({ hasText: 'This service has no API key configured' }).waitFor();
+    expect(await page.getByLabel('API key').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Sign in' }).isDisabled()).toBe(true);
+  });
+});
+
+/** How many lines each cell's text takes. */
+function linesPerCell(cells: Locator): Promise<number[]> {
+  return cells.evaluateAll((tds) =>
+    tds.map((td) => {
+      const range = td.ownerDocument.createRange();
+      range.selectNodeContents(td);
+      return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.bottom))).size;
+    }),
+  );
+}
 
 async function makeScriptedCalls(t: TestApp): Promise<void> {
   const first = await MillisPlatformClient.connect(t.wsUrl);

@@ -8,7 +8,7 @@ import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 import { API_KEY } from './history-fixtures';
 
-describe('Call history on the embedded Postgres (PGlite)', () => {
+describe('Call history on the embedded PostgreSQL', () => {
   let t: TestApp;
   const dir = mkdtempSync(join(tmpdir(), 'embedded-history-'));
   const get = (path: string) => request(t.app.getHttpServer()).get(path).set('x-api-key', API_KEY);

@@ -54,6 +54,16 @@ describe('Logs of a real process', () => {
     const api = (path: string, headers: Record<string, string>) => fetch(`${service!.httpUrl}${path}`, { headers });
     expect((await api('/api/phone-numbers/%2B15550100123/calls', { 'x-api-key': API_KEY })).status).toBe(200);
     expect((await api(`/api/calls?token=${WS_TOKEN}`, { Authorization: `Bearer ${API_KEY}` })).status).toBe(400);
+    // The spellings the call desk and people send: spaces (encoded two ways), dots, a query string.
+    for (const path of [
+      '/api/phone-numbers/%2B1%20555%20010%200128/calls',
+      '/api/phone-numbers/+1.555.010.0129/calls',
+      '/api/phone-numbers/%252B1%2520555%2520010%25200130/calls',
+      '/api/calls?phone=%2B1+555+010+0131',
+      '/api/calls?phone=%2B1.555.010.0132&access_token=access-token-in-a-query-0123',
+    ]) {
+      expect([200, 400, 404]).toContain((await api(path, { 'x-api-key': API_KEY })).status);
+    }
     expect((await api('/metrics', { Authorization: `Bearer ${METRICS_TOKEN}` })).status).toBe(200);
 
     service.kill('SIGTERM');
@@ -62,6 +72,8 @@ describe('Logs of a real process', () => {
 
     for (const secret of [WS_TOKEN, API_KEY, OPENAI_KEY, METRICS_TOKEN]) expect(output).not.toContain(secret);
     for (const digits of ['0100123', '0100124', '0100125', '010-0126', '0100127', '010 0124']) expect(output).not.toContain(digits);
+    for (const last of ['0128', '0129', '0130', '0131', '0132']) expect(output).not.toMatch(new RegExp(`010(\\D{1,6})${last}`));
+    expect(output).not.toContain('access-token-in-a-query');
     expect(output).not.toContain('call me back');
 
     const lines = output.trim().split('\n').map((line) => JSON.parse(line) as LogLine);
@@ -78,5 +90,19 @@ describe('Logs of a real process', () => {
     const requestLog = lines.find((l) => (l.req as { url?: string } | undefined)?.url?.startsWith('/api/phone-numbers'));
     expect(requestLog).toBeDefined();
     expect(JSON.stringify(requestLog)).toContain('[redacted]');
+    const requestUrls = lines.map((l) => (l.req as { url?: string } | undefined)?.url).filter((url): url is string => url !== undefined);
+    expect(requestUrls).toEqual(expect.arrayContaining(['/api/phone-numbers/[phone]/calls', '/api/calls']));
+    expect(requestUrls.filter((url) => url.startsWith('/api/phone-numbers/'))).toHaveLength(4);
+    for (const url of requestUrls) expect(url).not.toContain('?');
+
+    // Start-up: Nest's line per module and route at debug, then one ready record (never a key given as API_KEY).
+    const chatter = lines.filter((l) => ['InstanceLoader', 'RouterExplorer', 'RoutesResolver'].includes(l.context ?? ''));
+    expect(chatter.length).toBeGreaterThan(10);
+    expect(chatter.every((l) => l.level === 20)).toBe(true);
+    const ready = lines.filter((l) => l.dashboard_url !== undefined);
+    expect(ready).toEqual([
+      expect.objectContaining({ level: 30, websocket_url: `${service.wsUrl}?token=<WS_AUTH_TOKEN>`, dashboard_url: `${service.httpUrl}/`, sign_in: 'sign in with API_KEY' }),
+    ]);
+    expect(ready[0].llm).toBe(`fake-model at ${fake.baseUrl}`);
   });
 });

@@ -10,7 +10,7 @@ describe('SIGTERM with 50 calls mid-reply', () => {
   // About 2 s per reply: SIGTERM lands in the middle of every one.
   const suite = useProcessSuite({ firstTokenDelayMs: 20, tokenDelayMs: 50, defaultReply: REPLY });
 
-  it('refuses new calls, lets the replies finish, flushes the audit and exits 0', async () => {
+  it('refuses new calls, lets the replies finish (through a second signal), flushes the audit and exits 0', async () => {
     const { fake, db } = suite;
     const service = (suite.service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', SHUTDOWN_GRACE_MS: '10000', AUDIT_FLUSH_INTERVAL_MS: '200' }));
     const clients = await inBatches(CALLS, 10, (i) => MillisPlatformClient.connect(service.wsUrl));
@@ -28,6 +28,8 @@ describe('SIGTERM with 50 calls mid-reply', () => {
       }
     })();
     expect(refused.status).toBe(503);
+    // A terminal's Ctrl-C reaches the process a second time: the drain goes on regardless.
+    service.kill('SIGINT');
     const ready = await fetch(`${service.httpUrl}/health/ready`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { error: Record<string, unknown> }).error.calls).toMatchObject({ status: 'down', draining: true });

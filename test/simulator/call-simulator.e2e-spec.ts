@@ -2,11 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { runCallScript, validateScript } from '../../src/simulator/call-script';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-
-const run = promisify(execFile);
 
 describe('The call simulator', () => {
   let t: TestApp;
@@ -79,13 +76,80 @@ describe('The call simulator', () => {
     t.fakeLlm.setResponder(undefined);
     const file = join(mkdtempSync(join(tmpdir(), 'script-')), 'call.yaml');
     writeFileSync(file, ['session_id: simulated-cli', 'metadata: { customer: Bo }', 'steps:', '  - say: Hi there', '  - hangup: true', ''].join('\n'));
-    const { stdout } = await run(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/simulator/call.main.ts', '--url', t.wsUrl, '--script', file, '--json'],
-      { cwd: resolve(__dirname, '../..'), timeout: 60_000 },
-    );
+    const { stdout } = await runCli(['--url', t.wsUrl, '--script', file, '--json']);
     const outcome = JSON.parse(stdout);
     expect(outcome.sessionId).toBe('simulated-cli');
     expect(outcome.turns.map((turn: { text: string }) => turn.text)).toEqual(['Hello Bo.', 'Hi there', 'You said: Hi there.']);
   });
+
+  it('--from/--to/--agent/--session/--metadata given with --script win over the script', async () => {
+    t.fakeLlm.setResponder(undefined);
+    const file = join(mkdtempSync(join(tmpdir(), 'script-')), 'call.yaml');
+    writeFileSync(
+      file,
+      [
+        'agent_id: from-script',
+        'session_id: script-session',
+        'metadata: { customer: Script }',
+        'voip: { from: "+15550100", to: "+15550199" }',
+        'steps:',
+        '  - say: Hi',
+        '',
+      ].join('\n'),
+    );
+    const { stdout } = await runCli([
+      '--url', t.wsUrl, '--script', file, '--json',
+      '--from', '+15550111', '--session', 'flag-session', '--agent', 'from-flag', '--metadata', '{"customer":"Flag"}',
+    ]);
+    expect(JSON.parse(stdout).turns[0].text).toBe('Hello Flag.');
+
+    await eventually(async () => {
+      const { rows } = await t.db.query(
+        `SELECT s.agent_id, f.number AS from_number, o.number AS to_number
+         FROM call_sessions s JOIN phone_numbers f ON f.id = s.from_number_id JOIN phone_numbers o ON o.id = s.to_number_id
+         WHERE s.session_id = 'flag-session'`,
+      );
+      // --from replaces voip.from only; voip.to stays the script's.
+      expect(rows).toEqual([{ agent_id: 'from-flag', from_number: '+15550111', to_number: '+15550199' }]);
+    });
+  });
+
+  it('with piped input, answers one line at a time and keeps the reply apart from what was typed', async () => {
+    t.fakeLlm.setResponder(undefined);
+    const { stdout } = await runCli(['--url', t.wsUrl, '--session', 'piped', '--metadata', '{"customer":"Cy"}'], 'What time is it\n/hangup\n');
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^connected to ws:\/\/.* as session piped; type to talk/);
+    expect(lines.slice(1)).toEqual([
+      'agent> Hello Cy.',
+      expect.stringMatching(/^ {2}\(first words \d+ ms, total \d+ ms\)$/),
+      'you> What time is it',
+      'agent> You said: What time is it.',
+      expect.stringMatching(/^ {2}\(first words \d+ ms, total \d+ ms\)$/),
+      'you> /hangup',
+      'call closed (1000)',
+    ]);
+  });
+
+  it('refuses a bad flag or a bad script with the reason, before calling', async () => {
+    const bad = await runCli(['--url', t.wsUrl, '--voip', 'x']).catch((error: { code: number; stderr: string }) => error);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("'--voip'") });
+
+    const file = join(mkdtempSync(join(tmpdir(), 'script-')), 'call.yaml');
+    writeFileSync(file, 'voip: { from: 15550100, to: "+15550199" }\nsteps: []\n');
+    const script = await runCli(['--url', t.wsUrl, '--script', file]).catch((error: { code: number; stderr: string }) => error);
+    expect(script).toMatchObject({ code: 1, stderr: expect.stringContaining('`voip` needs `from` and `to` as strings') });
+  });
 });
+
+/** `npm run call` as a process, with `input` piped to it. */
+function runCli(args: string[], input = ''): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/simulator/call.main.ts', ...args],
+      { cwd: resolve(__dirname, '../..'), timeout: 60_000 },
+      (error, stdout, stderr) => (error ? reject(Object.assign(error, { stdout, stderr })) : resolvePromise({ stdout, stderr })),
+    );
+    child.stdin!.end(input);
+  });
+}

@@ -1,7 +1,16 @@
 import { Pool } from 'pg';
 
-/** CI and developers point DATABASE_URL at a real Postgres; the default is the local test server. */
-export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * The run's own database, created by global-setup on the test server (never the one
+ * DATABASE_URL names). Running a spec outside Jest's setup is refused rather than guessed.
+ */
+function runDatabaseUrl(): string {
+  const url = process.env.TEST_RUN_DATABASE_URL;
+  if (!url) throw new Error('TEST_RUN_DATABASE_URL is unset: run the tests through jest (npm test), whose global setup creates the test database.');
+  return url;
+}
+
+export const TEST_DATABASE_URL = runDatabaseUrl();
 
 export function testPool(url = TEST_DATABASE_URL): Pool {
   return new Pool({ connectionString: url, max: 2 });

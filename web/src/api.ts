@@ -1,3 +1,4 @@
+import type { ApiAuthStatusDto } from '../../src/api-auth/dto/api-auth-status.dto';
 import type { CallDetailDto } from '../../src/history/dto/call-detail.dto';
 import type { CallStatsDto } from '../../src/history/dto/call-stats.dto';
 import type { CallPageDto } from '../../src/history/dto/call-summary.dto';
@@ -50,6 +51,12 @@ async function getJson<T>(path: string, params: Params = {}, signal?: AbortSigna
 }
 
 export const api = {
+  /** Whether the service has a key at all (public: the only thing it says). */
+  async authStatus(): Promise<ApiAuthStatusDto> {
+    const response = await fetch('/auth/status', { headers: { accept: 'application/json' } });
+    if (!response.ok) throw new ApiError(response.status, response.statusText);
+    return response.json() as Promise<ApiAuthStatusDto>;
+  },
   /** Checks a key without storing it. */
   async check(key: string): Promise<boolean> {
     const response = await fetch('/api/calls?limit=1', { headers: { 'x-api-key': key, accept: 'application/json' } });

@@ -1,3 +1,5 @@
+import { formatPhone, isWebCall } from './format';
+
 /** The few DOM helpers the page needs instead of a framework. */
 export type Child = Node | string | number | null | undefined | false | Child[];
 type AttrValue = string | number | boolean | null | undefined;
@@ -36,6 +38,16 @@ export function definitions(pairs: Array<[string, Child]>): HTMLDListElement {
     { class: 'defs' },
     pairs.filter(([, value]) => value !== null && value !== undefined && value !== '').map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]),
   );
+}
+
+/** Caller → called, each number kept whole on one line; "Web call" when Millis sent no numbers. */
+export function parties(from: string | null, to: string | null): Child[] {
+  if (isWebCall(from, to)) return [h('span', { class: 'web-call' }, 'Web call')];
+  return [
+    h('span', { class: 'number' }, formatPhone(from)),
+    h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '),
+    h('span', { class: 'number' }, formatPhone(to)),
+  ];
 }
 
 export function badge(text: string, tone: 'neutral' | 'live' | 'warn' | 'bad' | 'ok' = 'neutral', title?: string): HTMLSpanElement {

@@ -23,6 +23,21 @@ function chunk(text: string, size: number): string[] {
   return parts;
 }
 
+/** Millis sends no numbers for a call made from a browser (web call). */
+export function isWebCall(from: string | null | undefined, to: string | null | undefined): boolean {
+  return !from && !to;
+}
+
+/** "+1 (555) 010-0100 → +1 (555) 010-0199", or "Web call". */
+export function formatParties(from: string | null | undefined, to: string | null | undefined): string {
+  return isWebCall(from, to) ? 'Web call' : `${formatPhone(from)} → ${formatPhone(to)}`;
+}
+
+/** "1 call", "2 calls"; `many` for irregular plurals. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 /** Today: the time; otherwise the day and time. */
 export function formatWhen(iso: string, now = new Date()): string {
   const date = new Date(iso);

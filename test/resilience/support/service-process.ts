@@ -51,6 +51,8 @@ export async function spawnService(env: Record<string, string> = {}, options: { 
     env: {
       ...inherited,
       NODE_ENV: 'production',
+      // Suites that test WebSocket authentication set WS_AUTH_TOKEN / WS_ALLOWED_IPS themselves.
+      ALLOW_OPEN_WEBSOCKET: 'true',
       TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
       PORT: String(port),
       HOST: '127.0.0.1',

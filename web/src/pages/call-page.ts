@@ -1,6 +1,6 @@
 import { api, ApiError, download, type CallDetailDto, type CallEventDto, type ExchangeDto, type ToolCallDto } from '../api';
-import { badge, definitions, h, replaceChildren } from '../dom';
-import { END_REASON_LABELS, formatDuration, formatFull, formatMs, formatOffset, formatPhone, REPLY_STATUS_LABELS } from '../format';
+import { badge, definitions, h, parties, replaceChildren } from '../dom';
+import { END_REASON_LABELS, formatDuration, formatFull, formatMs, formatOffset, formatParties, formatPhone, isWebCall, plural, REPLY_STATUS_LABELS } from '../format';
 
 const CUT_OFF = new Set(['interrupted', 'superseded']);
 
@@ -10,7 +10,7 @@ export function renderCallPage(main: HTMLElement, _url: URL, [sessionId]: string
   api
     .getCall(sessionId, controller.signal)
     .then((call) => {
-      document.title = `Call ${formatPhone(call.from_number)} · Call desk`;
+      document.title = `${formatParties(call.from_number, call.to_number)} · Call desk`;
       replaceChildren(main, callView(call));
     })
     .catch((error: unknown) => {
@@ -38,14 +38,14 @@ function callView(call: CallDetailDto): HTMLElement {
     'div',
     { class: 'page-head call-head' },
     h('p', { class: 'crumbs' }, h('a', { href: '/' }, '← Calls')),
-    h('h1', {}, formatPhone(call.from_number), h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '), formatPhone(call.to_number)),
+    h('h1', {}, parties(call.from_number, call.to_number)),
     h(
       'p',
       { class: 'call-facts' },
       h('span', {}, formatFull(call.started_at)),
       h('span', {}, `Agent ${call.agent_id}`),
       h('span', {}, call.status === 'active' ? 'In progress' : formatDuration(call.duration_ms)),
-      h('span', {}, `${call.turn_count} turn${call.turn_count === 1 ? '' : 's'}`),
+      h('span', {}, plural(call.turn_count, 'turn')),
       call.end_reason ? h('span', {}, END_REASON_LABELS[call.end_reason]) : null,
       call.status === 'active' ? badge('live', 'live') : null,
       call.has_failures ? badge(`${call.failed_exchanges} failed`, 'bad') : null,
@@ -147,8 +147,9 @@ function sidePanel(call: CallDetailDto, started: number): HTMLElement {
         ['Session', h('code', {}, call.session_id)],
         ['Call SID', call.call_sid ? h('code', {}, call.call_sid) : null],
         ['Agent', call.agent_id],
-        ['From', formatPhone(call.from_number)],
-        ['To', formatPhone(call.to_number)],
+        ['Channel', isWebCall(call.from_number, call.to_number) ? 'Web call' : 'Phone'],
+        ['From', call.from_number ? formatPhone(call.from_number) : null],
+        ['To', call.to_number ? formatPhone(call.to_number) : null],
         ['Started', formatFull(call.started_at)],
         ['Ended', formatFull(call.ended_at)],
         ['Duration', formatDuration(call.duration_ms)],

@@ -1,6 +1,6 @@
 import { api, ApiError, type CallSummaryDto } from '../api';
-import { badge, h, replaceChildren } from '../dom';
-import { END_REASON_LABELS, formatDuration, formatFull, formatPhone, formatWhen } from '../format';
+import { badge, h, parties, replaceChildren } from '../dom';
+import { END_REASON_LABELS, formatDuration, formatFull, formatWhen, plural } from '../format';
 
 const PAGE_SIZE = 50;
 
@@ -88,19 +88,20 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
     agents,
   );
 
-  const rows = h('tbody');
+  // Explicit roles: on a phone the rows are laid out as cards, which would otherwise cost the table its semantics.
+  const rows = h('tbody', { role: 'rowgroup' });
   const table = h(
     'table',
-    { class: 'calls' },
+    { class: 'calls', role: 'table' },
     h('caption', { class: 'visually-hidden' }, 'Calls, newest first'),
     h(
       'thead',
-      {},
+      { role: 'rowgroup' },
       h(
         'tr',
-        {},
+        { role: 'row' },
         ['When', 'Caller → called', 'Agent', 'Duration', 'Turns', 'End', 'First words'].map((label, i) =>
-          h('th', { scope: 'col', class: `col-${i}` }, label),
+          h('th', { scope: 'col', role: 'columnheader', class: `col-${i}` }, label),
         ),
       ),
     ),
@@ -162,7 +163,7 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
       for (const call of page.items) rows.append(callRow(call));
       loaded += page.items.length;
       cursor = page.next_cursor;
-      listStatus.textContent = loaded === 0 ? 'No calls match these filters.' : cursor ? `${loaded} calls shown; scroll for more.` : `${loaded} call${loaded === 1 ? '' : 's'}, all shown.`;
+      listStatus.textContent = loaded === 0 ? 'No calls match these filters.' : cursor ? `${plural(loaded, 'call')} shown; scroll for more.` : `${plural(loaded, 'call')}, all shown.`;
       more.hidden = !cursor;
     } catch (error) {
       if (mine !== generation || controller.signal.aborted) return;
@@ -201,20 +202,14 @@ function callRow(call: CallSummaryDto): HTMLTableRowElement {
   ];
   const row = h(
     'tr',
-    { 'data-session-id': call.session_id },
-    h('td', { class: 'col-0' }, h('a', { href, title: formatFull(call.started_at) }, formatWhen(call.started_at)), ' ', statusBadges),
-    h(
-      'td',
-      { class: 'col-1 numbers' },
-      h('span', { class: 'number' }, formatPhone(call.from_number)),
-      h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '),
-      h('span', { class: 'number' }, formatPhone(call.to_number)),
-    ),
-    h('td', { class: 'col-2' }, call.agent_id),
-    h('td', { class: 'col-3 num' }, call.status === 'active' ? '…' : formatDuration(call.duration_ms)),
-    h('td', { class: 'col-4 num' }, String(call.turn_count)),
-    h('td', { class: 'col-5' }, call.end_reason ? END_REASON_LABELS[call.end_reason] : ''),
-    h('td', { class: 'col-6 summary' }, call.summary ?? h('span', { class: 'muted' }, '(no words)')),
+    { 'data-session-id': call.session_id, role: 'row' },
+    h('td', { class: 'col-0', role: 'cell' }, h('a', { href, title: formatFull(call.started_at) }, formatWhen(call.started_at)), ' ', statusBadges),
+    h('td', { class: 'col-1 numbers', role: 'cell' }, parties(call.from_number, call.to_number)),
+    h('td', { class: 'col-2', role: 'cell' }, call.agent_id),
+    h('td', { class: 'col-3 num', role: 'cell' }, call.status === 'active' ? '…' : formatDuration(call.duration_ms)),
+    h('td', { class: 'col-4 num', role: 'cell' }, String(call.turn_count)),
+    h('td', { class: 'col-5', role: 'cell' }, call.end_reason ? END_REASON_LABELS[call.end_reason] : ''),
+    h('td', { class: 'col-6 summary', role: 'cell' }, call.summary ?? h('span', { class: 'muted' }, '(no words)')),
   );
   // The whole row opens the call; the link in it stays the keyboard and screen-reader target.
   row.addEventListener('click', (event) => {

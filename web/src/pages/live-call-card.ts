@@ -1,7 +1,8 @@
 import type { LiveCallDto, LiveTurnDto } from '../api';
 import type { EndReason, ExchangeStatus } from '../../../src/calls/entities/call-status';
-import { badge, h } from '../dom';
-import { END_REASON_LABELS, formatDuration, formatMs, formatPhone, REPLY_STATUS_LABELS } from '../format';
+import { badge, h, parties } from '../dom';
+import { END_REASON_LABELS, formatDuration, formatMs, REPLY_STATUS_LABELS } from '../format';
+import { ScrollFollower } from '../scroll-follower';
 
 interface TurnView {
   text: Text;
@@ -18,12 +19,14 @@ export class LiveCallCard {
   private readonly elapsed: HTMLElement;
   private readonly state: HTMLElement;
   private readonly started: number;
+  private readonly follower: ScrollFollower;
   ended = false;
 
   constructor(readonly call: LiveCallDto) {
     this.started = Date.parse(call.started_at);
     const titleId = `live-${call.session_id.replace(/[^\w-]/g, '_')}`;
     this.timeline = h('ol', { class: 'timeline compact', 'aria-label': 'Conversation so far' });
+    this.follower = new ScrollFollower(this.timeline, '↓ Back to the latest words');
     this.elapsed = h('span', { class: 'elapsed' });
     this.state = h('span', { class: 'live-state' }, badge('live', 'live', 'In progress'));
     this.element = h(
@@ -32,10 +35,11 @@ export class LiveCallCard {
       h(
         'header',
         {},
-        h('h2', { id: titleId }, formatPhone(call.from_number), h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '), formatPhone(call.to_number)),
+        h('h2', { id: titleId }, parties(call.from_number, call.to_number)),
         h('p', { class: 'call-facts' }, this.state, h('span', {}, `Agent ${call.agent_id}`), this.elapsed),
       ),
       this.timeline,
+      this.follower.resumeButton,
     );
     for (const turn of call.turns) this.addTurn(turn);
     this.tick();
@@ -58,14 +62,14 @@ export class LiveCallCard {
     this.timeline.append(h('li', { class: 'bubble-row agent', 'data-stream-id': turn.stream_id }, bubble));
     this.turns.set(turn.stream_id, { text, bubble, who, timing });
     if (turn.status !== 'streaming') this.finish(turn.stream_id, turn.status, turn.time_to_first_token_ms, turn.total_ms);
-    this.scrollToEnd();
+    this.follower.grew();
   }
 
   appendPiece(streamId: number, content: string): void {
     const turn = this.turns.get(streamId);
     if (!turn) return;
     turn.text.appendData(content);
-    this.scrollToEnd();
+    this.follower.grew();
   }
 
   finish(streamId: number, status: ExchangeStatus, ttft: number | null, total: number | null): void {
@@ -76,6 +80,7 @@ export class LiveCallCard {
     if (status === 'interrupted' || status === 'superseded') turn.bubble.classList.add('cut');
     if (status !== 'completed') turn.who.append(badge(REPLY_STATUS_LABELS[status], status === 'failed' ? 'bad' : 'warn'));
     turn.timing.textContent = `first token ${formatMs(ttft)} · total ${formatMs(total)}`;
+    this.follower.grew();
   }
 
   end(reason: EndReason, at: string): void {
@@ -87,8 +92,8 @@ export class LiveCallCard {
     this.element.append(h('p', { class: 'open-call' }, h('a', { href: `/calls/${encodeURIComponent(this.call.session_id)}` }, 'Open the call')));
   }
 
-  private scrollToEnd(): void {
-    const list = this.timeline;
-    if (list.scrollHeight - list.scrollTop - list.clientHeight < 80) list.scrollTop = list.scrollHeight;
+  /** After the card is put in a list, which resets its scroll position. */
+  attached(): void {
+    this.follower.attached();
   }
 }

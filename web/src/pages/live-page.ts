@@ -1,5 +1,6 @@
 import type { LiveEventDto } from '../api';
 import { h, replaceChildren } from '../dom';
+import { plural } from '../format';
 import { followLiveCalls, type LiveState } from '../live-stream';
 import { LiveCallCard } from './live-call-card';
 
@@ -24,7 +25,7 @@ export function renderLivePage(main: HTMLElement): () => void {
 
   const refreshCount = () => {
     const n = [...cards.values()].filter((card) => !card.ended).length;
-    count.textContent = `· ${n} call${n === 1 ? '' : 's'} in progress`;
+    count.textContent = `· ${plural(n, 'call')} in progress`;
     empty.hidden = n > 0;
     noneEnded.hidden = ended.childElementCount > 0;
   };
@@ -61,6 +62,7 @@ export function renderLivePage(main: HTMLElement): () => void {
         if (!card) break;
         card.end(event.end_reason, event.at);
         ended.prepend(card.element);
+        card.attached();
         const old = [...ended.children].slice(ENDED_KEPT);
         for (const element of old) {
           element.remove();
@@ -76,6 +78,8 @@ export function renderLivePage(main: HTMLElement): () => void {
     cards.get(card.call.session_id)?.element.remove();
     cards.set(card.call.session_id, card);
     active.prepend(card.element);
+    // Turns from a snapshot were added before the card had a height to scroll.
+    card.attached();
   }
 
   const clock = window.setInterval(() => {

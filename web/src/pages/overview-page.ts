@@ -1,7 +1,7 @@
 import { api, type CallStatsDto } from '../api';
 import { dailyChart, type Chart } from '../charts';
 import { h, replaceChildren } from '../dom';
-import { formatMs, percent } from '../format';
+import { formatMs, percent, plural } from '../format';
 import { navigate } from '../navigation';
 
 const RANGES = [7, 14, 30, 90];
@@ -91,8 +91,8 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
   const cards = h(
     'section',
     { class: 'stat-cards', 'aria-label': 'Totals' },
-    card('Calls', String(t.calls), `${t.turns} turns`),
-    card('Failure rate', percent(t.failed_calls, t.calls), `${t.failed_calls} calls, ${t.failed_exchanges} replies`),
+    card('Calls', String(t.calls), plural(t.turns, 'turn')),
+    card('Failure rate', percent(t.failed_calls, t.calls), `${plural(t.failed_calls, 'call')}, ${plural(t.failed_exchanges, 'reply', 'replies')}`),
     card('First token p50', formatMs(t.ttft_p50_ms)),
     card('First token p95', formatMs(t.ttft_p95_ms)),
   );

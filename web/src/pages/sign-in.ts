@@ -13,6 +13,7 @@ export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
     { class: 'signin-card', method: 'post', action: '/', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '☎'), 'Call desk'),
     h('p', { class: 'muted' }, 'Live and past calls of your Millis voice agents. Sign in with the API key of this service (API_KEY).'),
+    h('p', { class: 'muted hint' }, 'Started on your own machine without API_KEY? The service made a key: it is printed at start-up and kept in data/api-key.'),
     h('label', { for: 'api-key' }, 'API key'),
     input,
     error,
@@ -40,4 +41,19 @@ export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
   });
   replaceChildren(root, h('main', { class: 'signin', id: 'main' }, form));
   input.focus();
+
+  // With no key configured, every key would be "refused": say what is really wrong.
+  void api
+    .authStatus()
+    .then(({ api_key_configured }) => {
+      if (api_key_configured) return;
+      input.disabled = true;
+      button.disabled = true;
+      form.querySelector('.hint')?.remove();
+      error.replaceChildren(
+        h('strong', {}, 'This service has no API key configured, '),
+        'so no key can sign in. Set API_KEY (16 characters or more) where the service runs and restart it.',
+      );
+    })
+    .catch(() => undefined);
 }

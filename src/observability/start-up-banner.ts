@@ -1,0 +1,83 @@
+import { hostname } from 'node:os';
+import type { AppConfig } from '../config/app-config';
+import type { LogFormat } from './logging';
+
+/** What someone who just started the service needs: where to point Millis, where to look, and with which LLM. */
+export interface StartUpFacts {
+  websocketUrl: string;
+  dashboardUrl: string;
+  /** How to sign in to the call desk. */
+  signIn: string;
+  /** The key itself, only when it was made for this machine (never one given as API_KEY). */
+  apiKey?: string;
+  apiKeyFile?: string;
+  llm: string;
+}
+
+export function startUpFacts(config: AppConfig, port: number): StartUpFacts {
+  const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? 'localhost' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const base = `${host}:${port}`;
+  const keyFile = config.api.keyFile;
+  return {
+    websocketUrl: `ws://${base}/llm-websocket${config.ws.authToken ? '?token=<WS_AUTH_TOKEN>' : ''}`,
+    dashboardUrl: `http://${base}/`,
+    signIn: keyFile
+      ? `sign in with the key ${config.api.key} (${keyFile.created ? 'made now and kept' : 'kept'} in ${keyFile.path})`
+      : config.api.key
+        ? 'sign in with API_KEY'
+        : 'closed: API_KEY is not set, so every /api request is refused',
+    apiKey: keyFile ? config.api.key : undefined,
+    apiKeyFile: keyFile?.path,
+    llm: llmInUse(config),
+  };
+}
+
+function llmInUse(config: AppConfig): string {
+  if (!config.llm.apiKey && !config.llm.baseUrl) {
+    return 'none: callers hear the fallback message until OPENAI_API_KEY (or OPENAI_BASE_URL) is set';
+  }
+  return `${config.llm.model} at ${config.llm.baseUrl ? withoutCredentials(config.llm.baseUrl) : 'OpenAI'}`;
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(OPENAI_BASE_URL)';
+  }
+}
+
+/**
+ * The banner in the log's format: a few aligned lines on a terminal, one JSON record in
+ * JSON mode. It is written beside the logger, not through it: the scrubber would hide the
+ * key it is there to show.
+ */
+export function renderStartUpBanner(facts: StartUpFacts, format: LogFormat, now = new Date()): string {
+  if (format === 'json') {
+    const record = {
+      level: 30,
+      time: now.getTime(),
+      pid: process.pid,
+      hostname: hostname(),
+      context: 'Bootstrap',
+      msg: `Ready: ${facts.websocketUrl}, call desk at ${facts.dashboardUrl}`,
+      websocket_url: facts.websocketUrl,
+      dashboard_url: facts.dashboardUrl,
+      sign_in: facts.signIn,
+      api_key: facts.apiKey,
+      api_key_file: facts.apiKeyFile,
+      llm: facts.llm,
+    };
+    return `${JSON.stringify(record)}\n`;
+  }
+  const rows: Array<[string, string]> = [
+    ['WebSocket', facts.websocketUrl],
+    ['Call desk', `${facts.dashboardUrl}  ${facts.signIn}`],
+    ['LLM', facts.llm],
+  ];
+  return ['', '  Millis LLM service is ready', ...rows.map(([label, value]) => `  ${label.padEnd(10)} ${value}`), '', ''].join('\n');
+}
