@@ -4,6 +4,7 @@ import { AgentProfilesAndToolCalls1765300000000 } from './1765300000000-agent-pr
 import { Appointments1765300001000 } from './1765300001000-appointments';
 import { ServiceInstances1765400000000 } from './1765400000000-service-instances';
 import { CallSummaryDurationMs1765500000000 } from './1765500000000-call-summary-duration-ms';
+import { AuditLongValues1765600000000 } from './1765600000000-audit-long-values';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Appointments1765300001000,
   ServiceInstances1765400000000,
   CallSummaryDurationMs1765500000000,
+  AuditLongValues1765600000000,
 ];

@@ -1,16 +1,21 @@
 import { INestApplication, Logger } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MetricsService } from './observability/metrics.service';
 import { CallAdmission } from './security/call-admission.service';
 import { ProtectedWsAdapter } from './security/protected-ws.adapter';
 import { applySecurityHeaders } from './security/security-headers';
 import { AppConfig } from './config/app-config';
 import { setupOpenApi } from './history/openapi';
+import { installJsonBody } from './http/json-body';
+import { urlGuard } from './http/url-guard.middleware';
 
 /** Everything main.ts does to the app besides listening; the e2e tests call it too. */
 export function configureApp(app: INestApplication): AppConfig {
   const config = app.get(AppConfig);
   app.useWebSocketAdapter(new ProtectedWsAdapter(app, config, app.get(CallAdmission), app.get(MetricsService)));
   applySecurityHeaders(app);
+  app.use(urlGuard);
+  installJsonBody(app as NestExpressApplication);
   setupOpenApi(app);
   warnAboutRiskyConfig(config);
   return config;

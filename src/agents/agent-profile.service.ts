@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/app-config';
 import { ToolRegistry } from '../tools/tool-registry';
 import { AgentProfileRepository } from './agent-profile.repository';
@@ -12,6 +13,8 @@ const RETRY_AFTER_FAILURE_MS = 5_000;
 interface CacheEntry {
   settings: AgentSettings;
   expiresAt: number;
+  /** The API write this entry came from (0 for a read), so a read that started earlier cannot overwrite it. */
+  writtenAt: number;
 }
 
 /**
@@ -19,21 +22,30 @@ interface CacheEntry {
  * start_call must not wait on Postgres, so settings are cached per agent (known and
  * unknown ones): all profiles are loaded at boot, a miss is read once, an expired entry
  * is served while it is refreshed in the background, and API writes update the cache
- * at once (other instances see them within AGENT_PROFILE_CACHE_TTL_MS).
+ * at once (other instances see them within AGENT_PROFILE_CACHE_TTL_MS). Every agent id
+ * a caller sends gets an entry, so the cache keeps the AGENT_PROFILE_CACHE_MAX most
+ * recently used; an evicted agent is read again on its next call.
  */
 @Injectable()
 export class AgentProfileService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AgentProfileService.name);
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: LRUCache<string, CacheEntry>;
   private readonly loading = new Map<string, Promise<AgentSettings>>();
-  /** Bumped by API writes, so a read that started before a write cannot overwrite it. */
-  private readonly versions = new Map<string, number>();
+  /** Counts API writes; see CacheEntry.writtenAt. */
+  private writes = 0;
 
   constructor(
     private readonly repository: AgentProfileRepository,
     private readonly config: AppConfig,
     @Optional() private readonly registry?: ToolRegistry,
-  ) {}
+  ) {
+    this.cache = new LRUCache({ max: config.agents.profileCacheMax });
+  }
+
+  /** Agents whose settings are cached (at most AGENT_PROFILE_CACHE_MAX). */
+  get cachedAgents(): number {
+    return this.cache.size;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     try {
@@ -109,19 +121,20 @@ export class AgentProfileService implements OnApplicationBootstrap {
   private load(agentId: string): Promise<AgentSettings> {
     const pending = this.loading.get(agentId);
     if (pending) return pending;
-    const version = this.versions.get(agentId) ?? 0;
+    const startedAfter = this.writes;
     const load = this.repository
       .find(agentId)
       .then((profile) => {
-        if ((this.versions.get(agentId) ?? 0) !== version) return this.cache.get(agentId)!.settings;
+        const written = this.cache.peek(agentId);
+        if (written && written.writtenAt > startedAfter) return written.settings;
         const settings = profile ? settingsFromProfile(this.config, profile) : defaultAgentSettings(this.config, agentId);
         this.remember(agentId, settings);
         return settings;
       })
       .catch((error: unknown) => {
         this.logger.warn(`agent profile ${agentId} could not be read, using the defaults: ${(error as Error).message}`);
-        const stale = this.cache.get(agentId)?.settings ?? defaultAgentSettings(this.config, agentId);
-        this.cache.set(agentId, { settings: stale, expiresAt: Date.now() + RETRY_AFTER_FAILURE_MS });
+        const stale = this.cache.peek(agentId)?.settings ?? defaultAgentSettings(this.config, agentId);
+        this.cache.set(agentId, { settings: stale, expiresAt: Date.now() + RETRY_AFTER_FAILURE_MS, writtenAt: 0 });
         return stale;
       })
       .finally(() => this.loading.delete(agentId));
@@ -130,12 +143,11 @@ export class AgentProfileService implements OnApplicationBootstrap {
   }
 
   private written(agentId: string, settings: AgentSettings): void {
-    this.versions.set(agentId, (this.versions.get(agentId) ?? 0) + 1);
-    this.remember(agentId, settings);
+    this.remember(agentId, settings, ++this.writes);
   }
 
-  private remember(agentId: string, settings: AgentSettings): void {
-    this.cache.set(agentId, { settings, expiresAt: Date.now() + this.config.agents.profileCacheTtlMs });
+  private remember(agentId: string, settings: AgentSettings, writtenAt = 0): void {
+    this.cache.set(agentId, { settings, expiresAt: Date.now() + this.config.agents.profileCacheTtlMs, writtenAt });
   }
 }
 

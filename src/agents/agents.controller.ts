@@ -7,7 +7,9 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiTags,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequireApiKey } from '../api-auth/require-api-key.decorator';
@@ -24,7 +26,7 @@ const bodyValidationPipe = new ValidationPipe({ transform: true, whitelist: true
 @RequireApiKey()
 @UseFilters(AgentsExceptionFilter)
 @UsePipes(bodyValidationPipe)
-@ApiBadRequestResponse({ description: 'The body is invalid (the message says which field and why), or names an unknown tool.' })
+@ApiBadRequestResponse({ description: 'The body is invalid or malformed JSON (the message says which field and why), or names an unknown tool.' })
 @Controller('api/agents')
 export class AgentsController {
   constructor(private readonly profiles: AgentProfileService) {}
@@ -50,6 +52,8 @@ export class AgentsController {
   @ApiParam(AGENT_ID_PARAM)
   @ApiOkResponse({ type: AgentProfileDto, description: 'Replaced.' })
   @ApiCreatedResponse({ type: AgentProfileDto, description: 'Created.' })
+  @ApiPayloadTooLargeResponse({ description: 'The body is over 100 KB.' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'The body is not application/json.' })
   async put(
     @Param('agentId') agentId: string,
     @Body() body: PutAgentProfileDto,
@@ -65,6 +69,8 @@ export class AgentsController {
   @ApiParam(AGENT_ID_PARAM)
   @ApiOkResponse({ type: AgentProfileDto })
   @ApiNotFoundResponse({ description: 'No profile for this agent.' })
+  @ApiPayloadTooLargeResponse({ description: 'The body is over 100 KB.' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'The body is not application/json.' })
   patch(@Param('agentId') agentId: string, @Body() body: PatchAgentProfileDto): Promise<AgentProfileDto> {
     return this.profiles.patch(agentId, body);
   }

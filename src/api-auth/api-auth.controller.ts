@@ -13,6 +13,7 @@ export class ApiAuthController {
   @ApiOperation({
     summary: 'Whether an API key is configured',
     description: 'Public and says nothing else, so the call desk sign-in page can tell "no key configured" from "wrong key".',
+    security: [],
   })
   @ApiOkResponse({ type: ApiAuthStatusDto })
   status(): ApiAuthStatusDto {

@@ -78,6 +78,15 @@ export interface AuditBatch {
   events: EventRecord[];
 }
 
+/** The audit tables, parents before children: the order every flush writes them in. */
+export const AUDIT_TABLES = ['phones', 'sessions', 'exchanges', 'events'] as const;
+export type AuditTable = (typeof AUDIT_TABLES)[number];
+export type AuditRow<T extends AuditTable> = AuditBatch[T][number];
+
+export function emptyBatch(): AuditBatch {
+  return { phones: [], sessions: [], exchanges: [], events: [] };
+}
+
 export function batchSize(batch: AuditBatch): number {
   return batch.phones.length + batch.sessions.length + batch.exchanges.length + batch.events.length;
 }

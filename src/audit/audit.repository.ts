@@ -1,45 +1,57 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { AuditBatch, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
-import { toPostgresJson } from './postgres-json';
+import { DataSource } from 'typeorm';
+import { AUDIT_CONNECTION } from '../database/data-source-options';
 import { ServiceInstance } from '../observability/service-instance';
+import { AuditRow, AuditTable, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
+import { toPostgresJson } from './postgres-json';
+import { UnserializableRowError } from './write-failure';
 
 /**
- * Set-based, idempotent writes of audit rows: one statement per table whatever the
- * batch size (rows travel as one jsonb parameter), so a retry never duplicates a row.
+ * Set-based, idempotent writes of audit rows: one statement per call, whatever the
+ * number of rows (they travel as one jsonb parameter), so a retry never duplicates a
+ * row. Runs on the audit's own pool. The caller bounds each statement in rows and bytes.
  */
 @Injectable()
 export class AuditRepository {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(AUDIT_CONNECTION) private readonly dataSource: DataSource,
     /** Stamped on sessions, so a dead instance's calls can be told from a live one's. */
-    @Optional() private readonly instance?: ServiceInstance,
+    private readonly instance: ServiceInstance,
   ) {}
 
-  async writeBatch(batch: AuditBatch): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      if (batch.phones.length) await this.upsertPhones(manager, batch.phones);
-      if (batch.sessions.length) await this.upsertSessions(manager, batch.sessions);
-      if (batch.exchanges.length) await this.upsertExchanges(manager, batch.exchanges);
-      if (batch.events.length) await this.insertEvents(manager, batch.events);
-    });
+  /** Writes rows of one table in one statement; returns those it could not store for want of their call session. */
+  async write<T extends AuditTable>(table: T, rows: Array<AuditRow<T>>): Promise<Array<AuditRow<T>>> {
+    switch (table) {
+      case 'phones':
+        await this.upsertPhones(rows as PhoneSighting[]);
+        return [];
+      case 'sessions':
+        await this.upsertSessions(rows as SessionRecord[]);
+        return [];
+      case 'exchanges':
+        return (await this.upsertExchanges(rows as ExchangeRecord[])) as Array<AuditRow<T>>;
+      case 'events':
+        await this.insertEvents(rows as EventRecord[]);
+        return [];
+    }
+    throw new Error(`unknown audit table ${String(table)}`);
   }
 
-  private async upsertPhones(manager: EntityManager, phones: PhoneSighting[]): Promise<void> {
-    await manager.query(
+  private async upsertPhones(phones: PhoneSighting[]): Promise<void> {
+    await this.dataSource.query(
       `INSERT INTO phone_numbers (number, first_seen_at, last_seen_at)
        SELECT x.number, x.first_seen_at, x.last_seen_at
        FROM jsonb_to_recordset($1::jsonb) AS x(number text, first_seen_at timestamptz, last_seen_at timestamptz)
-       ON CONFLICT (number) DO UPDATE SET
+       ON CONFLICT ((text_sha256(number))) DO UPDATE SET
          first_seen_at = LEAST(phone_numbers.first_seen_at, EXCLUDED.first_seen_at),
          last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
-      [toPostgresJson(phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })))],
+      [asParameter(phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })))],
     );
   }
 
   /** A reconnection with a known session_id continues that session's row. */
-  private async upsertSessions(manager: EntityManager, sessions: SessionRecord[]): Promise<void> {
+  private async upsertSessions(sessions: SessionRecord[]): Promise<void> {
     const rows = sessions.map((s) => ({
       session_id: s.sessionId,
       agent_id: s.agentId,
@@ -53,7 +65,7 @@ export class AuditRepository {
       ended_at: s.endedAt,
       close_code: s.closeCode,
     }));
-    await manager.query(
+    await this.dataSource.query(
       `INSERT INTO call_sessions
          (session_id, agent_id, call_sid, metadata, from_number_id, to_number_id, status, end_reason, started_at, ended_at, close_code, instance_id)
        SELECT x.session_id, x.agent_id, x.call_sid, x.metadata,
@@ -63,7 +75,7 @@ export class AuditRepository {
        FROM jsonb_to_recordset($1::jsonb) AS x(
          session_id text, agent_id text, call_sid text, metadata jsonb, from_number text, to_number text,
          status text, end_reason text, started_at timestamptz, ended_at timestamptz, close_code int)
-       ON CONFLICT (session_id) DO UPDATE SET
+       ON CONFLICT ((text_sha256(session_id))) DO UPDATE SET
          agent_id = EXCLUDED.agent_id,
          call_sid = EXCLUDED.call_sid,
          metadata = EXCLUDED.metadata,
@@ -75,11 +87,12 @@ export class AuditRepository {
          ended_at = EXCLUDED.ended_at,
          close_code = EXCLUDED.close_code,
          instance_id = EXCLUDED.instance_id`,
-      [toPostgresJson(rows), this.instance?.id ?? null],
+      [asParameter(rows), this.instance.id],
     );
   }
 
-  private async upsertExchanges(manager: EntityManager, exchanges: ExchangeRecord[]): Promise<void> {
+  /** Returns the exchanges whose call session is not stored (the join finds no parent). */
+  private async upsertExchanges(exchanges: ExchangeRecord[]): Promise<ExchangeRecord[]> {
     const rows = exchanges.map((e) => ({
       id: e.id,
       session_id: e.sessionId,
@@ -108,7 +121,7 @@ export class AuditRepository {
         duration_ms: c.durationMs,
       })),
     }));
-    const written: Array<{ id: string }> = await manager.query(
+    const written: Array<{ id: string }> = await this.dataSource.query(
       `INSERT INTO stream_exchanges
          (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error,
           requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens, tool_calls)
@@ -132,14 +145,14 @@ export class AuditRepository {
          total_tokens = EXCLUDED.total_tokens,
          tool_calls = EXCLUDED.tool_calls
        RETURNING id`,
-      [toPostgresJson(rows)],
+      [asParameter(rows)],
     );
-    if (written.length !== rows.length) {
-      throw new OrphanRowsError(`${rows.length - written.length} exchange(s) reference a session not yet stored`);
-    }
+    if (written.length === exchanges.length) return [];
+    const stored = new Set(written.map((w) => w.id));
+    return exchanges.filter((e) => !stored.has(e.id));
   }
 
-  private async insertEvents(manager: EntityManager, events: EventRecord[]): Promise<void> {
+  private async insertEvents(events: EventRecord[]): Promise<void> {
     const rows = events.map((e) => ({
       id: e.id,
       session_id: e.sessionId,
@@ -148,19 +161,23 @@ export class AuditRepository {
       payload: e.payload,
       received_at: e.receivedAt,
     }));
-    await manager.query(
+    await this.dataSource.query(
       `INSERT INTO call_events (id, call_session_id, type, stream_id, payload, received_at)
        SELECT x.id, s.id, x.type, x.stream_id, x.payload, x.received_at
        FROM jsonb_to_recordset($1::jsonb) AS x(
          id uuid, session_id text, type text, stream_id int, payload jsonb, received_at timestamptz)
        LEFT JOIN call_sessions s ON s.session_id = x.session_id
        ON CONFLICT (id) DO NOTHING`,
-      [toPostgresJson(rows)],
+      [asParameter(rows)],
     );
   }
 }
 
-/** A row whose parent is missing: a data problem, not an outage, so retrying the same batch cannot help. */
-export class OrphanRowsError extends Error {
-  readonly code = 'orphan_rows';
+/** Rows as one jsonb parameter; a row JSON.stringify refuses (too deep, circular) is refused like a row Postgres refuses. */
+function asParameter(rows: unknown[]): string {
+  try {
+    return toPostgresJson(rows);
+  } catch (error) {
+    throw new UnserializableRowError((error as Error).message);
+  }
 }

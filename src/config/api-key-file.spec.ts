@@ -51,7 +51,7 @@ describe('AppConfig.forService', () => {
 
   it('uses API_KEY when it is set, and in production never makes a key', () => {
     expect(AppConfig.forService({ API_KEY: 'given-key-0123456789', API_KEY_FILE: file }).api).toEqual({ key: 'given-key-0123456789' });
-    const production = AppConfig.forService({ NODE_ENV: 'production', API_KEY_FILE: file });
+    const production = AppConfig.forService({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db.internal/calls', WS_AUTH_TOKEN: 'a-websocket-token-of-length', API_KEY_FILE: file });
     expect(production.production).toBe(true);
     expect(production.api).toEqual({ key: undefined });
     expect(existsSync(file)).toBe(false);

@@ -29,11 +29,23 @@ export class AppConfig {
     transferDestinations: Array<{ name: string; destination: string }>;
     farewellMessage: string;
     profileCacheTtlMs: number;
+    profileCacheMax: number;
   };
   readonly tools: { timeoutMs: number; fillerAfterMs: number; maxRounds: number };
-  readonly audit: { flushIntervalMs: number; batchSize: number; maxBacklog: number; deadLetterFile: string };
+  readonly audit: {
+    flushIntervalMs: number;
+    batchSize: number;
+    batchBytes: number;
+    maxBacklog: number;
+    maxBacklogBytes: number;
+    stallMs: number;
+    poolSize: number;
+    shutdownFlushMs: number;
+    deadLetterFile: string;
+  };
   /** `keyFile` is set when the key was read from (or made into) API_KEY_FILE rather than given as API_KEY. */
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
+  readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   readonly security: {
     allowedIps: string[];
@@ -82,15 +94,26 @@ export class AppConfig {
         }),
       farewellMessage: env.FAREWELL_MESSAGE,
       profileCacheTtlMs: env.AGENT_PROFILE_CACHE_TTL_MS,
+      profileCacheMax: env.AGENT_PROFILE_CACHE_MAX,
     };
     this.tools = { timeoutMs: env.TOOL_TIMEOUT_MS, fillerAfterMs: env.TOOL_FILLER_AFTER_MS, maxRounds: env.MAX_TOOL_ROUNDS };
     this.audit = {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       batchSize: env.AUDIT_BATCH_SIZE,
+      batchBytes: env.AUDIT_BATCH_BYTES,
       maxBacklog: env.AUDIT_MAX_BACKLOG,
+      maxBacklogBytes: env.AUDIT_MAX_BACKLOG_BYTES,
+      stallMs: env.AUDIT_STALL_MS,
+      poolSize: env.AUDIT_DB_POOL_SIZE,
+      shutdownFlushMs: env.AUDIT_SHUTDOWN_FLUSH_MS,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
     this.api = storedKey && !env.API_KEY ? { key: storedKey.key, keyFile: { path: storedKey.file, created: storedKey.created } } : { key: env.API_KEY };
+    this.history = {
+      statementTimeoutMs: env.HISTORY_STATEMENT_TIMEOUT_MS,
+      exportMaxConcurrent: env.EXPORT_MAX_CONCURRENT,
+      exportStallTimeoutMs: env.EXPORT_STALL_TIMEOUT_MS,
+    };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.security = {
       allowedIps: (env.WS_ALLOWED_IPS ?? '').split(',').map((s) => s.trim()).filter(Boolean),

@@ -120,6 +120,15 @@ describe('validateEnvironment', () => {
     expect(errorOf(raw).message).toContain(`  - ${variable}: `);
   });
 
+  it('keeps exports below the pool size, so they cannot hold every connection', () => {
+    expect(validateEnvironment({}).EXPORT_MAX_CONCURRENT).toBeLessThan(validateEnvironment({}).DB_POOL_SIZE);
+    expect(validateEnvironment({ DB_POOL_SIZE: '3', EXPORT_MAX_CONCURRENT: '2' }).EXPORT_MAX_CONCURRENT).toBe(2);
+
+    expect(errorOf({ DB_POOL_SIZE: '4', EXPORT_MAX_CONCURRENT: '4' }).message).toContain(
+      '  - EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (4), so exports always leave connections for calls and the API',
+    );
+  });
+
   it('treats a blank FALLBACK_MESSAGE as unset, keeping the default', () => {
     expect(validateEnvironment({ FALLBACK_MESSAGE: '' }).FALLBACK_MESSAGE).toBe(new EnvironmentVariables().FALLBACK_MESSAGE);
   });

@@ -146,6 +146,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
   AGENT_PROFILE_CACHE_TTL_MS = 30_000;
 
+  /** Agents whose settings stay cached (least recently used evicted first); callers choose agent ids freely. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  AGENT_PROFILE_CACHE_MAX = 5_000;
+
   @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
   AUDIT_FLUSH_INTERVAL_MS = 200;
 
@@ -154,6 +158,24 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(100)
   AUDIT_MAX_BACKLOG = 500_000;
+
+  /** Past this estimated size of the queued rows, as past AUDIT_MAX_BACKLOG rows, new calls are refused. */
+  @Transform(toInt) @IsInt() @Min(64 * 1024)
+  AUDIT_MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
+
+  /** Largest estimated size of one statement's rows: far below Postgres' 256 MB jsonb and 1 GB parameter limits. */
+  @Transform(toInt) @IsInt() @Min(64 * 1024) @Max(64 * 1024 * 1024)
+  AUDIT_BATCH_BYTES = 8 * 1024 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(100)
+  AUDIT_STALL_MS = 30_000;
+
+  /** The audit's own connections, never shared with readers (DB_POOL_SIZE). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  AUDIT_DB_POOL_SIZE = 2;
+
+  @Transform(toInt) @IsInt() @Min(0)
+  AUDIT_SHUTDOWN_FLUSH_MS = 30_000;
 
   @IsString()
   AUDIT_DEAD_LETTER_FILE = './data/audit-dead-letter.ndjson';
@@ -176,6 +198,18 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   RETENTION_BATCH_SIZE = 500;
+
+  /** Longest a history API query may run in Postgres (for an export: the longest it waits on a lock). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  HISTORY_STATEMENT_TIMEOUT_MS = 10_000;
+
+  /** Exports running at once, each holding a pooled connection; must stay below DB_POOL_SIZE. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(99)
+  EXPORT_MAX_CONCURRENT = 2;
+
+  /** An export whose client has read nothing for this long is cut, releasing its connection. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  EXPORT_STALL_TIMEOUT_MS = 30_000;
 }
 
 /** Validates the raw environment once, reporting every problem in one readable error. */
@@ -188,6 +222,9 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
   const lines = errors.map((e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  if (errors.length === 0 && env.EXPORT_MAX_CONCURRENT >= env.DB_POOL_SIZE) {
+    lines.push(`  - EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so exports always leave connections for calls and the API`);
+  }
   if (errors.length === 0) lines.push(...productionRefusals(env));
   if (lines.length > 0) {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);

@@ -32,3 +32,31 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     },
   };
 }
+
+/** Name of the audit writer's own DataSource: its connections are never taken by readers. */
+export const AUDIT_CONNECTION = 'audit';
+
+/**
+ * A small pool for the audit writer alone, so exports and slow readers holding every
+ * connection of the main pool cannot hold up the audit. No entities, no migrations
+ * (the main DataSource runs them first), and no TypeORM query logging: a refused
+ * statement would otherwise log its whole parameter, caller data included; the writer
+ * logs the SQLSTATE and Postgres' message itself.
+ */
+export function buildAuditDataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    installExtensions: false,
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 30_000,
+      keepAlive: true,
+      application_name: 'millis-llm-service audit',
+    },
+  };
+}

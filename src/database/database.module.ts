@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { buildDataSourceOptions } from './data-source-options';
+import { AUDIT_CONNECTION, buildAuditDataSourceOptions, buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migration-runner';
 
@@ -12,7 +12,11 @@ import { runMigrationsLocked } from './migration-runner';
 })
 class EmbeddedPostgresModule {}
 
-/** Postgres from DATABASE_URL, or the embedded one; migrations run before anything else uses it. */
+/**
+ * Postgres from DATABASE_URL, or the embedded one; migrations run before anything else uses it.
+ * The audit writer gets a second, small pool on the same database (built after the main
+ * one, so after the migrations).
+ */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -20,13 +24,23 @@ class EmbeddedPostgresModule {}
       inject: [AppConfig, EmbeddedPostgres],
       useFactory: async (config: AppConfig, embedded: EmbeddedPostgres) => {
         const { url, embeddedDir, poolSize } = config.database;
-        return buildDataSourceOptions(url ?? (await embedded.start(embeddedDir, poolSize + 2)), poolSize);
+        return buildDataSourceOptions(url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)), poolSize);
       },
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         await runMigrationsLocked(dataSource);
         return dataSource;
       },
+    }),
+    TypeOrmModule.forRootAsync({
+      name: AUDIT_CONNECTION,
+      inject: [AppConfig, getDataSourceToken()],
+      // The name goes in the options too: the module finds its DataSource by it at shutdown.
+      useFactory: (config: AppConfig, main: DataSource) => ({
+        ...buildAuditDataSourceOptions((main.options as { url: string }).url, config.audit.poolSize),
+        name: AUDIT_CONNECTION,
+      }),
+      dataSourceFactory: async (options) => new DataSource(options!).initialize(),
     }),
   ],
 })

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from '../calls/entities/call-status';
+import { AppConfig } from '../config/app-config';
 import type { CallCursor } from './call-cursor';
+import { HistoryException, HistoryExceptionCode } from './history.exception';
 
 export interface CallFilters {
   from?: Date;
@@ -106,38 +109,67 @@ const SUMMARY_COLUMNS = `
   v.summary, v.redacted_at,
   to_char(v.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_started_at`;
 
-/** The read side of the audit tables, in reviewed SQL over the call_summaries view. */
+/** Postgres' SQLSTATEs for a statement cancelled by statement_timeout, and a lock wait by lock_timeout. */
+const TIMED_OUT = ['57014', '55P03'];
+const SET_STATEMENT_TIMEOUT = `SELECT set_config('statement_timeout', $1, true)`;
+const SET_LOCK_TIMEOUT = `SELECT set_config('lock_timeout', $1, true)`;
+
+/**
+ * The read side of the audit tables, in reviewed SQL over the call_summaries view.
+ * Every query runs in its own transaction with HISTORY_STATEMENT_TIMEOUT_MS as its
+ * statement_timeout (the export's cursor: see streamCalls): the API shares the pool
+ * with calls and the audit, and a query that runs away must give its connection back
+ * rather than starve them.
+ */
 @Injectable()
 export class CallHistoryRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
 
   async findPhoneNumberIds(phone: string): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(PHONE_NUMBER_IDS_QUERY, [phone]);
+    const rows: Array<{ id: string }> = await this.query(PHONE_NUMBER_IDS_QUERY, [phone]);
     return rows.map((r) => r.id);
   }
 
   /** Newest first; `after` continues from a previous page (keyset, so pages never shift). */
   async listCalls(filters: CallFilters, after: CallCursor | undefined, limit: number): Promise<CallSummaryRow[]> {
     const { sql, params } = listCallsQuery(filters, after, limit);
-    return this.dataSource.query(sql, params);
+    return this.query(sql, params);
   }
 
-  /** Every matching call through a server-side cursor: memory stays flat whatever the count. */
+  /**
+   * Every matching call through a server-side cursor: memory stays flat whatever the
+   * count. Resolves once the first rows are in, so a failing query is reported before a
+   * response starts. Postgres times a cursor from its first fetch to its last, slow
+   * client included, so a statement timeout would cap the whole export: lock_timeout
+   * bounds its waits instead. `release` ends the transaction and returns the connection.
+   */
   async streamCalls(filters: CallFilters): Promise<CallStream> {
     const { sql, params } = listCallsQuery(filters);
     const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    const release = async () => {
+      try {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+      } finally {
+        await runner.release();
+      }
+    };
     try {
+      await runner.startTransaction();
+      await runner.query(SET_LOCK_TIMEOUT, [String(this.config.history.statementTimeoutMs)]);
       const rows = await runner.stream(sql, params);
-      return { rows, release: () => runner.release() };
+      await once(rows, 'readable');
+      return { rows, release };
     } catch (error) {
-      await runner.release();
-      throw error;
+      await release().catch(() => undefined);
+      throw this.explain(error);
     }
   }
 
   async findCall(sessionId: string): Promise<CallSummaryRow | null> {
-    const rows: CallSummaryRow[] = await this.dataSource.query(
+    const rows: CallSummaryRow[] = await this.query(
       `SELECT ${SUMMARY_COLUMNS} FROM call_summaries v WHERE v.session_id = $1`,
       [sessionId],
     );
@@ -145,7 +177,7 @@ export class CallHistoryRepository {
   }
 
   async findExchanges(callId: string): Promise<ExchangeRow[]> {
-    return this.dataSource.query(
+    return this.query(
       `SELECT e.id, e.stream_id, e.kind, e.status, e.transcript, last_user_utterance(e.transcript) AS user_text,
               e.response_text, e.model, e.error, e.requested_at, e.first_token_at, e.completed_at,
               round(extract(epoch FROM e.first_token_at - e.requested_at) * 1000, 1)::float8 AS time_to_first_token_ms,
@@ -159,7 +191,7 @@ export class CallHistoryRepository {
   }
 
   async findEvents(callId: string): Promise<EventRow[]> {
-    return this.dataSource.query(
+    return this.query(
       `SELECT ev.id, ev.type, ev.stream_id, ev.payload, ev.received_at
        FROM call_events ev
        WHERE ev.call_session_id = $1
@@ -173,7 +205,7 @@ export class CallHistoryRepository {
    * counts only LLM-written replies and greetings: a static greeting has no model and no wait.
    */
   async stats(from: Date, to: Date): Promise<StatsRow[]> {
-    return this.dataSource.query(
+    return this.query(
       `WITH exchange AS (
          SELECT s.id AS call_id, s.agent_id, to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
                 e.id, e.kind, e.status,
@@ -194,6 +226,28 @@ export class CallHistoryRepository {
        GROUP BY GROUPING SETS ((), (agent_id), (day))
        ORDER BY grouping_set DESC, agent_id, day`,
       [from, to],
+    );
+  }
+
+  private async query<T>(sql: string, params: unknown[]): Promise<T> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await manager.query(SET_STATEMENT_TIMEOUT, [String(this.config.history.statementTimeoutMs)]);
+        return manager.query(sql, params);
+      });
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** A query error as the API can report it: a cancelled statement becomes a QUERY_TIMEOUT. */
+  private explain(error: unknown): unknown {
+    const code = (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
+    if (typeof code !== 'string' || !TIMED_OUT.includes(code)) return error;
+    const ms = this.config.history.statementTimeoutMs;
+    return new HistoryException(
+      HistoryExceptionCode.QUERY_TIMEOUT,
+      `the query took longer than ${ms} ms (HISTORY_STATEMENT_TIMEOUT_MS) and was cancelled: narrow the time range or filters, or try again`,
     );
   }
 }
@@ -224,7 +278,7 @@ function buildWhere(filters: CallFilters, params: unknown[]): string[] {
   const where: string[] = [];
   if (filters.from) where.push(`v.started_at >= ${param(params, filters.from)}`);
   if (filters.to) where.push(`v.started_at < ${param(params, filters.to)}`);
-  if (filters.agentId !== undefined) where.push(`v.agent_id = ${param(params, filters.agentId)}`);
+  if (filters.agentId !== undefined) where.push(`left(v.agent_id, 200) = left(${param(params, filters.agentId)}, 200) AND v.agent_id = $${params.length}`);
   if (filters.phoneNumberIds) {
     const ids = param(params, filters.phoneNumberIds);
     where.push(`(v.from_number_id = ANY(${ids}::uuid[]) OR v.to_number_id = ANY(${ids}::uuid[]))`);

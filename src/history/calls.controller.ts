@@ -8,7 +8,9 @@ import {
   ApiParam,
   ApiProduces,
   ApiBadRequestResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -31,6 +33,7 @@ const SESSION_ID_PARAM = { name: 'sessionId', description: "Millis' session id o
 @UseFilters(HistoryExceptionFilter)
 @UsePipes(queryValidationPipe)
 @ApiBadRequestResponse({ description: 'A query parameter is invalid (the message says which and why).' })
+@ApiServiceUnavailableResponse({ description: 'The query took longer than HISTORY_STATEMENT_TIMEOUT_MS and was cancelled.' })
 @Controller('api/calls')
 export class CallsController {
   private readonly logger = new Logger(CallsController.name);
@@ -51,10 +54,14 @@ export class CallsController {
   @Get('export')
   @ApiOperation({
     summary: 'Export the filtered calls as NDJSON or CSV',
-    description: 'Streams every matching call (newest first) through a database cursor, however many there are.',
+    description:
+      'Streams every matching call (newest first) through a database cursor, however many there are. ' +
+      'A client that reads nothing for EXPORT_STALL_TIMEOUT_MS is disconnected. In CSV, a cell that would start a ' +
+      "spreadsheet formula (=, +, -, @, tab, CR) gets a leading '.",
   })
   @ApiExtraModels(CallExportRowDto)
   @ApiProduces(EXPORT_CONTENT_TYPES.ndjson, EXPORT_CONTENT_TYPES.csv)
+  @ApiTooManyRequestsResponse({ description: 'EXPORT_MAX_CONCURRENT exports are already running: try again when one has finished.' })
   @ApiOkResponse({
     description: 'One JSON object per line (NDJSON), or CSV with a header row; metadata is a JSON string in CSV.',
     content: {

@@ -1,4 +1,13 @@
-import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { HistoryException, HistoryExceptionCode } from './history.exception';
 
@@ -10,6 +19,10 @@ export function toHttpException(exception: HistoryException): HttpException {
     case HistoryExceptionCode.INVALID_CURSOR:
     case HistoryExceptionCode.INVALID_TIME_RANGE:
       return new BadRequestException(exception.message);
+    case HistoryExceptionCode.QUERY_TIMEOUT:
+      return new ServiceUnavailableException(exception.message);
+    case HistoryExceptionCode.TOO_MANY_EXPORTS:
+      return new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message: exception.message }, HttpStatus.TOO_MANY_REQUESTS);
     default: {
       const unhandled: never = exception.code;
       throw new Error(`unmapped history exception code ${String(unhandled)}`);

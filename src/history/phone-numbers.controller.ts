@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, UseFilters, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { RequireApiKey } from '../api-auth/require-api-key.decorator';
 import { CallHistoryService } from './call-history.service';
 import { CallPageDto } from './dto/call-summary.dto';
@@ -11,6 +11,7 @@ import { queryValidationPipe } from './query-validation.pipe';
 @RequireApiKey()
 @UseFilters(HistoryExceptionFilter)
 @UsePipes(queryValidationPipe)
+@ApiServiceUnavailableResponse({ description: 'The query took longer than HISTORY_STATEMENT_TIMEOUT_MS and was cancelled.' })
 @Controller('api/phone-numbers')
 export class PhoneNumbersController {
   constructor(private readonly history: CallHistoryService) {}

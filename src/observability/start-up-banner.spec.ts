@@ -46,7 +46,7 @@ describe('start-up banner', () => {
   });
 
   it('says the call desk is closed in production without API_KEY', () => {
-    const facts = startUpFacts(AppConfig.from({ NODE_ENV: 'production', OPENAI_API_KEY: 'sk-x' }), 8080);
+    const facts = startUpFacts(AppConfig.from({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db.internal/calls', WS_AUTH_TOKEN: 'a-websocket-token-of-length', OPENAI_API_KEY: 'sk-x' }), 8080);
     expect(facts.signIn).toBe('closed: API_KEY is not set, so every /api request is refused');
     expect(facts.llm).toBe(`${new EnvironmentVariables().OPENAI_MODEL} at OpenAI`);
   });

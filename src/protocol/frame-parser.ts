@@ -1,4 +1,3 @@
-import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import {
   INBOUND_FRAME_DTOS,
@@ -7,6 +6,7 @@ import {
   InvalidFrameReason,
   ParsedFrame,
 } from './inbound-frames';
+import { adoptFrame, isPlainObject, toFrameInstance } from './frame-instance';
 
 /** How much of an unusable frame we keep for the audit trail. */
 export const INVALID_FRAME_PREVIEW_CHARS = 2048;
@@ -58,12 +58,12 @@ export function parseInboundFrame(raw: RawFrame, options: FrameParserOptions): P
   if (!isPlainObject(payload)) {
     return invalid('invalid_fields', 'field "data" must be an object', bytes, preview(raw), frameType);
   }
-  const dto = plainToInstance(INBOUND_FRAME_DTOS[frameType] as new () => object, payload);
-  const errors = validateSync(dto, { forbidUnknownValues: true });
+  const frameClass = INBOUND_FRAME_DTOS[frameType] as new () => object;
+  const errors = validateSync(toFrameInstance(frameClass, payload), { forbidUnknownValues: true });
   if (errors.length > 0) {
     return invalid('invalid_fields', describeErrors(errors), bytes, preview(raw), frameType);
   }
-  return { event: frameType, data: dto } as ParsedFrame;
+  return { event: frameType, data: adoptFrame(frameClass, payload) } as ParsedFrame;
 }
 
 /** `interrupt` carries stream_id at the top level in the guide; accept `data.stream_id` too. */
@@ -93,10 +93,6 @@ function preview(text: string): string {
 function byteLength(raw: Buffer | ArrayBuffer | Buffer[]): number {
   if (Array.isArray(raw)) return raw.reduce((sum, part) => sum + part.length, 0);
   return raw.byteLength;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function depthExceeds(value: unknown, limit: number): boolean {

@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   IsArray,
   IsBoolean,
@@ -10,8 +9,8 @@ import {
   IsString,
   Max,
   Min,
-  ValidateNested,
 } from 'class-validator';
+import { NestedFrame } from './frame-instance';
 
 /**
  * Frames the Millis platform sends us, as class-validator DTOs.
@@ -59,13 +58,13 @@ export class StartCallDto {
   @IsString()
   call_sid?: string | null;
 
+  /** Whatever the caller's app passed, kept exactly as received (any keys, any depth). */
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown> | null;
 
   @IsOptional()
-  @ValidateNested()
-  @Type(() => VoipDto)
+  @NestedFrame(() => VoipDto)
   voip?: VoipDto | null;
 }
 
@@ -84,8 +83,7 @@ export class StreamRequestDto {
   stream_id: number;
 
   @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => TranscriptEntryDto)
+  @NestedFrame(() => TranscriptEntryDto)
   transcript: TranscriptEntryDto[];
 }
 

@@ -32,6 +32,6 @@ describe('The OpenAPI document', () => {
     const report = JSON.parse(stdout) as { totals: Record<string, number>; problems: Array<{ ruleId: string; message: string }> };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     // The accepted exceptions, each with its reason in .redocly.lint-ignore.yaml.
-    expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 3 });
+    expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 4 });
   });
 });

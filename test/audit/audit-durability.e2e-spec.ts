@@ -2,6 +2,7 @@ import { MillisPlatformClient } from '../support/millis-platform-client';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TEST_DATABASE_URL } from '../support/test-database';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
+import { deadLetters } from './audit-test-kit';
 
 const CALLS = 10;
 const OUTAGE_MS = 6_000;
@@ -98,5 +99,62 @@ describe('Audit at shutdown', () => {
     expect(client.closeCode).toBe(1001);
     await db.end();
     await t.fakeLlm.stop();
+  });
+});
+
+describe('Audit at shutdown, with rows that cannot be written', () => {
+  it('dead-letters a row Postgres refuses with its own reason, and writes every other row', async () => {
+    const t = await startTestApp({ env: { GREETING: 'Hi.', AUDIT_FLUSH_INTERVAL_MS: '60000' } });
+    await t.db.query(`ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`);
+    try {
+      for (const [sessionId, agentId] of [['shutdown-refused', 'refused-agent'], ['shutdown-kept', 'agent-1']]) {
+        const client = await MillisPlatformClient.connect(t.wsUrl);
+        client.startCall({ session_id: sessionId, agent_id: agentId });
+        await client.waitForEnd(0);
+      }
+
+      await t.app.close();
+
+      const { rows } = await t.db.query(`SELECT session_id, status FROM call_sessions WHERE session_id LIKE 'shutdown-%'`);
+      expect(rows).toEqual([{ session_id: 'shutdown-kept', status: 'ended' }]);
+      const letters = await deadLetters(t);
+      expect(letters.map((l) => l.code).sort()).toEqual(['23514', 'missing_session']);
+      expect(letters.find((l) => l.code === '23514')!.reason).toContain('ck_test_refused_agent');
+      expect(letters.some((l) => l.reason.includes('unreachable'))).toBe(false);
+    } finally {
+      await t.db.query(`ALTER TABLE call_sessions DROP CONSTRAINT ck_test_refused_agent`);
+      await t.db.end();
+      await t.fakeLlm.stop();
+    }
+  });
+
+  it('dead-letters the rows an outage kept with the outage as the reason', async () => {
+    const target = new URL(TEST_DATABASE_URL);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const t = await startTestApp({ env: { DATABASE_URL: viaProxy(proxy.port), GREETING: 'Hi.', AUDIT_SHUTDOWN_FLUSH_MS: '500' } });
+    try {
+      const client = await MillisPlatformClient.connect(t.wsUrl);
+      client.startCall({ session_id: 'shutdown-outage' });
+      await client.waitForEnd(0);
+      await eventually(() => expect(t.audit.backlog).toBe(0));
+      proxy.cut();
+      client.streamRequest(1, [{ role: 'user', content: 'during the outage' }]);
+      await client.waitForEnd(1);
+
+      await t.app.close();
+
+      const letters = await deadLetters(t);
+      expect(letters).toHaveLength(1);
+      expect(letters[0].reason).toMatch(/^database unreachable at shutdown: /);
+      expect(letters[0].code).toBeNull();
+      expect(letters[0].batch.exchanges.map((e) => [e.streamId, e.status])).toEqual([[1, 'completed']]);
+      expect(letters[0].batch.sessions.map((s) => [s.sessionId, s.status])).toEqual([['shutdown-outage', 'ended']]);
+      expect(t.audit.getStats().deadLettered).toBe(2);
+    } finally {
+      await t.db.end();
+      await t.fakeLlm.stop();
+      await proxy.stop();
+    }
   });
 });

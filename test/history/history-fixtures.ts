@@ -37,7 +37,7 @@ export async function seedCall(db: Pool, call: CallSeed): Promise<string> {
   for (const number of numbers) {
     await db.query(
       `INSERT INTO phone_numbers (number, first_seen_at, last_seen_at) VALUES ($1, $2, $2)
-       ON CONFLICT (number) DO UPDATE SET last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
+       ON CONFLICT ((text_sha256(number))) DO UPDATE SET last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
       [number, call.startedAt],
     );
   }

@@ -80,8 +80,9 @@ describe('Postgres down for 30 s under 100 active calls', () => {
     proxy.restore();
     const restoredAt = Date.now();
 
-    // Replies never waited for the database.
-    expect(slowestReplyMs).toBeLessThan(1500);
+    // Replies never waited for the database: one that did would wait out the pool's 5 s connect
+    // timeout at least (how fast replies are is the benchmark's business, not this test's).
+    expect(slowestReplyMs).toBeLessThan(5000);
     // At the bound a new call is refused, and counted; calls in progress went on.
     expect(refusedAtBound).toBe(503);
     expect(await service.metric('millis_calls_refused_total{reason="audit_backlog"}')).toBeGreaterThanOrEqual(1);
