@@ -171,19 +171,28 @@ describe('LlmService', () => {
   });
 
   describe('timeouts', () => {
-    it("fails with 'timeout' and aborts the client's signal when no first token comes", async () => {
-      const client = new ScriptedLlmClient(async function* (request) {
-        await rejectOnAbort(request.signal);
-      });
-      const started = Date.now();
+    it("fails with 'timeout' and aborts the client's signal when no first token comes, not before", async () => {
+      jest.useFakeTimers();
+      try {
+        const client = new ScriptedLlmClient(async function* (request) {
+          await rejectOnAbort(request.signal);
+        });
+        let settled = false;
+        const consumed = consume(new LlmService(client, config), replyRequest()).finally(() => (settled = true));
 
-      const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+        await jest.advanceTimersByTimeAsync(FIRST_TOKEN_TIMEOUT_MS - 1);
+        expect(settled).toBe(false);
+        expect(client.signal.aborted).toBe(false);
+        await jest.advanceTimersByTimeAsync(1);
+        const { chunks, error } = await consumed;
 
-      expect(error).toBeInstanceOf(LlmReplyError);
-      expect(error).toMatchObject({ code: 'timeout', message: `no first token within ${FIRST_TOKEN_TIMEOUT_MS} ms` });
-      expect(chunks).toEqual([]);
-      expect(client.signal.aborted).toBe(true);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(FIRST_TOKEN_TIMEOUT_MS - 5);
+        expect(error).toBeInstanceOf(LlmReplyError);
+        expect(error).toMatchObject({ code: 'timeout', message: `no first token within ${FIRST_TOKEN_TIMEOUT_MS} ms` });
+        expect(chunks).toEqual([]);
+        expect(client.signal.aborted).toBe(true);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it("fails with 'timeout' when a client ends its stream quietly on abort", async () => {
