@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
+import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from './heap-inspector';
 import { ProcessMonitor } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
 import { distribution, Distribution } from './statistics';
@@ -57,6 +58,11 @@ interface TargetReport {
   rssIdleCallsMb: number;
   rssPeakMb: number;
   rssPerIdleCallKb: number;
+  /** JavaScript heap in use after full GCs (DevTools protocol): before the calls, all calls idle, all calls ended. */
+  heapBeforeMb: number;
+  heapIdleCallsMb: number;
+  heapEndedMb: number;
+  heapPerIdleCallKb: number;
   audit?: { expected: Record<string, number>; stored: Record<string, number>; complete: boolean; peakBacklog: number };
   wallSeconds: number;
 }
@@ -169,9 +175,16 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
   const profileDir = join(ROOT, 'bench', 'results', 'profiles');
-  const nodeFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${Date.now()}.cpuprofile`] : [];
-  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined);
+  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${Date.now()}.cpuprofile`] : [];
+  // The DevTools endpoint is how heap after GC is read: idle unless a measurement is attached.
+  const nodeFlags = [INSPECT_FLAG, ...profileFlags];
+  let head = '';
+  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined, (text) => {
+    if (head.length < 10_000) head += text;
+  });
   await waitForPort(port, child);
+  const inspector = findInspectorUrl(head);
+  if (!inspector) throw new Error(`${target}: no DevTools address in its output`);
   const monitor = new ProcessMonitor(child.pid!);
   monitor.start();
   const runTag = `bench-${target}-${Date.now()}`;
@@ -180,6 +193,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const random = seededRandom(42);
   const started = Date.now();
   await sleep(300);
+  const heapBefore = await heapAfterGc(inspector);
+  // After the collection: the memory it gives back would otherwise count against the idle calls.
   const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
 
   const ticker = setInterval(() => {
@@ -187,10 +202,13 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     log(`[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}${planned}`);
   }, 1000);
   let rssIdleKb = NaN;
+  let heapIdle = NaN;
   const idleProbe = (async () => {
     // All calls connected and greeted, none in a turn yet: the idle footprint.
     while (progress.greeted < options.calls && Date.now() - started < 60_000) await sleep(20);
     rssIdleKb = monitor.sample()?.rssKb ?? NaN;
+    // First turns wait for this, so the collection's pause falls in no measured turn.
+    heapIdle = await heapAfterGc(inspector).catch(() => NaN);
   })();
 
   const machineBefore = machineCpu();
@@ -210,6 +228,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
           tokensPerReply: options.tokens,
           interruptRate: options.interruptRate,
           interruptAfterPieces: 5,
+          firstTurnAfter: idleProbe,
         },
         progress,
         random,
@@ -223,6 +242,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
 
   const timings = await fetchTimings(llmUrl);
   const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;
+  // What the calls left behind once they ended (for the service, once the audit has drained too).
+  const heapEnded = await heapAfterGc(inspector);
   monitor.stop();
   await stopProcess(child);
   if (options.profile) printProfileSummary(profileDir, target);
@@ -234,6 +255,9 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     rssBeforeKb,
     rssIdleKb,
     rssPeakKb: monitor.peakRssKb(),
+    heapBefore,
+    heapIdle,
+    heapEnded,
     loadSeconds: (loadEnd - loadStart) / 1000,
   });
   report.audit = audit;
@@ -247,7 +271,19 @@ function summarise(
   timings: FakeTimings,
   runTag: string,
   options: Options,
-  usage: { cpuCores: number; cpuPeak: number; machineBusy: number; rssBeforeKb: number; rssIdleKb: number; rssPeakKb: number; loadSeconds: number },
+  usage: {
+    cpuCores: number;
+    cpuPeak: number;
+    machineBusy: number;
+    rssBeforeKb: number;
+    rssIdleKb: number;
+    rssPeakKb: number;
+    /** Bytes. */
+    heapBefore: number;
+    heapIdle: number;
+    heapEnded: number;
+    loadSeconds: number;
+  },
 ): TargetReport {
   const byKey = new Map(timings.requests.filter((r) => r.user.startsWith(runTag)).map((r) => [r.user.split(' [fake')[0], r]));
   const firstToken: number[] = [];
@@ -286,6 +322,10 @@ function summarise(
     rssIdleCallsMb: usage.rssIdleKb / 1024,
     rssPeakMb: usage.rssPeakKb / 1024,
     rssPerIdleCallKb: (usage.rssIdleKb - usage.rssBeforeKb) / calls,
+    heapBeforeMb: usage.heapBefore / 2 ** 20,
+    heapIdleCallsMb: usage.heapIdle / 2 ** 20,
+    heapEndedMb: usage.heapEnded / 2 ** 20,
+    heapPerIdleCallKb: (usage.heapIdle - usage.heapBefore) / 1024 / calls,
     wallSeconds: 0,
   };
 }
@@ -349,6 +389,10 @@ function printReport(reports: TargetReport[], options: Options): void {
     ['RSS with all calls idle (MB)', (r) => fmt(r.rssIdleCallsMb, 1)],
     ['RSS peak (MB)', (r) => fmt(r.rssPeakMb, 1)],
     ['RSS per idle call (KB)', (r) => fmt(r.rssPerIdleCallKb, 1)],
+    ['heap after GC before calls (MB)', (r) => fmt(r.heapBeforeMb, 1)],
+    ['heap after GC, all calls idle (MB)', (r) => fmt(r.heapIdleCallsMb, 1)],
+    ['heap after GC, all calls ended (MB)', (r) => fmt(r.heapEndedMb, 1)],
+    ['heap per idle call (KB)', (r) => fmt(r.heapPerIdleCallKb, 1)],
     ['audit rows expected = stored', (r) => (r.audit ? `${r.audit.complete ? 'yes' : 'NO'} ${JSON.stringify(r.audit.stored)}` : 'n/a')],
     ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
   ];
@@ -390,6 +434,7 @@ function startProcess(
   ready?: RegExp,
   nodeFlags: string[] = [],
   cpu?: string,
+  onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
   const command = [process.execPath, ...nodeFlags, script, ...args];
   const [file, ...argv] = cpu === undefined ? command : ['taskset', '-c', cpu, ...command];
@@ -398,6 +443,7 @@ function startProcess(
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s`)), 60_000);
     const onData = (data: Buffer) => {
       const text = data.toString();
+      onOutput?.(text);
       if (/error|warn/i.test(text)) process.stderr.write(`[${name}] ${text}`);
       if (ready?.test(text)) {
         clearTimeout(timer);

@@ -13,6 +13,8 @@ export interface CallPlan {
   interruptRate: number;
   /** Pieces to hear before interrupting a turn chosen for interruption. */
   interruptAfterPieces: number;
+  /** The first turn also waits for this (the idle measurements). */
+  firstTurnAfter?: Promise<unknown>;
 }
 
 export interface TurnTiming {
@@ -81,7 +83,8 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
     const transcript: Array<{ role: string; content: string }> = [{ role: 'assistant', content: greeting }];
     const more = (streamId: number) => (plan.deadline === undefined ? streamId <= plan.turns : Date.now() < plan.deadline);
     for (let streamId = 1; more(streamId); streamId++) {
-      await sleep(plan.thinkMs * (0.8 + 0.4 * random()));
+      const think = sleep(plan.thinkMs * (0.8 + 0.4 * random()));
+      await (streamId === 1 && plan.firstTurnAfter ? Promise.all([think, plan.firstTurnAfter]) : think);
       const key = `${plan.sessionId} t${streamId}`;
       const utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;
       for (const words of [utterance.split(' ').slice(0, 1).join(' '), key]) {

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
+import type { LlmErrorCode } from '../llm/llm-errors';
 import type { EndReason, ExchangeKind, ExchangeStatus } from './entities/call-status';
+
+/** Why a reply failed: the model's error kind, or 'unexpected' for a fault of our own. */
+export type ReplyErrorCode = LlmErrorCode | 'unexpected';
 
 /**
  * What happens on calls, as it happens, for observers that must not slow a call down
@@ -29,6 +33,8 @@ export type CallActivity =
       timeToFirstTokenMs: number | null;
       totalMs: number;
       error: string | null;
+      /** Set when the reply failed: count and branch on this, never on the text of `error`. */
+      errorCode?: ReplyErrorCode;
       at: string;
     }
   | { type: 'frame_rejected'; sessionId: string | null; reason: string };

@@ -328,6 +328,7 @@ describe('CallService', () => {
         responseText: `Let me check ${FALLBACK}`,
       });
       expect(call.current).toBeNull();
+      expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({ status: 'failed', errorCode: 'upstream_error' });
     });
 
     it('records a stream that ends without finishing as failed, after the fallback', async () => {
@@ -339,6 +340,7 @@ describe('CallService', () => {
       expect(channel.responses(1).map((r) => r.content)).toEqual([FALLBACK, '']);
       expect(channel.responses(1).at(-1)?.end_of_stream).toBe(true);
       expect(audit.latestExchange(1)).toMatchObject({ status: 'failed', error: 'the model stream ended before it finished' });
+      expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({ errorCode: 'stream_cut' });
     });
   });
 
@@ -392,6 +394,7 @@ describe('CallService', () => {
     ]);
     const finished = activity.filter((a) => a.type === 'reply_finished');
     expect(finished[1]).toMatchObject({ streamId: 1, status: 'completed', error: null });
+    expect(finished[1]).not.toHaveProperty('errorCode');
     expect(activity[4]).toMatchObject({ type: 'reply_started', streamId: 1, kind: 'reply', userText: 'question 1' });
     expect(activity.at(-1)).toMatchObject({ type: 'call_ended', endReason: 'connection_closed' });
   });

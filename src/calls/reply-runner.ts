@@ -13,7 +13,7 @@ import { endCall, streamResponse, transferCall } from '../protocol/outbound-fram
 import type { CallControlAction } from '../tools/tool-context';
 import { ToolLoop } from '../tools/tool-loop';
 import { AbortCause, ActiveCall, ReplyInFlight } from './active-call';
-import { CallActivityFeed } from './call-activity.feed';
+import { CallActivityFeed, ReplyErrorCode } from './call-activity.feed';
 import { ExchangeStatus } from './entities/call-status';
 
 const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
@@ -89,7 +89,7 @@ export class ReplyRunner {
     reply.done = this.streamLlmReply(call, reply, transcript, instruction).catch((error: unknown) => {
       // Nothing in a reply may take the process down; log and close the exchange.
       this.logger.error(`reply task failed on call ${call.sessionId}: ${(error as Error)?.stack ?? error}`);
-      if (call.current === reply) this.finish(call, reply, 'failed', String(error));
+      if (call.current === reply) this.finish(call, reply, 'failed', String(error), 'unexpected');
     });
     return reply.done;
   }
@@ -140,7 +140,7 @@ export class ReplyRunner {
       const message = error instanceof LlmReplyError ? error.message : `unexpected: ${(error as Error)?.message}`;
       this.logger.warn(`LLM reply failed on call ${call.sessionId} stream ${reply.streamId}: ${message}`);
       this.speakFallback(call, reply, agent.fallbackMessage);
-      this.finish(call, reply, 'failed', message);
+      this.finish(call, reply, 'failed', message, error instanceof LlmReplyError ? error.code : 'unexpected');
     }
   }
 
@@ -202,7 +202,7 @@ export class ReplyRunner {
     this.finish(call, reply, STATUS_FOR_ABORT[cause], error);
   }
 
-  private finish(call: ActiveCall, reply: ReplyInFlight, status: ExchangeStatus, error: string | null = null): void {
+  private finish(call: ActiveCall, reply: ReplyInFlight, status: ExchangeStatus, error: string | null = null, errorCode?: ReplyErrorCode): void {
     reply.exchange.status = status;
     reply.exchange.error = error;
     reply.exchange.completedAt = preciseNow();
@@ -217,6 +217,7 @@ export class ReplyRunner {
       timeToFirstTokenMs: firstTokenAt ? Date.parse(firstTokenAt) - Date.parse(requestedAt) : null,
       totalMs: Date.parse(completedAt) - Date.parse(requestedAt),
       error,
+      ...(errorCode ? { errorCode } : {}),
       at: completedAt,
     });
   }

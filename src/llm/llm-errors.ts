@@ -1,7 +1,10 @@
+/** What went wrong with a reply, as a kind to count and branch on (never parsed from the message). */
+export type LlmErrorCode = 'timeout' | 'unreachable' | 'upstream_error' | 'stream_cut' | 'tool_rounds';
+
 /** Why a reply could not be produced; the message is stored in stream_exchanges.error. */
 export class LlmReplyError extends Error {
   constructor(
-    readonly code: 'timeout' | 'upstream_error' | 'stream_cut' | 'tool_rounds',
+    readonly code: LlmErrorCode,
     message: string,
   ) {
     super(message);

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+import { getEventListeners } from 'node:events';
+import { createServer } from 'node:net';
 import { APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 import { LlmReplyError } from './llm-errors';
 import { LlmService, ReplyRequest } from './llm.service';
+import { OpenAiLlmClient } from './openai-llm.client';
 
 const FIRST_TOKEN_TIMEOUT_MS = 300;
 const IDLE_TIMEOUT_MS = 100;
@@ -168,19 +171,28 @@ describe('LlmService', () => {
   });
 
   describe('timeouts', () => {
-    it("fails with 'timeout' and aborts the client's signal when no first token comes", async () => {
-      const client = new ScriptedLlmClient(async function* (request) {
-        await rejectOnAbort(request.signal);
-      });
-      const started = Date.now();
+    it("fails with 'timeout' and aborts the client's signal when no first token comes, not before", async () => {
+      jest.useFakeTimers();
+      try {
+        const client = new ScriptedLlmClient(async function* (request) {
+          await rejectOnAbort(request.signal);
+        });
+        let settled = false;
+        const consumed = consume(new LlmService(client, config), replyRequest()).finally(() => (settled = true));
 
-      const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+        await jest.advanceTimersByTimeAsync(FIRST_TOKEN_TIMEOUT_MS - 1);
+        expect(settled).toBe(false);
+        expect(client.signal.aborted).toBe(false);
+        await jest.advanceTimersByTimeAsync(1);
+        const { chunks, error } = await consumed;
 
-      expect(error).toBeInstanceOf(LlmReplyError);
-      expect(error).toMatchObject({ code: 'timeout', message: `no first token within ${FIRST_TOKEN_TIMEOUT_MS} ms` });
-      expect(chunks).toEqual([]);
-      expect(client.signal.aborted).toBe(true);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(FIRST_TOKEN_TIMEOUT_MS - 5);
+        expect(error).toBeInstanceOf(LlmReplyError);
+        expect(error).toMatchObject({ code: 'timeout', message: `no first token within ${FIRST_TOKEN_TIMEOUT_MS} ms` });
+        expect(chunks).toEqual([]);
+        expect(client.signal.aborted).toBe(true);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it("fails with 'timeout' when a client ends its stream quietly on abort", async () => {
@@ -268,6 +280,76 @@ describe('LlmService', () => {
     const { error } = await consume(new LlmService(client, config), replyRequest());
 
     expect(error).toMatchObject({ code: 'upstream_error', message: 'LLM request failed: bad configuration' });
+  });
+
+  it("fails with 'unreachable', naming the socket error, when the provider cannot be reached", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const unreachable = AppConfig.from({ OPENAI_MODEL: 'test-model', OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1` });
+
+    const { error } = await consume(new LlmService(new OpenAiLlmClient(unreachable), unreachable), replyRequest());
+
+    expect(error).toBeInstanceOf(LlmReplyError);
+    expect(error?.code).toBe('unreachable');
+    expect(error?.message).toBe(`LLM provider unreachable: connect ECONNREFUSED 127.0.0.1:${closedPort}`);
+  });
+
+  describe("the caller's signal", () => {
+    const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;
+
+    it.each([
+      ['finishes', [text('Hi'), FINISH]],
+      ['is cut', [text('Hi')]],
+    ])('holds no listener of ours once a reply %s', async (_ending, script) => {
+      const caller = new AbortController();
+      const client = new ScriptedLlmClient(async function* () {
+        yield* script;
+      });
+
+      await consume(new LlmService(client, config), replyRequest({ signal: caller.signal }));
+
+      expect(listeners(caller.signal)).toBe(0);
+    });
+
+    it('holds no listener of ours after a failure, a timeout, or a consumer that stops early', async () => {
+      const caller = new AbortController();
+      const failing = new ScriptedLlmClient(async function* () {
+        throw new Error('boom');
+      });
+      const silent = new ScriptedLlmClient(async function* (request) {
+        await rejectOnAbort(request.signal);
+      });
+      const endless = new ScriptedLlmClient(async function* () {
+        for (;;) yield text('more');
+      });
+      const request = replyRequest({ signal: caller.signal });
+
+      await consume(new LlmService(failing, config), request);
+      await consume(new LlmService(silent, config), request);
+      for await (const chunk of new LlmService(endless, config).streamReply(request)) if (chunk.type === 'text') break;
+
+      expect(listeners(caller.signal)).toBe(0);
+      expect(caller.signal.aborted).toBe(false);
+    });
+
+    it('is never handed to the client: each request gets its own signal that follows it', async () => {
+      const caller = new AbortController();
+      const client = new ScriptedLlmClient(async function* () {
+        yield FINISH;
+      });
+      const service = new LlmService(client, config);
+
+      await consume(service, replyRequest({ signal: caller.signal }));
+      await consume(service, replyRequest({ signal: caller.signal }));
+
+      const [first, second] = client.requests.map((r) => r.signal);
+      expect(first).not.toBe(caller.signal);
+      expect(second).not.toBe(first);
+    });
   });
 
   describe('caller cancellation', () => {

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { APIError } from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { ChatMessage, CompletionChunk, LlmClient, ToolSpec } from './llm-client';
 import { LlmReplyError } from './llm-errors';
+import { LinkedAbortController } from './linked-abort-controller';
 import { renderTemplate } from './prompt-template';
 import { interleaveToolRounds, ToolRound } from './tool-history';
 
@@ -66,12 +67,18 @@ export class LlmService {
 
   async *streamReply(request: ReplyRequest): AsyncGenerator<CompletionChunk> {
     const { firstTokenTimeoutMs, idleTimeoutMs } = this.config.llm;
-    const watchdog = new AbortController();
-    let timer = setTimeout(() => watchdog.abort(), firstTokenTimeoutMs);
+    // One controller for this model request: the caller's signal aborts it, and so does the watchdog.
+    const upstream = new LinkedAbortController(request.signal);
+    const { signal } = upstream;
+    let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      upstream.abort(new Error('LLM watchdog'));
+    };
+    let timer = setTimeout(expire, firstTokenTimeoutMs);
     let timeoutMs = firstTokenTimeoutMs;
     let receivedText = false;
     let finished = false;
-    const signal = AbortSignal.any([request.signal, watchdog.signal]);
 
     try {
       const chunks = this.client.streamCompletion({
@@ -90,7 +97,7 @@ export class LlmService {
             receivedText = true;
             timeoutMs = idleTimeoutMs;
             clearTimeout(timer);
-            timer = setTimeout(() => watchdog.abort(), timeoutMs);
+            timer = setTimeout(expire, timeoutMs);
           } else {
             // Re-arming the same timer allocates nothing: this runs once per token.
             timer.refresh();
@@ -101,13 +108,15 @@ export class LlmService {
       }
     } catch (error) {
       if (request.signal.aborted) return;
-      if (watchdog.signal.aborted) throw this.timeoutError(receivedText, timeoutMs);
-      throw new LlmReplyError('upstream_error', describeUpstreamError(error));
+      if (timedOut) throw this.timeoutError(receivedText, timeoutMs);
+      throw upstreamError(error);
     } finally {
       clearTimeout(timer);
+      // The caller's signal outlives this request (a turn with tools makes several): let go of it.
+      upstream.dispose();
     }
     if (request.signal.aborted) return;
-    if (watchdog.signal.aborted) throw this.timeoutError(receivedText, timeoutMs);
+    if (timedOut) throw this.timeoutError(receivedText, timeoutMs);
     if (!finished) throw new LlmReplyError('stream_cut', 'the model stream ended before it finished');
   }
 
@@ -119,7 +128,23 @@ export class LlmService {
   }
 }
 
-function describeUpstreamError(error: unknown): string {
-  if (error instanceof APIError) return `LLM provider answered ${error.status ?? 'with an error'}: ${error.message}`;
-  return `LLM request failed: ${(error as Error)?.message ?? String(error)}`;
+/** The kind comes from the error's class: a provider that was never reached did not answer anything. */
+function upstreamError(error: unknown): LlmReplyError {
+  if (error instanceof APIConnectionError) return new LlmReplyError('unreachable', `LLM provider unreachable: ${rootCause(error)}`);
+  if (error instanceof APIError) return new LlmReplyError('upstream_error', `LLM provider answered ${error.status ?? 'with an error'}: ${error.message}`);
+  return new LlmReplyError('upstream_error', `LLM request failed: ${(error as Error)?.message ?? String(error)}`);
+}
+
+/** "Connection error." says nothing; the socket error under it (ECONNREFUSED, ENOTFOUND...) does. */
+function rootCause(error: Error): string {
+  let deepest: ErrorLike = error;
+  // Duck-typed: Node's own errors may come from another realm (a test VM), where instanceof fails.
+  while (isErrorLike(deepest.cause)) deepest = deepest.cause;
+  return String(deepest.message || deepest.code || error.message);
+}
+
+type ErrorLike = { message?: unknown; code?: unknown; cause?: unknown };
+
+function isErrorLike(value: unknown): value is ErrorLike {
+  return typeof value === 'object' && value !== null && 'message' in value;
 }

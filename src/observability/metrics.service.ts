@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Subscription } from 'rxjs';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
-import { CallActivity, CallActivityFeed } from '../calls/call-activity.feed';
+import { CallActivity, CallActivityFeed, ReplyErrorCode } from '../calls/call-activity.feed';
 import { CallService } from '../calls/call.service';
 import { TopLabelValues } from './top-label-values';
 
@@ -147,7 +147,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       case 'reply_finished':
         if (activity.timeToFirstTokenMs !== null) this.timeToFirstToken.observe(activity.timeToFirstTokenMs / 1000);
         this.replyDuration.observe({ status: activity.status }, activity.totalMs / 1000);
-        if (activity.status === 'failed') this.llmErrors.inc({ cause: llmErrorCause(activity.error) });
+        if (activity.status === 'failed') this.llmErrors.inc({ cause: llmErrorCause(activity.errorCode) });
         return;
       case 'frame_rejected':
         // Dropped frames are counted one by one where they are dropped; this is their summary.
@@ -159,11 +159,15 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** Coarse and bounded: the stored error text is free-form. */
-export function llmErrorCause(error: string | null): string {
-  if (!error) return 'unknown';
-  if (/no first token|no token for|timed? ?out/i.test(error)) return 'timeout';
-  if (/ended before it finished/i.test(error)) return 'stream_cut';
-  if (/^LLM provider answered|^LLM request failed/.test(error)) return 'upstream_error';
-  return 'other';
+/** Bounded label values, from the reply's error code (the error text is free-form). */
+export function llmErrorCause(code: ReplyErrorCode | undefined): string {
+  switch (code) {
+    case 'timeout':
+    case 'unreachable':
+    case 'upstream_error':
+    case 'stream_cut':
+      return code;
+    default:
+      return 'other';
+  }
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { getEventListeners } from 'node:events';
 import { IsInt, IsString, Max, Min } from 'class-validator';
 import { AgentSettings, defaultAgentSettings } from '../agents/agent-settings';
 import { AppConfig } from '../config/app-config';
@@ -97,6 +98,15 @@ describe('executeToolCall', () => {
     expect(outcome.record).toMatchObject({ status: 'cancelled', round: 1 });
     expect(outcome.content).toBe('{"error":"cancelled"}');
     expect(toolSignal?.aborted).toBe(true);
+  });
+
+  it("holds no listener on the turn's signal once a call has ended, however it ended", async () => {
+    const turn = new AbortController();
+    const args = '{"name":"Ada","people":2}';
+    await executeToolCall(tool(() => ({ ok: true })), call(args), context(turn.signal).ctx, options);
+    await executeToolCall(tool(() => { throw new ToolError('no'); }), call(args), context(turn.signal).ctx, options);
+    await executeToolCall(tool(() => new Promise(() => undefined)), call(args), context(turn.signal).ctx, options);
+    expect(getEventListeners(turn.signal, 'abort')).toHaveLength(0);
   });
 
   it('answers a call to an unknown tool with an error', async () => {

@@ -4,6 +4,7 @@ import { validate, ValidationError } from 'class-validator';
 import type { ToolCallRecord, ToolCallStatus } from '../audit/audit-records';
 import { preciseNow } from '../common/clock';
 import type { ToolCallRequest } from '../llm/llm-client';
+import { LinkedAbortController } from '../llm/linked-abort-controller';
 import { ToolContext, ToolError } from './tool-context';
 import type { RegisteredTool } from './tool-registry';
 
@@ -79,10 +80,9 @@ export async function executeToolCall(
   if (!checked.ok) return finish('invalid_arguments', checked.parsed, { error: checked.error });
 
   const timeoutMs = tool.options.timeoutMs ?? options.timeoutMs;
-  const controller = new AbortController();
+  // Follows the turn's signal until this call ends, and aborts on its own timeout.
+  const controller = new LinkedAbortController(context.signal);
   let timedOut = false;
-  const cancel = () => controller.abort(context.signal.reason);
-  context.signal.addEventListener('abort', cancel, { once: true });
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort(new Error(`tool timed out after ${timeoutMs} ms`));
@@ -102,7 +102,7 @@ export async function executeToolCall(
     }
   } finally {
     clearTimeout(timer);
-    context.signal.removeEventListener('abort', cancel);
+    controller.dispose();
   }
   return timedOut
     ? finish('timeout', toRecordable(checked.value), { error: `timed out after ${timeoutMs} ms` })

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -80,3 +81,44 @@ describe('When the LLM fails', () => {
     expect(client.isOpen).toBe(true);
   });
 });
+
+describe('When the LLM provider cannot be reached', () => {
+  const METRICS_TOKEN = 'metrics-token-for-llm-failures';
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await closedPort();
+    t = await startTestApp({ env: { GREETING: 'Hi.', FALLBACK_MESSAGE: FALLBACK, OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, METRICS_TOKEN } });
+  });
+  afterAll(() => t.close());
+
+  it('speaks the fallback, records that the provider was unreachable (not that it answered), and counts it so', async () => {
+    const client = await MillisPlatformClient.connect(t.wsUrl);
+    client.startCall({ session_id: 'llm-unreachable' });
+    await client.waitForEnd(0);
+    client.streamRequest(1, [{ role: 'user', content: 'anyone there?' }]);
+
+    expect(await client.waitForEnd(1)).toBe(FALLBACK);
+    await eventually(async () => {
+      const { rows } = await t.db.query(
+        `SELECT e.status, e.error FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id
+         WHERE s.session_id = 'llm-unreachable' AND e.stream_id = 1`,
+      );
+      expect(rows[0]).toEqual({ status: 'failed', error: `LLM provider unreachable: connect ECONNREFUSED 127.0.0.1:${port}` });
+    });
+    const metrics = await fetch(new URL('/metrics', t.wsUrl.replace('ws:', 'http:')), { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(await metrics.text()).toContain('millis_llm_errors_total{cause="unreachable"} 1');
+    await client.close();
+  });
+});
+
+/** A loopback port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
