@@ -21,11 +21,11 @@ async function bootstrap(): Promise<void> {
     logger.warn('LOG_FORMAT=pretty but pino-pretty is not installed (a production install): logging JSON lines.');
   }
 
-  // On SIGTERM/SIGINT: refuse new calls, let replies finish, flush the audit, exit 0. A second
-  // signal (a terminal's Ctrl-C reaches npm, the CLI and this process alike) must not cut the
-  // flush short: it is logged and ignored; SIGKILL still stops the process at once.
+  // On SIGTERM/SIGINT/SIGHUP (a closed terminal): refuse new calls, let replies finish, flush the
+  // audit, exit 0. A second signal (a terminal's Ctrl-C reaches npm, the CLI and this process
+  // alike) must not cut the flush short: it is logged and ignored; SIGKILL still stops it at once.
   let shuttingDown = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (shuttingDown) {
         logger.warn(`${signal} received again: still draining calls and flushing the audit`);

@@ -28,8 +28,9 @@ describe('SIGTERM with 50 calls mid-reply', () => {
       }
     })();
     expect(refused.status).toBe(503);
-    // A terminal's Ctrl-C reaches the process a second time: the drain goes on regardless.
+    // A terminal's Ctrl-C, or its closing, reaches the process again: the drain goes on regardless.
     service.kill('SIGINT');
+    service.kill('SIGHUP');
     const ready = await fetch(`${service.httpUrl}/health/ready`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { error: Record<string, unknown> }).error.calls).toMatchObject({ status: 'down', draining: true });
