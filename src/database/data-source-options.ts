@@ -22,14 +22,7 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     logger: new TypeOrmNestLogger(['error', 'warn', 'migration']),
     // The schema needs nothing beyond core Postgres (gen_random_uuid is built in since 13).
     installExtensions: false,
-    extra: {
-      max: poolSize,
-      // Without these a dead Postgres makes pool.connect() wait forever, stalling audit retries.
-      connectionTimeoutMillis: 5_000,
-      query_timeout: 30_000,
-      keepAlive: true,
-      application_name: 'millis-llm-service',
-    },
+    extra: poolSettings(poolSize, 'millis-llm-service'),
   };
 }
 
@@ -51,12 +44,18 @@ export function buildAuditDataSourceOptions(url: string, poolSize: number): Data
     migrationsRun: false,
     logging: false,
     installExtensions: false,
-    extra: {
-      max: poolSize,
-      connectionTimeoutMillis: 5_000,
-      query_timeout: 30_000,
-      keepAlive: true,
-      application_name: 'millis-llm-service audit',
-    },
+    extra: poolSettings(poolSize, 'millis-llm-service audit'),
+  };
+}
+
+/** node-postgres pool settings shared by both pools. */
+function poolSettings(max: number, applicationName: string): Record<string, unknown> {
+  return {
+    max,
+    // Without these a dead Postgres makes pool.connect() wait forever, stalling audit retries.
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 30_000,
+    keepAlive: true,
+    application_name: applicationName,
   };
 }

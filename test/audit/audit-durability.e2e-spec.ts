@@ -1,28 +1,19 @@
 import { MillisPlatformClient } from '../support/millis-platform-client';
-import { TcpProxy } from '../support/tcp-proxy';
-import { TEST_DATABASE_URL } from '../support/test-database';
+import { proxiedTestDatabase, TcpProxy } from '../support/tcp-proxy';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 import { deadLetters } from './audit-test-kit';
 
 const CALLS = 10;
 const OUTAGE_MS = 6_000;
 
-function viaProxy(port: number): string {
-  const url = new URL(TEST_DATABASE_URL);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return url.toString();
-}
-
 describe('Audit during a Postgres outage', () => {
   let proxy: TcpProxy;
   let t: TestApp;
 
   beforeAll(async () => {
-    const target = new URL(TEST_DATABASE_URL);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    t = await startTestApp({ env: { DATABASE_URL: viaProxy(proxy.port), GREETING: 'Hi.' } });
+    const database = await proxiedTestDatabase();
+    proxy = database.proxy;
+    t = await startTestApp({ env: { DATABASE_URL: database.url, GREETING: 'Hi.' } });
   });
   afterAll(async () => {
     await t.close();
@@ -129,10 +120,9 @@ describe('Audit at shutdown, with rows that cannot be written', () => {
   });
 
   it('dead-letters the rows an outage kept with the outage as the reason', async () => {
-    const target = new URL(TEST_DATABASE_URL);
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const { proxy, url } = await proxiedTestDatabase();
     await proxy.start();
-    const t = await startTestApp({ env: { DATABASE_URL: viaProxy(proxy.port), GREETING: 'Hi.', AUDIT_SHUTDOWN_FLUSH_MS: '500' } });
+    const t = await startTestApp({ env: { DATABASE_URL: url, GREETING: 'Hi.', AUDIT_SHUTDOWN_FLUSH_MS: '500' } });
     try {
       const client = await MillisPlatformClient.connect(t.wsUrl);
       client.startCall({ session_id: 'shutdown-outage' });

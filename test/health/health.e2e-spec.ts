@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { MillisPlatformClient } from '../support/millis-platform-client';
-import { TcpProxy } from '../support/tcp-proxy';
-import { TEST_DATABASE_URL } from '../support/test-database';
+import { proxiedTestDatabase, TcpProxy } from '../support/tcp-proxy';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 describe('/health/live', () => {
@@ -9,13 +8,9 @@ describe('/health/live', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    const target = new URL(TEST_DATABASE_URL);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-    const viaProxy = new URL(TEST_DATABASE_URL);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    t = await startTestApp({ env: { DATABASE_URL: viaProxy.toString(), GREETING: 'Hi.' } });
+    const database = await proxiedTestDatabase();
+    proxy = database.proxy;
+    t = await startTestApp({ env: { DATABASE_URL: database.url, GREETING: 'Hi.' } });
   });
   afterAll(async () => {
     proxy.restore();

@@ -2,9 +2,9 @@ import { Pool } from 'pg';
 import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { rawUpgrade } from '../security/support-http';
 import { MillisPlatformClient } from '../support/millis-platform-client';
-import { TcpProxy } from '../support/tcp-proxy';
+import { proxiedTestDatabase, TcpProxy } from '../support/tcp-proxy';
 import { eventually } from '../support/test-app';
-import { TEST_DATABASE_URL, testPool, truncateAuditTables } from '../support/test-database';
+import { testPool, truncateAuditTables } from '../support/test-database';
 import { inBatches, ServiceProcess, spawnService, stopService } from './support/service-process';
 
 const CALLS = 100;
@@ -12,15 +12,9 @@ const OUTAGE_MS = 30_000;
 /** Reached mid-outage: 100 calls add about 200 rows a turn. */
 const MAX_BACKLOG = 4_000;
 
-function viaProxy(port: number): string {
-  const url = new URL(TEST_DATABASE_URL);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return url.toString();
-}
-
 describe('Postgres down for 30 s under 100 active calls', () => {
   let proxy: TcpProxy;
+  let proxiedUrl: string;
   let fake: FakeLlmServer;
   let service: ServiceProcess | undefined;
   let db: Pool;
@@ -28,9 +22,7 @@ describe('Postgres down for 30 s under 100 active calls', () => {
   beforeAll(async () => {
     db = testPool();
     await truncateAuditTables(db);
-    const target = new URL(TEST_DATABASE_URL);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
+    ({ proxy, url: proxiedUrl } = await proxiedTestDatabase());
     fake = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 1 });
     await fake.start();
   });
@@ -43,7 +35,7 @@ describe('Postgres down for 30 s under 100 active calls', () => {
 
   it('keeps replying, bounds the backlog by refusing new calls, drains on return and loses no row', async () => {
     service = await spawnService({
-      DATABASE_URL: viaProxy(proxy.port),
+      DATABASE_URL: proxiedUrl,
       OPENAI_BASE_URL: fake.baseUrl,
       GREETING: 'Hi.',
       AUDIT_MAX_BACKLOG: String(MAX_BACKLOG),

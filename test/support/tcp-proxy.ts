@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { TEST_DATABASE_URL } from './test-database';
 
 /**
  * A loopback TCP proxy in front of Postgres, so a test can take the database away
@@ -51,4 +52,15 @@ export class TcpProxy {
     this.cut();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
+}
+
+/** A started proxy in front of the run's test database, and the URL that reaches it through the proxy. */
+export async function proxiedTestDatabase(): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(TEST_DATABASE_URL);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  const url = new URL(TEST_DATABASE_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
 }
