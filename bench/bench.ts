@@ -189,7 +189,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   monitor.start();
   const runTag = `bench-${target}-${Date.now()}`;
   const url = `ws://127.0.0.1:${port}/llm-websocket`;
-  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0 };
+  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0, holding: 0 };
   const random = seededRandom(42);
   const started = Date.now();
   await sleep(300);
@@ -202,18 +202,19 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     log(`[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}${planned}`);
   }, 1000);
   let rssIdleKb = NaN;
-  let heapIdle = NaN;
   const idleProbe = (async () => {
-    // All calls connected and greeted, none in a turn yet: the idle footprint.
+    // All calls connected and greeted, none in a turn yet: the idle footprint (no GC, no pause).
     while (progress.greeted < options.calls && Date.now() - started < 60_000) await sleep(20);
     rssIdleKb = monitor.sample()?.rssKb ?? NaN;
-    // First turns wait for this, so the collection's pause falls in no measured turn.
-    heapIdle = await heapAfterGc(inspector).catch(() => NaN);
   })();
+  // Heap after GC with every call idle is read after the load, calls still open, so the
+  // collection pauses no measured turn and the first turns are not lined up behind it.
+  let hangUp!: () => void;
+  const hangUpAfter = new Promise<void>((resolve) => (hangUp = resolve));
 
   const machineBefore = machineCpu();
   const loadStart = Date.now();
-  const outcomes: CallOutcome[] = await Promise.all(
+  const calls = Promise.all(
     Array.from({ length: options.calls }, async (_, index) => {
       await sleep((index / options.calls) * options.rampMs);
       return simulateCall(
@@ -223,22 +224,25 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
           index,
           turns: options.turns,
           deadline: options.durationS === null ? undefined : started + options.rampMs + options.durationS * 1000,
-          // The first turn waits for every call to be up, so idle memory can be read.
           thinkMs: options.thinkMs,
           tokensPerReply: options.tokens,
           interruptRate: options.interruptRate,
           interruptAfterPieces: 5,
-          firstTurnAfter: idleProbe,
+          hangUpAfter,
         },
         progress,
         random,
       );
     }),
   );
+  while (progress.holding < options.calls) await sleep(20);
   const loadEnd = Date.now();
   const machineAfter = machineCpu();
   clearInterval(ticker);
   await idleProbe;
+  const heapIdle = await heapAfterGc(inspector).catch(() => NaN);
+  hangUp();
+  const outcomes: CallOutcome[] = await calls;
 
   const timings = await fetchTimings(llmUrl);
   const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;

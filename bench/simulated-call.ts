@@ -13,8 +13,11 @@ export interface CallPlan {
   interruptRate: number;
   /** Pieces to hear before interrupting a turn chosen for interruption. */
   interruptAfterPieces: number;
-  /** The first turn also waits for this (the idle measurements). */
-  firstTurnAfter?: Promise<unknown>;
+  /**
+   * Hangs up only once this settles: with every call done with its turns and still open,
+   * the idle heap is read without pausing any measured turn or lining the turns up.
+   */
+  hangUpAfter?: Promise<unknown>;
 }
 
 export interface TurnTiming {
@@ -39,6 +42,8 @@ export interface CallProgress {
   connected: number;
   greeted: number;
   turnsDone: number;
+  /** Calls done with their turns (or failed), waiting for `hangUpAfter`. */
+  holding: number;
 }
 
 /**
@@ -84,7 +89,7 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
     const more = (streamId: number) => (plan.deadline === undefined ? streamId <= plan.turns : Date.now() < plan.deadline);
     for (let streamId = 1; more(streamId); streamId++) {
       const think = sleep(plan.thinkMs * (0.8 + 0.4 * random()));
-      await (streamId === 1 && plan.firstTurnAfter ? Promise.all([think, plan.firstTurnAfter]) : think);
+      await think;
       const key = `${plan.sessionId} t${streamId}`;
       const utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;
       for (const words of [utterance.split(' ').slice(0, 1).join(' '), key]) {
@@ -125,6 +130,8 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
   } catch (error) {
     outcome.error = (error as Error).message;
   } finally {
+    progress.holding++;
+    await plan.hangUpAfter?.catch(() => undefined);
     socket.close();
   }
   return outcome;
