@@ -121,7 +121,6 @@ describe('Audit at shutdown, with rows that cannot be written', () => {
 
   it('dead-letters the rows an outage kept with the outage as the reason', async () => {
     const { proxy, url } = await proxiedTestDatabase();
-    await proxy.start();
     const t = await startTestApp({ env: { DATABASE_URL: url, GREETING: 'Hi.', AUDIT_SHUTDOWN_FLUSH_MS: '500' } });
     try {
       const client = await MillisPlatformClient.connect(t.wsUrl);

@@ -18,6 +18,7 @@ export class TcpProxy {
   ) {}
 
   async start(): Promise<number> {
+    if (this.server) throw new Error('TcpProxy already started');
     this.server = net.createServer((client) => {
       if (this.down) {
         client.destroy();
