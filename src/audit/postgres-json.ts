@@ -1,12 +1,12 @@
+import { isPostgresStorable } from '../common/postgres-text';
+
 /**
  * JSON that Postgres accepts as jsonb/text: it rejects NUL and lone UTF-16
  * surrogates, which a caller's frame may well contain. Replacing them with U+FFFD
  * keeps the row instead of failing the whole batch.
  */
-const UNSTORABLE = /[\u0000\ud800-\udfff]/;
-
 export function toPostgresSafeString(value: string): string {
-  if (!UNSTORABLE.test(value)) return value;
+  if (isPostgresStorable(value)) return value;
   return value.toWellFormed().replace(/\u0000/g, '\ufffd');
 }
 
@@ -20,6 +20,6 @@ export function toPostgresJson(value: unknown): string {
 
 /** Keys come from callers too (start_call metadata); the replacer above only sees values. */
 function withStorableKeys(object: Record<string, unknown>): Record<string, unknown> {
-  if (!Object.keys(object).some((key) => UNSTORABLE.test(key))) return object;
+  if (Object.keys(object).every(isPostgresStorable)) return object;
   return Object.fromEntries(Object.entries(object).map(([key, v]) => [toPostgresSafeString(key), v]));
 }

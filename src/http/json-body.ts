@@ -1,6 +1,7 @@
 import { BadRequestException, HttpException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { isPostgresStorable } from '../common/postgres-text';
 import { sendHttpException } from './http-error-response';
 
 /** Largest JSON body read; an agent profile (the largest body the API takes) is under 30 KB. */
@@ -34,15 +35,11 @@ function refuseOtherBodyTypes(req: Request, res: Response, next: NextFunction): 
  */
 export function refuseUnstorableText(key: string, value: unknown): unknown {
   if (key === '__proto__') throw new SyntaxError('the key "__proto__" is not allowed');
-  if (!isStorable(key)) throw new SyntaxError(`a key contains a NUL character or a lone surrogate`);
-  if (typeof value === 'string' && !isStorable(value)) {
+  if (!isPostgresStorable(key)) throw new SyntaxError(`a key contains a NUL character or a lone surrogate`);
+  if (typeof value === 'string' && !isPostgresStorable(value)) {
     throw new SyntaxError(`${key ? `"${key}"` : 'the body'} contains a NUL character or a lone surrogate`);
   }
   return value;
-}
-
-function isStorable(text: string): boolean {
-  return !text.includes('\0') && text.isWellFormed();
 }
 
 function answerBodyErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
