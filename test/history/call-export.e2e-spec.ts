@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-import { API_KEY, seedCall, simpleCall } from './history-fixtures';
+import { API_KEY, seedBulkCalls, seedCall, simpleCall } from './history-fixtures';
 
 const CALLS = 10_000;
 const METADATA_BYTES = 8_000;
@@ -19,14 +19,7 @@ describe('GET /api/calls/export', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { API_KEY } });
     // Set-based: 10k calls with ~8 KB of metadata each (~80 MB of output), one reply each.
-    await t.db.query(
-      `INSERT INTO call_sessions (session_id, agent_id, metadata, status, end_reason, started_at, ended_at)
-       SELECT 'bulk-' || g, 'agent-' || (g % 5), jsonb_build_object('n', g, 'notes', repeat('x', $2::int)),
-              'ended', 'connection_closed', ts, ts + interval '90 seconds'
-       FROM generate_series(1, $1::int) AS g
-       CROSS JOIN LATERAL (SELECT timestamptz '2025-06-01T00:00:00Z' + g * interval '1 second') AS t(ts)`,
-      [CALLS, METADATA_BYTES],
-    );
+    await seedBulkCalls(t.db, 'bulk', CALLS, METADATA_BYTES);
     await t.db.query(
       `INSERT INTO stream_exchanges (id, call_session_id, stream_id, kind, transcript, response_text, status, model, requested_at, first_token_at, completed_at)
        SELECT gen_random_uuid(), s.id, 1, 'reply', jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'question ' || s.session_id)),

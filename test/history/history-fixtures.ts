@@ -104,3 +104,18 @@ export function simpleCall(sessionId: string, startedAt: Date, overrides: Partia
 }
 
 export const minutesAgo = (minutes: number, from = Date.now()) => new Date(from - minutes * 60_000);
+
+/**
+ * `count` ended calls named `<prefix>-1` .. `<prefix>-<count>`, one second apart from
+ * 2025-06-01, each with about `metadataBytes` of metadata: set-based, for volume tests.
+ */
+export async function seedBulkCalls(db: Pool, prefix: string, count: number, metadataBytes: number): Promise<void> {
+  await db.query(
+    `INSERT INTO call_sessions (session_id, agent_id, metadata, status, end_reason, started_at, ended_at)
+     SELECT $3 || '-' || g, 'agent-' || (g % 5), jsonb_build_object('n', g, 'notes', repeat('x', $2::int)),
+            'ended', 'connection_closed', ts, ts + interval '90 seconds'
+     FROM generate_series(1, $1::int) AS g
+     CROSS JOIN LATERAL (SELECT timestamptz '2025-06-01T00:00:00Z' + g * interval '1 second') AS t(ts)`,
+    [count, metadataBytes, prefix],
+  );
+}

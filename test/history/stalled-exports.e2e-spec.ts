@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-import { API_KEY } from './history-fixtures';
+import { API_KEY, seedBulkCalls } from './history-fixtures';
 
 const CALLS = 50_000;
 const METADATA_BYTES = 1_000;
@@ -90,14 +90,7 @@ describe('Exports whose client stops reading', () => {
     port = t.app.getHttpServer().address().port;
     pool = poolOf(t);
     // ~60 MB of NDJSON: far more than the socket buffers of a client that reads nothing.
-    await t.db.query(
-      `INSERT INTO call_sessions (session_id, agent_id, metadata, status, end_reason, started_at, ended_at)
-       SELECT 'stall-' || g, 'agent-' || (g % 5), jsonb_build_object('n', g, 'notes', repeat('x', $2::int)),
-              'ended', 'connection_closed', ts, ts + interval '90 seconds'
-       FROM generate_series(1, $1::int) AS g
-       CROSS JOIN LATERAL (SELECT timestamptz '2025-06-01T00:00:00Z' + g * interval '1 second') AS t(ts)`,
-      [CALLS, METADATA_BYTES],
-    );
+    await seedBulkCalls(t.db, 'stall', CALLS, METADATA_BYTES);
     await t.db.query('ANALYZE call_sessions');
   }, 120_000);
   afterAll(async () => {
