@@ -9,9 +9,8 @@ import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
-import { SecurityModule } from './security/security.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule, HealthModule, HistoryModule, RetentionModule, DashboardModule, ObservabilityModule, SecurityModule, AppointmentsModule],
+  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule, HealthModule, HistoryModule, RetentionModule, DashboardModule, ObservabilityModule, AppointmentsModule],
 })
 export class AppModule {}

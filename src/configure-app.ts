@@ -1,19 +1,21 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { MetricsService } from './observability/metrics.service';
-import { CallAdmission } from './security/call-admission.service';
-import { ProtectedWsAdapter } from './security/protected-ws.adapter';
+import { CallAdmission } from './calls/call-admission.service';
+import { CallSocketAdapter } from './calls/call-socket.adapter';
+import { CallService } from './calls/call.service';
 import { applySecurityHeaders } from './security/security-headers';
 import { AppConfig } from './config/app-config';
 import { setupOpenApi } from './history/openapi';
+import { requestLogger } from './observability/logging';
 import { installJsonBody } from './http/json-body';
 import { urlGuard } from './http/url-guard.middleware';
 
 /** Everything main.ts does to the app besides listening; the e2e tests call it too. */
 export function configureApp(app: INestApplication): AppConfig {
   const config = app.get(AppConfig);
-  app.useWebSocketAdapter(new ProtectedWsAdapter(app, config, app.get(CallAdmission), app.get(MetricsService)));
+  app.useWebSocketAdapter(new CallSocketAdapter(app as NestExpressApplication, config, app.get(CallAdmission), app.get(CallService)));
   applySecurityHeaders(app);
+  app.use(requestLogger(config));
   app.use(urlGuard);
   installJsonBody(app as NestExpressApplication);
   setupOpenApi(app);

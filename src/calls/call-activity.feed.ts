@@ -37,7 +37,10 @@ export type CallActivity =
       errorCode?: ReplyErrorCode;
       at: string;
     }
-  | { type: 'frame_rejected'; sessionId: string | null; reason: string };
+  /** `count`: frames dropped over the rate limit are reported once per window, all together. */
+  | { type: 'frame_rejected'; sessionId: string | null; reason: string; count: number }
+  /** The peer stopped answering pings and its socket was cut. */
+  | { type: 'peer_lost'; sessionId: string | null };
 
 @Injectable()
 export class CallActivityFeed {

@@ -6,10 +6,9 @@ import { AppConfig } from '../config/app-config';
 import { CompletionChunk, CompletionRequest, LlmClient } from '../llm/llm-client';
 import { LlmService } from '../llm/llm.service';
 import type { StartCallDto, StreamRequestDto } from '../protocol/inbound-frames';
-import type { OutboundFrame, StreamResponseData } from '../protocol/outbound-frames';
-import { ActiveCall } from './active-call';
+import { FakeCallSocket } from '../../test/support/fake-call-socket';
+import { CallConnection } from './call-connection';
 import { CallActivity, CallActivityFeed } from './call-activity.feed';
-import type { CallChannel } from './call-channel';
 import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';
 
@@ -106,24 +105,6 @@ class RecordingAudit {
   }
 }
 
-class RecordingChannel implements CallChannel {
-  readonly sent: OutboundFrame[] = [];
-  readonly closed: Array<{ code: number; reason: string }> = [];
-
-  send(frame: OutboundFrame): void {
-    this.sent.push(frame);
-  }
-
-  close(code: number, reason: string): void {
-    this.closed.push({ code, reason });
-  }
-
-  /** stream_response payloads sent for one stream. */
-  responses(streamId: number): StreamResponseData[] {
-    return this.sent.flatMap((f) => (f.type === 'stream_response' && f.data.stream_id === streamId ? [f.data] : []));
-  }
-}
-
 /** Lets the reply tasks run until they wait on the model again. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -147,16 +128,16 @@ const requestFrame = (streamId: number, content = `question ${streamId}`): Strea
 describe('CallService', () => {
   let client: FedLlmClient;
   let audit: RecordingAudit;
-  let channel: RecordingChannel;
+  let channel: FakeCallSocket;
   let service: CallService;
-  let call: ActiveCall;
+  let call: CallConnection;
   let activity: CallActivity[];
 
   function build(env: Record<string, unknown> = { GREETING: 'Hello {{customer.name}}.' }): void {
     const config = AppConfig.from({ FALLBACK_MESSAGE: FALLBACK, OPENAI_MODEL: 'test-model', ...env });
     client = new FedLlmClient();
     audit = new RecordingAudit();
-    channel = new RecordingChannel();
+    channel = new FakeCallSocket();
     const feed = new CallActivityFeed();
     activity = [];
     feed.activity$.subscribe((event) => activity.push(event));
@@ -179,7 +160,7 @@ describe('CallService', () => {
 
   afterEach(async () => {
     // Ends any reply still waiting on the model, so no watchdog timer outlives the test.
-    service.close(call, null);
+    channel.peerCloses(1005);
     await settle();
   });
 
@@ -350,7 +331,7 @@ describe('CallService', () => {
       stream.text('Half');
       await settle();
 
-      service.close(call, 1006);
+      channel.peerCloses(1006);
 
       expect(stream.signal.aborted).toBe(true);
       expect(audit.latestExchange(1)).toMatchObject({ status: 'interrupted', error: 'connection closed' });
@@ -368,8 +349,8 @@ describe('CallService', () => {
     it('records the end only once when closed twice', () => {
       service.startCall(call, startFrame());
 
-      service.close(call, 1000);
-      service.close(call, 1000);
+      channel.peerCloses(1000);
+      channel.peerCloses(1000);
 
       expect(audit.sessions.map((s) => s.status)).toEqual(['active', 'ended']);
     });
@@ -380,7 +361,7 @@ describe('CallService', () => {
     stream.text('Sure.');
     stream.finish();
     await settle();
-    service.close(call, 1000);
+    channel.peerCloses(1000);
 
     expect(activity.map((a) => a.type)).toEqual([
       'call_started',

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentProfileService } from '../agents/agent-profile.service';
 import { defaultAgentSettings } from '../agents/agent-settings';
@@ -13,9 +13,8 @@ import {
   StartCallDto,
   StreamRequestDto,
 } from '../protocol/inbound-frames';
-import { ActiveCall } from './active-call';
 import { CallActivityFeed } from './call-activity.feed';
-import { CallChannel } from './call-channel';
+import { CallConnection, CallConnectionEvents, CallSocket } from './call-connection';
 import { CallEventType, EndReason } from './entities/call-status';
 import { ReplyRunner } from './reply-runner';
 
@@ -28,10 +27,11 @@ const CLOSE_GOING_AWAY = 1001;
  * the point where the reply runs on its own, so frames are handled in arrival order.
  */
 @Injectable()
-export class CallService implements OnModuleDestroy {
+export class CallService implements CallConnectionEvents, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(CallService.name);
-  private readonly calls = new Set<ActiveCall>();
+  private readonly calls = new Map<CallSocket, CallConnection>();
   private draining = false;
+  private pingTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly replies: ReplyRunner,
@@ -50,51 +50,68 @@ export class CallService implements OnModuleDestroy {
     return this.draining;
   }
 
-  open(channel: CallChannel): ActiveCall {
-    const call = new ActiveCall(channel);
-    this.calls.add(call);
+  onModuleInit(): void {
+    const interval = this.config.security.pingIntervalMs;
+    if (interval === 0) return;
+    this.pingTimer = setInterval(() => this.checkPeers(), interval);
+    this.pingTimer.unref();
+  }
+
+  /** A new connection: a call from its first frame to its close. */
+  open(socket: CallSocket): CallConnection {
+    const { maxFramesPerSecond, frameBurst } = this.config.security;
+    const call = new CallConnection(socket, { maxFramesPerSecond, frameBurst }, this);
+    this.calls.set(socket, call);
     return call;
   }
 
-  startCall(call: ActiveCall, frame: StartCallDto): void {
-    if (call.session) {
-      this.recordInvalid(call, { reason: 'invalid_fields', detail: 'start_call received twice on one connection', frameType: 'start_call', received: frame, bytes: 0 });
+  connectionOf(socket: CallSocket): CallConnection | undefined {
+    return this.calls.get(socket);
+  }
+
+  startCall(call: CallConnection, frame: StartCallDto): void {
+    if (call.state !== 'connected') {
+      const detail = call.session ? 'start_call received twice on one connection' : `start_call on a ${call.state} connection`;
+      this.recordInvalid(call, { reason: 'invalid_fields', detail, frameType: 'start_call', received: frame, bytes: 0 });
       return;
     }
     const now = preciseNow();
-    call.session = {
-      sessionId: frame.session_id,
-      agentId: frame.agent_id,
-      callSid: frame.call_sid ?? null,
-      metadata: frame.metadata ?? null,
-      fromNumber: frame.voip?.from ?? null,
-      toNumber: frame.voip?.to ?? null,
-      status: 'active',
-      endReason: null,
-      startedAt: now,
-      endedAt: null,
-      closeCode: null,
-    };
-    call.promptContext = {
-      ...(frame.metadata ?? {}),
-      metadata: frame.metadata ?? {},
-      voip: frame.voip ?? {},
-      agent_id: frame.agent_id,
-      session_id: frame.session_id,
-      call_sid: frame.call_sid ?? null,
-    };
-    call.newestStreamId = frame.stream_id;
-    this.audit.recordSession(call.session);
+    call.start(
+      {
+        sessionId: frame.session_id,
+        agentId: frame.agent_id,
+        callSid: frame.call_sid ?? null,
+        metadata: frame.metadata ?? null,
+        fromNumber: frame.voip?.from ?? null,
+        toNumber: frame.voip?.to ?? null,
+        status: 'active',
+        endReason: null,
+        startedAt: now,
+        endedAt: null,
+        closeCode: null,
+      },
+      {
+        ...(frame.metadata ?? {}),
+        metadata: frame.metadata ?? {},
+        voip: frame.voip ?? {},
+        agent_id: frame.agent_id,
+        session_id: frame.session_id,
+        call_sid: frame.call_sid ?? null,
+      },
+      frame.stream_id,
+    );
+    const session = call.session!;
+    this.audit.recordSession(session);
     this.activity.publish({
       type: 'call_started',
-      sessionId: frame.session_id,
-      agentId: frame.agent_id,
-      fromNumber: call.session.fromNumber,
-      toNumber: call.session.toNumber,
-      metadata: call.session.metadata,
+      sessionId: session.sessionId,
+      agentId: session.agentId,
+      fromNumber: session.fromNumber,
+      toNumber: session.toNumber,
+      metadata: session.metadata,
       at: now,
     });
-    this.logger.debug(`call ${frame.session_id} started (agent ${frame.agent_id})`);
+    call.log.debug(`call ${session.sessionId} started (agent ${session.agentId})`);
 
     const agent = this.agents?.settingsFor(frame.agent_id) ?? defaultAgentSettings(this.config, frame.agent_id);
     call.agentReady = Promise.resolve(agent);
@@ -107,7 +124,7 @@ export class CallService implements OnModuleDestroy {
     else reply.done = call.agentReady.then((settings) => (reply.controller.signal.aborted ? undefined : this.replies.greet(call, reply, settings)));
   }
 
-  streamRequest(call: ActiveCall, frame: StreamRequestDto): void {
+  streamRequest(call: CallConnection, frame: StreamRequestDto): void {
     if (!call.session) {
       this.recordInvalid(call, { reason: 'invalid_fields', detail: 'stream_request before start_call', frameType: 'stream_request', received: { stream_id: frame.stream_id }, bytes: 0 });
       return;
@@ -120,68 +137,72 @@ export class CallService implements OnModuleDestroy {
       return;
     }
     if (call.current) this.replies.abort(call, call.current, 'superseded');
-    call.newestStreamId = frame.stream_id;
+    call.advanceStream(frame.stream_id);
     const reply = this.replies.begin(call, frame.stream_id, 'reply', frame.transcript);
     this.replies.runLlm(call, reply, frame.transcript);
   }
 
-  interrupt(call: ActiveCall, frame: InterruptDto): void {
+  interrupt(call: CallConnection, frame: InterruptDto): void {
     this.recordEvent(call, 'interrupt', frame.stream_id, { stream_id: frame.stream_id });
     if (call.current?.streamId === frame.stream_id) this.replies.abort(call, call.current, 'interrupted');
   }
 
-  partialTranscript(call: ActiveCall, frame: PartialTranscriptDto): void {
+  partialTranscript(call: CallConnection, frame: PartialTranscriptDto): void {
     this.recordEvent(call, 'partial_transcript', null, { ...frame });
   }
 
-  playbackFinished(call: ActiveCall, frame: PlaybackFinishedDto): void {
+  playbackFinished(call: CallConnection, frame: PlaybackFinishedDto): void {
     this.recordEvent(call, 'playback_finished', frame.stream_id, { ...frame });
   }
 
-  invalidFrame(call: ActiveCall, frame: InvalidFrame): void {
+  invalidFrame(call: CallConnection, frame: InvalidFrame): void {
     // The detail can quote what the caller said (a JSON parse error does); it is in call_events either way.
     const detail = this.config.logging.pii ? `: ${frame.detail.slice(0, 200)}` : '';
-    this.logger.warn(`invalid frame on call ${call.sessionId ?? call.connectionId}: ${frame.reason}${detail}`);
+    call.log.warn(`invalid frame on call ${call.sessionId ?? call.connectionId}: ${frame.reason}${detail}`);
     this.recordInvalid(call, frame);
   }
 
-  /** The socket closed (the platform hung up, or we closed it). */
-  close(call: ActiveCall, closeCode: number | null, reason: EndReason = 'connection_closed'): void {
-    this.calls.delete(call);
-    if (call.ended) return;
-    call.ended = true;
+  framesDropped(call: CallConnection, summary: InvalidFrame): void {
+    this.recordInvalid(call, summary);
+  }
+
+  /** The socket closed (the platform hung up, the peer was lost, or we hung up). */
+  connectionClosed(call: CallConnection, closeCode: number | null, reason: EndReason): void {
+    this.calls.delete(call.socket);
+    if (reason === 'peer_lost') this.activity.publish({ type: 'peer_lost', sessionId: call.sessionId });
     if (call.current) this.replies.abort(call, call.current, reason === 'shutdown' ? 'shutdown' : 'connection_closed');
-    if (!call.session) return;
-    // After our end_call / transfer_call frame, the platform hanging up is the outcome we asked for.
-    const endReason = reason === 'connection_closed' && call.requestedEnd ? call.requestedEnd : reason;
-    call.session = { ...call.session, status: 'ended', endReason, endedAt: preciseNow(), closeCode };
-    this.audit.recordSession(call.session);
-    this.activity.publish({ type: 'call_ended', sessionId: call.session.sessionId, endReason, at: call.session.endedAt! });
-    this.logger.debug(`call ${call.session.sessionId} ended (${endReason})`);
+    const session = call.endedSession(closeCode, reason, preciseNow());
+    if (!session) return;
+    this.audit.recordSession(session);
+    this.activity.publish({ type: 'call_ended', sessionId: session.sessionId, endReason: session.endReason!, at: session.endedAt! });
+    call.log.debug(`call ${session.sessionId} ended (${session.endReason})`);
   }
 
   /** On SIGTERM: refuse new calls, let replies in flight finish within the grace period, then hang up. */
   async onModuleDestroy(): Promise<void> {
     this.draining = true;
+    clearInterval(this.pingTimer);
     const deadline = Date.now() + this.config.call.shutdownGraceMs;
-    const inFlight = () => [...this.calls].map((c) => c.current?.done).filter((d): d is Promise<void> => !!d);
+    const inFlight = () => [...this.calls.values()].map((c) => c.current?.done).filter((d): d is Promise<void> => !!d);
     while (inFlight().length > 0 && Date.now() < deadline) {
       await Promise.race([Promise.all(inFlight()), sleep(Math.max(0, deadline - Date.now()))]);
     }
-    const open = [...this.calls];
-    for (const call of open) {
-      this.close(call, null, 'shutdown');
-      call.channel.close(CLOSE_GOING_AWAY, 'service shutting down');
-    }
+    const open = [...this.calls.values()];
+    for (const call of open) call.hangUp(CLOSE_GOING_AWAY, 'shutdown', 'service shutting down');
     if (open.length) this.logger.log(`Closed ${open.length} call(s) for shutdown`);
   }
 
-  private recordEvent(call: ActiveCall, type: CallEventType, streamId: number | null, payload: Record<string, unknown>): void {
+  private checkPeers(): void {
+    for (const call of this.calls.values()) call.checkAlive();
+  }
+
+  private recordEvent(call: CallConnection, type: CallEventType, streamId: number | null, payload: Record<string, unknown>): void {
     this.audit.recordEvent({ id: randomUUID(), sessionId: call.sessionId, type, streamId, payload, receivedAt: preciseNow() });
   }
 
-  private recordInvalid(call: ActiveCall, frame: InvalidFrame): void {
-    this.activity.publish({ type: 'frame_rejected', sessionId: call.sessionId, reason: frame.reason });
+  private recordInvalid(call: CallConnection, frame: InvalidFrame): void {
+    const count = frame.reason === 'rate_limited' ? (frame.received as { dropped: number }).dropped : 1;
+    this.activity.publish({ type: 'frame_rejected', sessionId: call.sessionId, reason: frame.reason, count });
     this.recordEvent(call, 'invalid', null, { ...frame, connection_id: call.connectionId });
   }
 }

@@ -3,13 +3,14 @@ import { AgentsModule } from '../agents/agents.module';
 import { LlmModule } from '../llm/llm.module';
 import { ToolsModule } from '../tools/tools.module';
 import { CallActivityFeed } from './call-activity.feed';
+import { CallAdmission } from './call-admission.service';
 import { CallGateway } from './call.gateway';
 import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';
 
 @Module({
   imports: [LlmModule, ToolsModule, AgentsModule],
-  providers: [CallGateway, CallService, ReplyRunner, CallActivityFeed],
-  exports: [CallService, CallActivityFeed],
+  providers: [CallGateway, CallService, ReplyRunner, CallActivityFeed, CallAdmission],
+  exports: [CallService, CallActivityFeed, CallAdmission],
 })
 export class CallsModule {}

@@ -1,4 +1,4 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentSettings } from '../agents/agent-settings';
 import { ExchangeRecord } from '../audit/audit-records';
@@ -9,10 +9,10 @@ import { LlmReplyError } from '../llm/llm-errors';
 import { LlmService, TranscriptTurn } from '../llm/llm.service';
 import { renderTemplate } from '../llm/prompt-template';
 import { ReplyPiece, ReplyShaper, shapeCompleteText } from '../llm/reply-shaper';
-import { endCall, streamResponse, transferCall } from '../protocol/outbound-frames';
+import { endCall, serializeFrame, serializeStreamResponse, transferCall } from '../protocol/outbound-frames';
 import type { CallControlAction } from '../tools/tool-context';
 import { ToolLoop } from '../tools/tool-loop';
-import { AbortCause, ActiveCall, ReplyInFlight } from './active-call';
+import { AbortCause, CallConnection, ReplyInFlight } from './call-connection';
 import { CallActivityFeed, ReplyErrorCode } from './call-activity.feed';
 import { ExchangeStatus } from './entities/call-status';
 
@@ -30,7 +30,6 @@ const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
  */
 @Injectable()
 export class ReplyRunner {
-  private readonly logger = new Logger(ReplyRunner.name);
   private readonly turns: ToolLoop;
 
   constructor(
@@ -44,14 +43,14 @@ export class ReplyRunner {
     this.turns = toolLoop ?? new ToolLoop(llm, config, audit);
   }
 
-  greet(call: ActiveCall, reply: ReplyInFlight, agent: AgentSettings): Promise<void> {
+  greet(call: CallConnection, reply: ReplyInFlight, agent: AgentSettings): Promise<void> {
     if (agent.greeting === undefined) return this.runLlm(call, reply, [], agent.greetingPrompt);
     this.speakCompleteText(call, reply, renderTemplate(agent.greeting, call.promptContext));
     this.finish(call, reply, 'completed');
     return Promise.resolve();
   }
 
-  begin(call: ActiveCall, streamId: number, kind: ExchangeRecord['kind'], transcript: TranscriptTurn[]): ReplyInFlight {
+  begin(call: CallConnection, streamId: number, kind: ExchangeRecord['kind'], transcript: TranscriptTurn[]): ReplyInFlight {
     const exchange: ExchangeRecord = {
       id: randomUUID(),
       sessionId: call.session!.sessionId,
@@ -70,7 +69,7 @@ export class ReplyRunner {
       totalTokens: null,
     };
     const reply: ReplyInFlight = { streamId, exchange, controller: new AbortController(), done: Promise.resolve() };
-    call.current = reply;
+    call.replyBegan(reply);
     this.audit.recordExchange(exchange);
     const lastUser = [...transcript].reverse().find((turn) => turn.role === 'user');
     this.activity.publish({
@@ -84,17 +83,17 @@ export class ReplyRunner {
     return reply;
   }
 
-  runLlm(call: ActiveCall, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
+  runLlm(call: CallConnection, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
     reply.exchange.model = call.agent?.model ?? this.llm.model;
     reply.done = this.streamLlmReply(call, reply, transcript, instruction).catch((error: unknown) => {
       // Nothing in a reply may take the process down; log and close the exchange.
-      this.logger.error(`reply task failed on call ${call.sessionId}: ${(error as Error)?.stack ?? error}`);
+      call.log.error(`reply task failed on call ${call.sessionId}: ${(error as Error)?.stack ?? error}`);
       if (call.current === reply) this.finish(call, reply, 'failed', String(error), 'unexpected');
     });
     return reply.done;
   }
 
-  private async streamLlmReply(call: ActiveCall, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
+  private async streamLlmReply(call: CallConnection, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
     const shaper = new ReplyShaper();
     const { signal } = reply.controller;
     const agent = call.agent ?? (await call.agentReady);
@@ -138,14 +137,14 @@ export class ReplyRunner {
     } catch (error) {
       if (signal.aborted) return;
       const message = error instanceof LlmReplyError ? error.message : `unexpected: ${(error as Error)?.message}`;
-      this.logger.warn(`LLM reply failed on call ${call.sessionId} stream ${reply.streamId}: ${message}`);
+      call.log.warn(`LLM reply failed on call ${call.sessionId} stream ${reply.streamId}: ${message}`);
       this.speakFallback(call, reply, agent.fallbackMessage);
       this.finish(call, reply, 'failed', message, error instanceof LlmReplyError ? error.code : 'unexpected');
     }
   }
 
   /** end_call: the farewell, end_of_stream, then the frame; transfer_call: end_of_stream, then the frame. */
-  private carryOut(call: ActiveCall, reply: ReplyInFlight, action: CallControlAction, agent: AgentSettings): void {
+  private carryOut(call: CallConnection, reply: ReplyInFlight, action: CallControlAction, agent: AgentSettings): void {
     if (action.kind === 'end_call') {
       // The model's own goodbye, or the agent's farewell if it has not said anything this turn.
       const farewell = action.farewell ?? (reply.exchange.responseText.trim() ? undefined : agent.farewellMessage);
@@ -156,10 +155,10 @@ export class ReplyRunner {
       }
     }
     this.endStream(call, reply);
-    if (call.current !== reply || reply.controller.signal.aborted) return;
-    call.requestedEnd = action.kind;
-    call.channel.send(action.kind === 'end_call' ? endCall(reply.streamId) : transferCall(reply.streamId, action.destination));
-    this.logger.debug(`call ${call.sessionId}: ${action.kind} sent on stream ${reply.streamId}`);
+    if (!call.maySpeak(reply)) return;
+    call.endRequested(action.kind);
+    call.send(serializeFrame(action.kind === 'end_call' ? endCall(reply.streamId) : transferCall(reply.streamId, action.destination)));
+    call.log.debug(`call ${call.sessionId}: ${action.kind} sent on stream ${reply.streamId}`);
   }
 
   /** A space when what was already said does not end with one. */
@@ -169,45 +168,45 @@ export class ReplyRunner {
   }
 
   /** Sends one piece, unless this reply has lost the right to speak. */
-  private speak(call: ActiveCall, reply: ReplyInFlight, piece: ReplyPiece): void {
-    if (call.current !== reply || reply.controller.signal.aborted) return;
+  private speak(call: CallConnection, reply: ReplyInFlight, piece: ReplyPiece): void {
+    if (!call.maySpeak(reply)) return;
     reply.exchange.responseText += piece.content;
-    call.channel.send(streamResponse({ stream_id: reply.streamId, end_of_stream: false, ...piece }));
+    call.send(serializeStreamResponse(reply.streamId, piece.content, false, piece.flush, piece.pause));
     if (this.activity.observed) {
       this.activity.publish({ type: 'reply_piece', sessionId: reply.exchange.sessionId, streamId: reply.streamId, content: piece.content });
     }
   }
 
-  private endStream(call: ActiveCall, reply: ReplyInFlight): void {
-    if (call.current !== reply || reply.controller.signal.aborted) return;
-    call.channel.send(streamResponse({ stream_id: reply.streamId, content: '', end_of_stream: true, flush: true }));
+  private endStream(call: CallConnection, reply: ReplyInFlight): void {
+    if (!call.maySpeak(reply)) return;
+    call.send(serializeStreamResponse(reply.streamId, '', true, true));
   }
 
-  private speakCompleteText(call: ActiveCall, reply: ReplyInFlight, text: string): void {
+  private speakCompleteText(call: CallConnection, reply: ReplyInFlight, text: string): void {
     reply.exchange.firstTokenAt = preciseNow();
     for (const piece of shapeCompleteText(text)) this.speak(call, reply, piece);
     this.endStream(call, reply);
   }
 
   /** The caller hears a short apology instead of silence; the call goes on. */
-  private speakFallback(call: ActiveCall, reply: ReplyInFlight, message: string): void {
+  private speakFallback(call: CallConnection, reply: ReplyInFlight, message: string): void {
     this.speak(call, reply, { content: this.separator(reply) + message, flush: true });
     this.endStream(call, reply);
   }
 
-  abort(call: ActiveCall, reply: ReplyInFlight, cause: AbortCause): void {
+  abort(call: CallConnection, reply: ReplyInFlight, cause: AbortCause): void {
     if (reply.controller.signal.aborted) return;
     reply.controller.abort(cause);
     const error = cause === 'connection_closed' ? 'connection closed' : cause === 'shutdown' ? 'service shutting down' : null;
     this.finish(call, reply, STATUS_FOR_ABORT[cause], error);
   }
 
-  private finish(call: ActiveCall, reply: ReplyInFlight, status: ExchangeStatus, error: string | null = null, errorCode?: ReplyErrorCode): void {
+  private finish(call: CallConnection, reply: ReplyInFlight, status: ExchangeStatus, error: string | null = null, errorCode?: ReplyErrorCode): void {
     reply.exchange.status = status;
     reply.exchange.error = error;
     reply.exchange.completedAt = preciseNow();
     this.audit.recordExchange(reply.exchange);
-    if (call.current === reply) call.current = null;
+    call.replyEnded(reply);
     const { requestedAt, firstTokenAt, completedAt } = reply.exchange;
     this.activity.publish({
       type: 'reply_finished',
@@ -224,7 +223,7 @@ export class ReplyRunner {
 }
 
 /** What a tool may know about its call. */
-function toolCallInfo(call: ActiveCall, streamId: number) {
+function toolCallInfo(call: CallConnection, streamId: number) {
   const { sessionId, agentId, callSid, metadata, fromNumber, toNumber } = call.session!;
   return { sessionId, agentId, streamId, callSid, metadata, fromNumber, toNumber };
 }

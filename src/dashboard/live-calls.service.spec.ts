@@ -56,7 +56,7 @@ describe('LiveCallsService', () => {
     live.add(client);
     feed.publish({ type: 'reply_started', sessionId: 's1', streamId: 0, kind: 'greeting', userText: null, at: AT });
     feed.publish({ type: 'reply_piece', sessionId: 's1', streamId: 0, content: 'Hello' });
-    feed.publish({ type: 'frame_rejected', sessionId: 's1', reason: 'not JSON' });
+    feed.publish({ type: 'frame_rejected', sessionId: 's1', reason: 'not JSON', count: 1 });
 
     expect(events(client.chunks).map((e) => e.type)).toEqual(['snapshot', 'reply_started', 'reply_piece']);
     expect(events(client.chunks)[0].data.calls).toHaveLength(1);

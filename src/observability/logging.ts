@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
-import type { Params } from 'nestjs-pino';
-import pino, { type DestinationStream, type Level } from 'pino';
+import { PinoLogger, type Params } from 'nestjs-pino';
+import { pinoHttp, type Options } from 'pino-http';
+import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { buildLogScrubber, pathForLog } from './log-scrubber';
 
@@ -38,40 +39,55 @@ interface SerializedRequest {
 type RawRequest = IncomingMessage & { originalUrl?: string };
 
 /**
- * nestjs-pino settings: JSON lines on stdout (or pretty, see logFormat), request logs with the
- * path only (never the query string) and phone numbers in it masked, every line scrubbed.
+ * nestjs-pino settings: JSON lines on stdout (or pretty, see logFormat), every line scrubbed.
+ * Its request middleware is left out (`forRoutes: []`): it runs each request inside an
+ * AsyncLocalStorage, which on Node 20 turns on promise hooks for the whole process, calls
+ * included. Requests are logged by `requestLogger` instead.
  */
 export function loggingParams(config: AppConfig): Params {
+  return { pinoHttp: [{ level: PINO_LEVEL[config.logLevel] }, scrubbingDestination(config)], forRoutes: [] };
+}
+
+/**
+ * Request logs through the root logger: the path only (never the query string), phone numbers
+ * in it masked, credentials redacted, probes and scrapes left out.
+ */
+export function requestLogger(config: AppConfig): RequestHandler {
+  let handler: RequestHandler | undefined;
+  // The root logger exists once the app is initialised; the first request comes after that.
+  return (req, res, next) => {
+    handler ??= pinoHttp({ ...requestLoggingOptions(config), logger: PinoLogger.root as Logger });
+    handler(req, res, next);
+  };
+}
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+function requestLoggingOptions(config: AppConfig): Options {
   const path = (req: RawRequest) => pathForLog(req.originalUrl ?? req.url, config.logging.pii);
   return {
-    pinoHttp: [
-      {
-        level: PINO_LEVEL[config.logLevel],
-        redact: {
-          paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers.referer'],
-          censor: '[redacted]',
-        },
-        serializers: {
-          // The query string carries tokens, search words and phone numbers: it is never logged.
-          req: (req: SerializedRequest) => ({
-            id: req.id,
-            method: req.method,
-            url: pathForLog(req.url, config.logging.pii),
-            headers: req.headers,
-            remoteAddress: req.remoteAddress,
-            remotePort: req.remotePort,
-          }),
-          // The status is what matters; the security headers of every response are noise.
-          res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-        },
-        customSuccessMessage: (req: RawRequest, res: ServerResponse, ms: number) => `${req.method} ${path(req)} ${res.statusCode} ${Math.round(ms)} ms`,
-        customErrorMessage: (req: RawRequest, res: ServerResponse, error: Error) => `${req.method} ${path(req)} ${res.statusCode} failed: ${error.message}`,
-        // Probes and scrapes every few seconds would drown everything else.
-        autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|\?|$)/.test(req.url ?? '') },
-        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      },
-      scrubbingDestination(config),
-    ],
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers.referer'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      // The query string carries tokens, search words and phone numbers: it is never logged.
+      req: (req: SerializedRequest) => ({
+        id: req.id,
+        method: req.method,
+        url: pathForLog(req.url, config.logging.pii),
+        headers: req.headers,
+        remoteAddress: req.remoteAddress,
+        remotePort: req.remotePort,
+      }),
+      // The status is what matters; the security headers of every response are noise.
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+    customSuccessMessage: (req: RawRequest, res: ServerResponse, ms: number) => `${req.method} ${path(req)} ${res.statusCode} ${Math.round(ms)} ms`,
+    customErrorMessage: (req: RawRequest, res: ServerResponse, error: Error) => `${req.method} ${path(req)} ${res.statusCode} failed: ${error.message}`,
+    // Probes and scrapes every few seconds would drown everything else.
+    autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|\?|$)/.test(req.url ?? '') },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   };
 }
 

@@ -150,8 +150,10 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         if (activity.status === 'failed') this.llmErrors.inc({ cause: llmErrorCause(activity.errorCode) });
         return;
       case 'frame_rejected':
-        // Dropped frames are counted one by one where they are dropped; this is their summary.
-        if (activity.reason !== 'rate_limited') this.framesRejected.inc({ reason: activity.reason });
+        this.framesRejected.inc({ reason: activity.reason }, activity.count);
+        return;
+      case 'peer_lost':
+        this.peersLost.inc();
         return;
       default:
         return;

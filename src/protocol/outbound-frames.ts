@@ -45,3 +45,13 @@ export function transferCall(streamId: number, destination: string): TransferCal
 export function serializeFrame(frame: OutboundFrame): string {
   return JSON.stringify(frame);
 }
+
+/** A stream_response frame written straight to its string form (the token path: no intermediate objects). */
+export function serializeStreamResponse(streamId: number, content: string, endOfStream: boolean, flush?: boolean, pause?: number): string {
+  return (
+    `{"type":"stream_response","data":{"stream_id":${streamId},"content":${JSON.stringify(content)},"end_of_stream":${endOfStream}` +
+    (flush === undefined ? '' : `,"flush":${flush}`) +
+    (pause === undefined ? '' : `,"pause":${pause}`) +
+    '}}'
+  );
+}

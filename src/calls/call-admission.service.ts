@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
-import { CallService } from '../calls/call.service';
+import { CallService } from './call.service';
 import { MetricsService, RefusalReason } from '../observability/metrics.service';
 import { secretsMatch } from '../common/secrets';
-import { AddressAllowList, clientAddress } from './client-address';
-import { presentedToken } from './presented-token';
+import { AddressAllowList, clientAddress } from '../security/client-address';
+import { presentedToken } from '../security/presented-token';
 
 export interface Refusal {
   status: 401 | 403 | 503;
