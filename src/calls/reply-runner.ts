@@ -111,6 +111,7 @@ export class ReplyRunner {
         exchange: reply.exchange,
         call: toolCallInfo(call, reply.streamId),
         toolsAllowed: instruction === undefined,
+        log: call.log,
       });
       for await (const chunk of chunks) {
         if (signal.aborted) return;

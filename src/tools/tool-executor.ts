@@ -55,7 +55,8 @@ export async function executeToolCall(
   tool: RegisteredTool | undefined,
   call: ToolCallRequest,
   context: Omit<ToolContext, 'signal'> & { signal: AbortSignal },
-  options: { timeoutMs: number; round: number },
+  /** `log`: the call's logger, so a tool's failure is found with the call's other lines. */
+  options: { timeoutMs: number; round: number; log?: Pick<Logger, 'warn'> },
 ): Promise<ToolOutcome> {
   const startedAt = preciseNow();
   const started = performance.now();
@@ -97,7 +98,7 @@ export async function executeToolCall(
     if (result !== STOPPED) return finish('ok', toRecordable(checked.value), { result });
   } catch (error) {
     if (!controller.signal.aborted) {
-      if (!(error instanceof ToolError)) logger.warn(`tool ${call.name} failed: ${(error as Error)?.stack ?? error}`);
+      if (!(error instanceof ToolError)) (options.log ?? logger).warn(`tool ${call.name} failed: ${(error as Error)?.stack ?? error}`);
       return finish('error', toRecordable(checked.value), { error: (error as Error)?.message ?? String(error) });
     }
   } finally {

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentSettings } from '../agents/agent-settings';
 import type { ExchangeRecord } from '../audit/audit-records';
 import { AuditWriter } from '../audit/audit-writer.service';
@@ -26,6 +26,8 @@ export interface TurnRequest {
   call: ToolContext['call'];
   /** False for the greeting. */
   toolsAllowed: boolean;
+  /** The call's logger. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export type TurnEvent =
@@ -94,7 +96,7 @@ export class ToolLoop {
           call: turn.call,
           agent: turn.agent,
           requestCallControl: (action) => controls.push(action),
-        }, { timeoutMs: this.config.tools.timeoutMs, round }),
+        }, { timeoutMs: this.config.tools.timeoutMs, round, log: turn.log }),
       );
       const filler = this.fillerFor(requests, offered);
       if (filler && (await this.slowerThan(Promise.all(running), this.config.tools.fillerAfterMs)) && !turn.signal.aborted) {
