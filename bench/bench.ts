@@ -8,7 +8,7 @@ import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
 import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from './heap-inspector';
 import { ProcessMonitor } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
-import { distribution, Distribution } from './statistics';
+import { distribution, Distribution, median } from './statistics';
 import { printProfileSummary } from './profile-summary';
 import { renderChart } from './svg-chart';
 
@@ -37,10 +37,16 @@ interface Options {
   /** `--pin`: target on CPU 0, load generator and fake LLM on CPU 1 (isolates the target, but then the
    * load side has one core to itself only, which slows it: off by default). */
   pin: boolean;
+  /** `--compare`: service and relay, alternated `repeat` times, then the comparison table. */
+  compare: boolean;
+  /** `--repeat K`: each target runs K times, alternated (service, relay, service, relay, ...). */
+  repeat: number;
 }
 
 interface TargetReport {
   target: 'service' | 'relay';
+  /** Which repetition (1-based) of `--repeat`. */
+  repeat: number;
   calls: number;
   failedCalls: number;
   turns: number;
@@ -50,6 +56,12 @@ interface TargetReport {
   turnsPerSecond: number;
   framesPerSecond: number;
   cpuCores: number;
+  /** CPU seconds of the target between the first call's start and the last call's last turn. */
+  cpuSeconds: number;
+  /** Frames the target relayed in that time: stream_response frames the callers received plus frames they sent it. */
+  framesRelayed: number;
+  /** cpuSeconds / framesRelayed, in microseconds. */
+  cpuPerFrameUs: number;
   /** The busiest second of the target (1.0 = one core, all a Node process can use). */
   cpuPeak: number;
   /** Busy share of all the machine's cores during the load (1.0 = saturated). */
@@ -79,7 +91,11 @@ function parseOptions(argv: string[]): Options {
     const eq = argv.find((a) => a.startsWith(`--${name}=`));
     return eq ? eq.slice(name.length + 3) : fallback;
   };
-  const target = get('target', 'both');
+  const compare = argv.includes('--compare');
+  const target = compare ? 'both' : get('target', 'both');
+  if (!['both', 'service', 'relay'].includes(target)) throw new Error(`--target must be service or relay, not ${target}`);
+  const repeat = Number(get('repeat', '1'));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number >= 1`);
   return {
     calls: Number(get('calls', '500')),
     turns: Number(get('turns', '3')),
@@ -95,6 +111,8 @@ function parseOptions(argv: string[]): Options {
     profile: argv.includes('--profile'),
     pin: argv.includes('--pin') && cpus().length >= 2,
     sweep: argv.includes('--sweep') ? get('sweep-calls', '50,200,500,1000,2000').split(',').map(Number) : null,
+    compare,
+    repeat,
   };
 }
 
@@ -102,7 +120,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
   log(`bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
-    `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token`);
+    `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token` +
+    (options.repeat > 1 ? `, ${options.repeat} repetitions (${options.targets.join(', ')} alternated)` : ''));
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
@@ -114,19 +133,29 @@ async function main(): Promise<void> {
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const runs: Array<{ calls: number; reports: TargetReport[] }> = [];
+  const runs: Array<{ calls: number; reports: TargetReport[]; comparison?: Comparison }> = [];
   try {
     for (const calls of options.sweep ?? [options.calls]) {
       const reports: TargetReport[] = [];
-      for (const target of options.targets) reports.push(await runTarget(target, { ...options, calls }, llmUrl));
-      printReport(reports, { ...options, calls });
-      runs.push({ calls, reports });
+      for (let repeat = 1; repeat <= options.repeat; repeat++) {
+        const round: TargetReport[] = [];
+        for (const target of options.targets) {
+          const report = await runTarget(target, { ...options, calls }, llmUrl, repeat);
+          round.push(report);
+          reports.push(report);
+          if (report.audit && !report.audit.complete) log(`[${target}] run ${repeat}: audit rows missing, the bench will fail`);
+        }
+        printReport(round, { ...options, calls }, repeat);
+      }
+      const comparison = compareTargets(reports);
+      if (comparison) printComparison(comparison, { ...options, calls });
+      runs.push({ calls, reports, comparison });
     }
   } finally {
     await stopProcess(fake);
   }
   const file = join(ROOT, 'bench', 'results', `${options.sweep ? 'sweep' : 'bench'}-${stamp}.json`);
-  const results = options.sweep ? { runs } : { reports: runs[0].reports };
+  const results = options.sweep ? { runs } : { reports: runs[0].reports, comparison: runs[0].comparison };
   writeFileSync(file, JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), ...results }, null, 2));
   log(`results written to ${file}`);
   if (options.sweep) {
@@ -160,7 +189,7 @@ function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): st
   ]);
 }
 
-async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string): Promise<TargetReport> {
+async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string, repeat: number): Promise<TargetReport> {
   const port = await freePort();
   const env = {
     PORT: String(port),
@@ -174,8 +203,9 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     MAX_CALLS: String(Math.max(1000, options.calls * 2)),
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
+  const stamp = Date.now();
   const profileDir = join(ROOT, 'bench', 'results', 'profiles');
-  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${Date.now()}.cpuprofile`] : [];
+  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${stamp}.cpuprofile`] : [];
   // The DevTools endpoint is how heap after GC is read: idle unless a measurement is attached.
   const nodeFlags = [INSPECT_FLAG, ...profileFlags];
   let head = '';
@@ -185,15 +215,16 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   await waitForPort(port, child);
   const inspector = findInspectorUrl(head);
   if (!inspector) throw new Error(`${target}: no DevTools address in its output`);
+  const readHeap = () => heapAfterGc(inspector);
   const monitor = new ProcessMonitor(child.pid!);
   monitor.start();
-  const runTag = `bench-${target}-${Date.now()}`;
+  const runTag = `bench-${target}-${stamp}`;
   const url = `ws://127.0.0.1:${port}/llm-websocket`;
-  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0, holding: 0 };
+  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0, holding: 0, framesSent: 0, framesReceived: 0 };
   const random = seededRandom(42);
   const started = Date.now();
   await sleep(300);
-  const heapBefore = await heapAfterGc(inspector);
+  const heapBefore = await readHeap();
   // After the collection: the memory it gives back would otherwise count against the idle calls.
   const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
 
@@ -214,6 +245,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
 
   const machineBefore = machineCpu();
   const loadStart = Date.now();
+  // CPU per frame is read from these two samples, taken exactly at the ends of the load.
+  const cpuAtStart = monitor.sample();
   const calls = Promise.all(
     Array.from({ length: options.calls }, async (_, index) => {
       await sleep((index / options.calls) * options.rampMs);
@@ -237,23 +270,29 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   );
   while (progress.holding < options.calls) await sleep(20);
   const loadEnd = Date.now();
+  const cpuAtEnd = monitor.sample();
+  const framesRelayed = progress.framesSent + progress.framesReceived;
   const machineAfter = machineCpu();
   clearInterval(ticker);
   await idleProbe;
-  const heapIdle = await heapAfterGc(inspector).catch(() => NaN);
+  const heapIdle = await readHeap().catch(() => NaN);
   hangUp();
   const outcomes: CallOutcome[] = await calls;
 
   const timings = await fetchTimings(llmUrl);
   const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;
   // What the calls left behind once they ended (for the service, once the audit has drained too).
-  const heapEnded = await heapAfterGc(inspector);
+  const heapEnded = await readHeap().catch(() => NaN);
   monitor.stop();
   await stopProcess(child);
   if (options.profile) printProfileSummary(profileDir, target);
 
+  const cpuSeconds = cpuAtStart && cpuAtEnd ? cpuAtEnd.cpuSeconds - cpuAtStart.cpuSeconds : NaN;
+  const loadSeconds = (loadEnd - loadStart) / 1000;
   const report = summarise(target, outcomes, timings, runTag, options, {
-    cpuCores: monitor.cpuBetween(loadStart, loadEnd),
+    cpuCores: cpuSeconds / loadSeconds,
+    cpuSeconds,
+    framesRelayed,
     cpuPeak: monitor.peakCpu(),
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     rssBeforeKb,
@@ -262,8 +301,9 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     heapBefore,
     heapIdle,
     heapEnded,
-    loadSeconds: (loadEnd - loadStart) / 1000,
+    loadSeconds,
   });
+  report.repeat = repeat;
   report.audit = audit;
   report.wallSeconds = (Date.now() - started) / 1000;
   return report;
@@ -277,6 +317,8 @@ function summarise(
   options: Options,
   usage: {
     cpuCores: number;
+    cpuSeconds: number;
+    framesRelayed: number;
     cpuPeak: number;
     machineBusy: number;
     rssBeforeKb: number;
@@ -311,6 +353,7 @@ function summarise(
   const calls = outcomes.length;
   return {
     target,
+    repeat: 1,
     calls,
     failedCalls: outcomes.filter((o) => o.error).length,
     turns,
@@ -320,6 +363,9 @@ function summarise(
     turnsPerSecond: turns / usage.loadSeconds,
     framesPerSecond: frames / usage.loadSeconds,
     cpuCores: usage.cpuCores,
+    cpuSeconds: usage.cpuSeconds,
+    framesRelayed: usage.framesRelayed,
+    cpuPerFrameUs: (usage.cpuSeconds / usage.framesRelayed) * 1e6,
     cpuPeak: usage.cpuPeak,
     machineBusy: usage.machineBusy,
     rssBeforeMb: usage.rssBeforeKb / 1024,
@@ -371,8 +417,11 @@ async function fetchTimings(llmUrl: string): Promise<FakeTimings> {
   return (await response.json()) as FakeTimings;
 }
 
-function printReport(reports: TargetReport[], options: Options): void {
-  const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+function printReport(reports: TargetReport[], options: Options, repeat: number): void {
   const rows: Array<[string, (r: TargetReport) => string]> = [
     ['turns measured', (r) => String(r.turns)],
     ['failed calls', (r) => String(r.failedCalls)],
@@ -386,7 +435,9 @@ function printReport(reports: TargetReport[], options: Options): void {
     ['inter-token gap added p99 (ms)', (r) => fmt(r.addedGapMs.p99, 3)],
     ['turns/s', (r) => fmt(r.turnsPerSecond, 1)],
     ['frames/s (both directions)', (r) => fmt(r.framesPerSecond, 0)],
+    ['frames relayed during load', (r) => String(r.framesRelayed)],
     ['CPU during load (cores)', (r) => fmt(r.cpuCores, 2)],
+    ['CPU per relayed frame (us)', (r) => fmt(r.cpuPerFrameUs, 1)],
     ['CPU of the busiest second (cores)', (r) => fmt(r.cpuPeak, 2)],
     ['machine busy during load (all cores)', (r) => `${fmt(100 * r.machineBusy, 0)}%`],
     ['RSS before calls (MB)', (r) => fmt(r.rssBeforeMb, 1)],
@@ -401,7 +452,8 @@ function printReport(reports: TargetReport[], options: Options): void {
     ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
-  console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}\n`);
+  const run = options.repeat > 1 ? `, run ${repeat} of ${options.repeat}` : '';
+  console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}${run}\n`);
   console.log(`${'metric'.padEnd(width)}  ${reports.map((r) => r.target.padStart(14)).join('  ')}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
   const service = reports.find((r) => r.target === 'service');
@@ -409,9 +461,116 @@ function printReport(reports: TargetReport[], options: Options): void {
   if (service && relay) {
     console.log(
       `\nservice / bare relay, added latency to first token: p50 ${fmt(service.addedFirstTokenMs.p50 / relay.addedFirstTokenMs.p50)}x, ` +
-        `p99 ${fmt(service.addedFirstTokenMs.p99 / relay.addedFirstTokenMs.p99)}x`,
+        `p99 ${fmt(service.addedFirstTokenMs.p99 / relay.addedFirstTokenMs.p99)}x, ` +
+        `CPU per relayed frame ${fmt(service.cpuPerFrameUs / relay.cpuPerFrameUs)}x`,
     );
   }
+}
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface Comparison {
+  repetitions: number;
+  /** One row per run, in the order they ran. */
+  runs: Array<{
+    target: 'service' | 'relay';
+    repeat: number;
+    addedFirstTokenP50Ms: number;
+    addedFirstTokenP99Ms: number;
+    cpuPerFrameUs: number;
+    cpuSeconds: number;
+    framesRelayed: number;
+    auditComplete: boolean | null;
+  }>;
+  /** Per target, over its runs. */
+  service: { addedFirstTokenP50Ms: Spread; addedFirstTokenP99Ms: Spread; cpuPerFrameUs: Spread };
+  relay: { addedFirstTokenP50Ms: Spread; addedFirstTokenP99Ms: Spread; cpuPerFrameUs: Spread };
+  /**
+   * service / relay: `median` is the service's median over its runs divided by the relay's;
+   * `min` and `max` are the lowest and highest ratio of one repetition's service run to the
+   * relay run next to it.
+   */
+  ratios: { addedFirstTokenP50: Spread; addedFirstTokenP99: Spread; cpuPerFrame: Spread };
+}
+
+type ComparedMetric = 'addedFirstTokenP50Ms' | 'addedFirstTokenP99Ms' | 'cpuPerFrameUs';
+
+/** The comparison over all repetitions, when both targets ran. */
+function compareTargets(reports: TargetReport[]): Comparison | undefined {
+  const runs = reports.map((r) => ({
+    target: r.target,
+    repeat: r.repeat,
+    addedFirstTokenP50Ms: r.addedFirstTokenMs.p50,
+    addedFirstTokenP99Ms: r.addedFirstTokenMs.p99,
+    cpuPerFrameUs: r.cpuPerFrameUs,
+    cpuSeconds: r.cpuSeconds,
+    framesRelayed: r.framesRelayed,
+    auditComplete: r.audit ? r.audit.complete : null,
+  }));
+  const of = (target: 'service' | 'relay') => runs.filter((r) => r.target === target);
+  if (of('service').length === 0 || of('relay').length === 0) return undefined;
+  const spread = (values: number[]): Spread => {
+    const finite = values.filter(Number.isFinite);
+    return { median: median(finite), min: finite.length ? Math.min(...finite) : NaN, max: finite.length ? Math.max(...finite) : NaN };
+  };
+  const perTarget = (target: 'service' | 'relay') => ({
+    addedFirstTokenP50Ms: spread(of(target).map((r) => r.addedFirstTokenP50Ms)),
+    addedFirstTokenP99Ms: spread(of(target).map((r) => r.addedFirstTokenP99Ms)),
+    cpuPerFrameUs: spread(of(target).map((r) => r.cpuPerFrameUs)),
+  });
+  const service = perTarget('service');
+  const relay = perTarget('relay');
+  const ratio = (metric: ComparedMetric): Spread => {
+    const paired = of('service').flatMap((s) => {
+      const r = of('relay').find((x) => x.repeat === s.repeat);
+      return r ? [s[metric] / r[metric]] : [];
+    });
+    const pairs = spread(paired);
+    return { median: service[metric].median / relay[metric].median, min: pairs.min, max: pairs.max };
+  };
+  return {
+    repetitions: Math.max(...runs.map((r) => r.repeat)),
+    runs,
+    service,
+    relay,
+    ratios: { addedFirstTokenP50: ratio('addedFirstTokenP50Ms'), addedFirstTokenP99: ratio('addedFirstTokenP99Ms'), cpuPerFrame: ratio('cpuPerFrameUs') },
+  };
+}
+
+function printComparison(comparison: Comparison, options: Options): void {
+  const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
+  console.log(`\ncomparison: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ` +
+    `${comparison.repetitions} repetition${comparison.repetitions === 1 ? '' : 's'}\n`);
+  const header = ['target', 'run', 'p50 (ms)', 'p99 (ms)', 'CPU/frame (us)', 'CPU (s)', 'frames', 'audit'];
+  const table: string[][] = comparison.runs.map((r) => [
+    r.target,
+    String(r.repeat),
+    fmt(r.addedFirstTokenP50Ms, 3),
+    fmt(r.addedFirstTokenP99Ms, 2),
+    fmt(r.cpuPerFrameUs, 1),
+    fmt(r.cpuSeconds, 2),
+    String(r.framesRelayed),
+    r.auditComplete === null ? '-' : r.auditComplete ? 'complete' : 'MISSING',
+  ]);
+  if (comparison.repetitions > 1) {
+    for (const target of ['service', 'relay'] as const) {
+      const t = comparison[target];
+      table.push([target, 'median', fmt(t.addedFirstTokenP50Ms.median, 3), fmt(t.addedFirstTokenP99Ms.median, 2), fmt(t.cpuPerFrameUs.median, 1), '', '', '']);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  const ratio = (s: Spread) => (comparison.repetitions > 1 ? `${fmt(s.median)}x (${fmt(s.min)}-${fmt(s.max)}x)` : `${fmt(s.median)}x`);
+  console.log(`\nservice / relay, from the medians${comparison.repetitions > 1 ? ' (min-max of the per-repetition ratios)' : ''}:`);
+  console.log(`  added latency to first token p50  ${ratio(comparison.ratios.addedFirstTokenP50)}`);
+  console.log(`  added latency to first token p99  ${ratio(comparison.ratios.addedFirstTokenP99)}`);
+  console.log(`  CPU per relayed frame             ${ratio(comparison.ratios.cpuPerFrame)}`);
 }
 
 async function ensureDatabase(url: string): Promise<void> {
