@@ -1,15 +1,16 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
-import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from './heap-inspector';
-import { ProcessMonitor } from './process-monitor';
+import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
+import { processTree, ProcessMonitor, sampleProcessTree } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
 import { distribution, Distribution, median } from './statistics';
-import { printProfileSummary } from './profile-summary';
+import { printProfileSummaries, printProfileSummary } from './profile-summary';
 import { renderChart } from './svg-chart';
 
 /**
@@ -41,6 +42,8 @@ interface Options {
   compare: boolean;
   /** `--repeat K`: each target runs K times, alternated (service, relay, service, relay, ...). */
   repeat: number;
+  /** `--workers N`: the service starts with WORKERS=N (node:cluster, a primary and N workers). */
+  workers: number | null;
 }
 
 interface TargetReport {
@@ -56,14 +59,18 @@ interface TargetReport {
   turnsPerSecond: number;
   framesPerSecond: number;
   cpuCores: number;
-  /** CPU seconds of the target between the first call's start and the last call's last turn. */
+  /** CPU seconds of the target's process tree between the first call's start and the last call's last turn. */
   cpuSeconds: number;
   /** Frames the target relayed in that time: stream_response frames the callers received plus frames they sent it. */
   framesRelayed: number;
   /** cpuSeconds / framesRelayed, in microseconds. */
   cpuPerFrameUs: number;
-  /** The busiest second of the target (1.0 = one core, all a Node process can use). */
+  /** The busiest second of the target (1.0 = one core, all one Node process can use). */
   cpuPeak: number;
+  /** Processes the target ran during the load (1; or a cluster's primary + workers). */
+  processes: number;
+  /** WORKERS given to the service (null: not set). */
+  workers: number | null;
   /** Busy share of all the machine's cores during the load (1.0 = saturated). */
   machineBusy: number;
   rssBeforeMb: number;
@@ -75,6 +82,8 @@ interface TargetReport {
   heapIdleCallsMb: number;
   heapEndedMb: number;
   heapPerIdleCallKb: number;
+  /** Why the heap figures are missing, when they are (a process of the cluster could not be read). */
+  heapNote?: string;
   audit?: { expected: Record<string, number>; stored: Record<string, number>; complete: boolean; peakBacklog: number };
   wallSeconds: number;
 }
@@ -96,6 +105,9 @@ function parseOptions(argv: string[]): Options {
   if (!['both', 'service', 'relay'].includes(target)) throw new Error(`--target must be service or relay, not ${target}`);
   const repeat = Number(get('repeat', '1'));
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number >= 1`);
+  const workersFlag = argv.some((a) => a === '--workers' || a.startsWith('--workers='));
+  const workers = workersFlag ? Number(get('workers', '')) : null;
+  if (workers !== null && (!Number.isInteger(workers) || workers < 1)) throw new Error(`--workers must be a whole number >= 1`);
   return {
     calls: Number(get('calls', '500')),
     turns: Number(get('turns', '3')),
@@ -113,6 +125,7 @@ function parseOptions(argv: string[]): Options {
     sweep: argv.includes('--sweep') ? get('sweep-calls', '50,200,500,1000,2000').split(',').map(Number) : null,
     compare,
     repeat,
+    workers,
   };
 }
 
@@ -121,7 +134,9 @@ async function main(): Promise<void> {
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
   log(`bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
     `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token` +
+    (options.workers === null ? '' : `, service with WORKERS=${options.workers}`) +
     (options.repeat > 1 ? `, ${options.repeat} repetitions (${options.targets.join(', ')} alternated)` : ''));
+  if (options.pin && options.workers !== null) log('--pin with --workers: the whole cluster shares CPU 0 (workers inherit the affinity)');
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
@@ -191,7 +206,8 @@ function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): st
 
 async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string, repeat: number): Promise<TargetReport> {
   const port = await freePort();
-  const env = {
+  const workers = target === 'service' ? options.workers : null;
+  const env: Record<string, string> = {
     PORT: String(port),
     OPENAI_BASE_URL: llmUrl,
     OPENAI_API_KEY: 'bench',
@@ -201,21 +217,36 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     LOG_LEVEL: 'warn',
     // The benchmark measures load, not admission control.
     MAX_CALLS: String(Math.max(1000, options.calls * 2)),
+    ...(workers === null ? {} : { WORKERS: String(workers) }),
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
   const stamp = Date.now();
-  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
-  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${stamp}.cpuprofile`] : [];
+  // A cluster's workers inherit the primary's flags: one fixed profile name would have them
+  // overwrite each other's, so they get a directory of their own and Node's default names (with the pid).
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles', ...(workers === null ? [] : [`${target}-${stamp}`]));
+  const profileName = workers === null ? ['--cpu-prof-name', `${target}-${stamp}.cpuprofile`] : [];
+  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, ...profileName] : [];
   // The DevTools endpoint is how heap after GC is read: idle unless a measurement is attached.
+  // Cluster workers inherit it and each get a port of their own (see InspectorAddresses).
   const nodeFlags = [INSPECT_FLAG, ...profileFlags];
-  let head = '';
-  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined, (text) => {
-    if (head.length < 10_000) head += text;
-  });
+  const inspectors = new InspectorAddresses();
+  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined, (text) => inspectors.feed(text));
   await waitForPort(port, child);
-  const inspector = findInspectorUrl(head);
-  if (!inspector) throw new Error(`${target}: no DevTools address in its output`);
-  const readHeap = () => heapAfterGc(inspector);
+  if (target === 'service') await waitForHealthReady(port, child);
+  if (workers !== null) {
+    const processes = await waitForStartUp(child.pid!, workers);
+    log(`[${target}] WORKERS=${workers}: ${processes} process${processes === 1 ? '' : 'es'} running` +
+      (processes < workers + 1 ? ' (no cluster: the service runs one process)' : ` (primary + ${processes - 1} workers)`));
+  }
+  if (inspectors.urls.length === 0) throw new Error(`${target}: no DevTools address in its output`);
+  // Heap after GC: one process, or the sum over every process of a cluster (each read in
+  // turn), but only when every process in the tree exposes an address that answers.
+  const readHeap = async (): Promise<number> => {
+    if (workers === null) return heapAfterGc(inspectors.urls[0]);
+    const processes = processTree(child.pid!).size;
+    if (inspectors.urls.length !== processes) return NaN;
+    return heapAfterGcAll(inspectors.urls);
+  };
   const monitor = new ProcessMonitor(child.pid!);
   monitor.start();
   const runTag = `bench-${target}-${stamp}`;
@@ -280,12 +311,16 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const outcomes: CallOutcome[] = await calls;
 
   const timings = await fetchTimings(llmUrl);
-  const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;
+  const processes = monitor.peakProcesses();
+  const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes, processes) : undefined;
   // What the calls left behind once they ended (for the service, once the audit has drained too).
   const heapEnded = await readHeap().catch(() => NaN);
   monitor.stop();
   await stopProcess(child);
-  if (options.profile) printProfileSummary(profileDir, target);
+  if (options.profile) {
+    if (workers === null) printProfileSummary(profileDir, target);
+    else printProfileSummaries(profileDir);
+  }
 
   const cpuSeconds = cpuAtStart && cpuAtEnd ? cpuAtEnd.cpuSeconds - cpuAtStart.cpuSeconds : NaN;
   const loadSeconds = (loadEnd - loadStart) / 1000;
@@ -294,6 +329,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     cpuSeconds,
     framesRelayed,
     cpuPeak: monitor.peakCpu(),
+    processes,
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     rssBeforeKb,
     rssIdleKb,
@@ -304,6 +340,11 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     loadSeconds,
   });
   report.repeat = repeat;
+  report.workers = workers;
+  if (workers !== null && ![heapBefore, heapIdle, heapEnded].every(Number.isFinite)) {
+    report.heapNote = `not every process of the cluster could be read (${inspectors.urls.length} DevTools addresses, ` +
+      `${processes} processes, ${inspectors.failed} inspector start-ups failed)`;
+  }
   report.audit = audit;
   report.wallSeconds = (Date.now() - started) / 1000;
   return report;
@@ -320,6 +361,7 @@ function summarise(
     cpuSeconds: number;
     framesRelayed: number;
     cpuPeak: number;
+    processes: number;
     machineBusy: number;
     rssBeforeKb: number;
     rssIdleKb: number;
@@ -367,6 +409,8 @@ function summarise(
     framesRelayed: usage.framesRelayed,
     cpuPerFrameUs: (usage.cpuSeconds / usage.framesRelayed) * 1e6,
     cpuPeak: usage.cpuPeak,
+    processes: usage.processes,
+    workers: null,
     machineBusy: usage.machineBusy,
     rssBeforeMb: usage.rssBeforeKb / 1024,
     rssIdleCallsMb: usage.rssIdleKb / 1024,
@@ -380,13 +424,33 @@ function summarise(
   };
 }
 
-/** Waits for the service's write-behind to drain, then counts this run's rows in Postgres. */
-async function checkAudit(port: number, databaseUrl: string, runTag: string, outcomes: CallOutcome[]) {
+/**
+ * Waits for the service's write-behind to drain, then counts this run's rows in Postgres.
+ *
+ * Each process of a cluster has its own audit backlog and answers /health/live for itself
+ * alone, and a keep-alive connection would always reach the same worker. So every probe
+ * opens a connection of its own (a cluster hands each new connection to the next worker),
+ * and the audit counts as drained once two probes per process in a row found no call and
+ * no row pending. The rows are then counted until they match, or until the counts have not
+ * moved for 3 s, so rows from a worker the probes happened to miss are still waited for.
+ */
+async function checkAudit(port: number, databaseUrl: string, runTag: string, outcomes: CallOutcome[], processes: number) {
   let peakBacklog = 0;
-  for (let i = 0; i < 100; i++) {
-    const live = (await (await fetch(`http://127.0.0.1:${port}/health/live`)).json()) as { activeCalls: number; audit: { backlog: number; peakBacklog: number } };
-    peakBacklog = live.audit.peakBacklog;
-    if (live.audit.backlog === 0 && live.activeCalls === 0) break;
+  const probesInARow = 2 * Math.max(1, processes);
+  const drainDeadline = Date.now() + 30_000;
+  for (let quiet = 0; quiet < probesInARow && Date.now() < drainDeadline; ) {
+    try {
+      const live = (await getJson(port, '/health/live')) as { activeCalls: number; audit: { backlog: number; peakBacklog: number } };
+      // Per process: with a cluster, the highest any worker reported.
+      peakBacklog = Math.max(peakBacklog, live.audit.peakBacklog);
+      if (live.audit.backlog === 0 && live.activeCalls === 0) {
+        quiet++;
+        continue;
+      }
+    } catch {
+      // A worker that does not answer has not drained.
+    }
+    quiet = 0;
     await sleep(100);
   }
   await sleep(300);
@@ -395,21 +459,52 @@ async function checkAudit(port: number, databaseUrl: string, runTag: string, out
     exchanges: outcomes.reduce((sum, o) => sum + 1 + o.turns.length, 0),
     events: outcomes.reduce((sum, o) => sum + o.partialsSent + o.interruptsSent, 0),
   };
+  const isComplete = (stored: Record<string, number>) => Object.entries(expected).every(([k, v]) => stored[k] === v);
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query(
-      `SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE $1) AS sessions,
-              (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id LIKE $1) AS exchanges,
-              (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id WHERE s.session_id LIKE $1) AS events`,
-      [`${runTag}-%`],
-    );
-    const stored = rows[0] as Record<string, number>;
-    const complete = Object.entries(expected).every(([k, v]) => stored[k] === v);
-    return { expected, stored, complete, peakBacklog };
+    const count = async () => {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE $1) AS sessions,
+                (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id LIKE $1) AS exchanges,
+                (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id WHERE s.session_id LIKE $1) AS events`,
+        [`${runTag}-%`],
+      );
+      return rows[0] as Record<string, number>;
+    };
+    let stored = await count();
+    for (let movedAt = Date.now(); !isComplete(stored) && Date.now() - movedAt < 3_000; ) {
+      await sleep(250);
+      const next = await count();
+      if (JSON.stringify(next) !== JSON.stringify(stored)) movedAt = Date.now();
+      stored = next;
+    }
+    return { expected, stored, complete: isComplete(stored), peakBacklog };
   } finally {
     await db.end();
   }
+}
+
+/** GET on a connection of its own (no keep-alive): with a cluster, each request may reach another worker. */
+function getJson(port: number, path: string, timeoutMs = 5_000): Promise<unknown> {
+  return new Promise((resolvePromise, reject) => {
+    const request = httpGet({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) return reject(new Error(`GET ${path}: ${response.statusCode} ${body.slice(0, 200)}`));
+        try {
+          resolvePromise(JSON.parse(body));
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
 }
 
 async function fetchTimings(llmUrl: string): Promise<FakeTimings> {
@@ -422,7 +517,10 @@ function fmt(n: number, digits = 2): string {
 }
 
 function printReport(reports: TargetReport[], options: Options, repeat: number): void {
+  // With a cluster, a heap figure is the sum over every process, or missing if one could not be read.
+  const heap = (r: TargetReport, n: number) => (!Number.isFinite(n) && r.workers !== null ? 'n/a (workers)' : fmt(n, 1));
   const rows: Array<[string, (r: TargetReport) => string]> = [
+    ['processes (primary + workers)', (r) => (r.workers === null ? String(r.processes) : `${r.processes} (WORKERS=${r.workers})`)],
     ['turns measured', (r) => String(r.turns)],
     ['failed calls', (r) => String(r.failedCalls)],
     ['added latency to first token p50 (ms)', (r) => fmt(r.addedFirstTokenMs.p50, 3)],
@@ -444,10 +542,10 @@ function printReport(reports: TargetReport[], options: Options, repeat: number):
     ['RSS with all calls idle (MB)', (r) => fmt(r.rssIdleCallsMb, 1)],
     ['RSS peak (MB)', (r) => fmt(r.rssPeakMb, 1)],
     ['RSS per idle call (KB)', (r) => fmt(r.rssPerIdleCallKb, 1)],
-    ['heap after GC before calls (MB)', (r) => fmt(r.heapBeforeMb, 1)],
-    ['heap after GC, all calls idle (MB)', (r) => fmt(r.heapIdleCallsMb, 1)],
-    ['heap after GC, all calls ended (MB)', (r) => fmt(r.heapEndedMb, 1)],
-    ['heap per idle call (KB)', (r) => fmt(r.heapPerIdleCallKb, 1)],
+    ['heap after GC before calls (MB)', (r) => heap(r, r.heapBeforeMb)],
+    ['heap after GC, all calls idle (MB)', (r) => heap(r, r.heapIdleCallsMb)],
+    ['heap after GC, all calls ended (MB)', (r) => heap(r, r.heapEndedMb)],
+    ['heap per idle call (KB)', (r) => heap(r, r.heapPerIdleCallKb)],
     ['audit rows expected = stored', (r) => (r.audit ? `${r.audit.complete ? 'yes' : 'NO'} ${JSON.stringify(r.audit.stored)}` : 'n/a')],
     ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
   ];
@@ -456,6 +554,7 @@ function printReport(reports: TargetReport[], options: Options, repeat: number):
   console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}${run}\n`);
   console.log(`${'metric'.padEnd(width)}  ${reports.map((r) => r.target.padStart(14)).join('  ')}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
+  for (const r of reports) if (r.heapNote) console.log(`${r.target}: heap n/a: ${r.heapNote}`);
   const service = reports.find((r) => r.target === 'service');
   const relay = reports.find((r) => r.target === 'relay');
   if (service && relay) {
@@ -484,6 +583,7 @@ interface Comparison {
     cpuPerFrameUs: number;
     cpuSeconds: number;
     framesRelayed: number;
+    processes: number;
     auditComplete: boolean | null;
   }>;
   /** Per target, over its runs. */
@@ -509,6 +609,7 @@ function compareTargets(reports: TargetReport[]): Comparison | undefined {
     cpuPerFrameUs: r.cpuPerFrameUs,
     cpuSeconds: r.cpuSeconds,
     framesRelayed: r.framesRelayed,
+    processes: r.processes,
     auditComplete: r.audit ? r.audit.complete : null,
   }));
   const of = (target: 'service' | 'relay') => runs.filter((r) => r.target === target);
@@ -543,9 +644,10 @@ function compareTargets(reports: TargetReport[]): Comparison | undefined {
 
 function printComparison(comparison: Comparison, options: Options): void {
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
+  const workers = options.workers === null ? '' : `, service WORKERS=${options.workers}`;
   console.log(`\ncomparison: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ` +
-    `${comparison.repetitions} repetition${comparison.repetitions === 1 ? '' : 's'}\n`);
-  const header = ['target', 'run', 'p50 (ms)', 'p99 (ms)', 'CPU/frame (us)', 'CPU (s)', 'frames', 'audit'];
+    `${comparison.repetitions} repetition${comparison.repetitions === 1 ? '' : 's'}${workers}\n`);
+  const header = ['target', 'run', 'p50 (ms)', 'p99 (ms)', 'CPU/frame (us)', 'CPU (s)', 'frames', 'procs', 'audit'];
   const table: string[][] = comparison.runs.map((r) => [
     r.target,
     String(r.repeat),
@@ -554,12 +656,13 @@ function printComparison(comparison: Comparison, options: Options): void {
     fmt(r.cpuPerFrameUs, 1),
     fmt(r.cpuSeconds, 2),
     String(r.framesRelayed),
+    String(r.processes),
     r.auditComplete === null ? '-' : r.auditComplete ? 'complete' : 'MISSING',
   ]);
   if (comparison.repetitions > 1) {
     for (const target of ['service', 'relay'] as const) {
       const t = comparison[target];
-      table.push([target, 'median', fmt(t.addedFirstTokenP50Ms.median, 3), fmt(t.addedFirstTokenP99Ms.median, 2), fmt(t.cpuPerFrameUs.median, 1), '', '', '']);
+      table.push([target, 'median', fmt(t.addedFirstTokenP50Ms.median, 3), fmt(t.addedFirstTokenP99Ms.median, 2), fmt(t.cpuPerFrameUs.median, 1), '', '', '', '']);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
@@ -641,12 +744,93 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`nothing listening on ${port} after 60 s`);
 }
 
+/**
+ * The service answers GET /health/ready with 200 once it can take calls (Postgres answers).
+ * With a cluster the request goes to whichever worker the primary hands the connection to:
+ * it proves one worker is ready, not all of them (see waitForStartUp).
+ */
+async function waitForHealthReady(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      await getJson(port, '/health/ready');
+      return;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`/health/ready did not answer 200 within 60 s: ${last}`);
+}
+
+/**
+ * With a cluster, the port opens as soon as the first worker listens (the primary holds the
+ * socket and hands connections to the workers that have listened so far): calls that connect
+ * before the others are up would all land on that one. Waits for the primary and `workers`
+ * workers to be there and the start-up to be over: the tree's CPU under 0.1 core for 1 s
+ * (start-up is CPU-bound: loading modules, Nest's dependency injection). A service that
+ * runs one process whatever WORKERS says is taken as started once it has been quiet for 3 s.
+ * Returns the number of processes.
+ */
+async function waitForStartUp(pid: number, workers: number): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  const samples: Array<{ at: number; cpuSeconds: number; processes: number }> = [];
+  const quietFor = (ms: number) => {
+    const last = samples[samples.length - 1];
+    const first = samples.find((s) => s.at >= last.at - ms);
+    if (!first || last.at - first.at < ms * 0.9) return false;
+    const window = samples.filter((s) => s.at >= first.at);
+    return window.every((s) => s.processes === last.processes) && (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000) < 0.1;
+  };
+  while (Date.now() < deadline) {
+    const sample = sampleProcessTree(pid);
+    if (!sample) throw new Error('the service exited while starting');
+    samples.push(sample);
+    if ((sample.processes >= workers + 1 && quietFor(1_000)) || quietFor(3_000)) return sample.processes;
+    await sleep(100);
+  }
+  log(`service still busy starting after 60 s; carrying on`);
+  return samples[samples.length - 1]?.processes ?? 1;
+}
+
+/**
+ * SIGTERM, then SIGKILL after 15 s. A cluster's primary is signalled, as an orchestrator
+ * would; workers still there 5 s after it has gone (each recognised by its start time, so a
+ * recycled pid is left alone) are killed.
+ */
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
+  const descendants = [...processTree(child.pid!).keys()].filter((pid) => pid !== child.pid).map((pid) => ({ pid, started: startTime(pid) }));
   const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const deadline = Date.now() + 5_000;
+  const alive = () => descendants.filter((d) => d.started !== null && startTime(d.pid) === d.started);
+  while (alive().length && Date.now() < deadline) await sleep(100);
+  for (const { pid } of alive()) {
+    log(`process ${pid} outlived the service's primary: killing it`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null if it is gone. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return null;
+  }
 }
 
 function freePort(): Promise<number> {
