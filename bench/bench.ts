@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     (options.workers === null ? '' : `, service with WORKERS=${options.workers}`) +
     (options.repeat > 1 ? `, ${options.repeat} repetitions (${options.targets.join(', ')} alternated)` : ''));
   if (options.pin && options.workers !== null) log('--pin with --workers: the whole cluster shares CPU 0 (workers inherit the affinity)');
+  checkFileLimit(Math.max(...(options.sweep ?? [options.calls])));
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
@@ -796,6 +797,27 @@ async function waitForStartUp(pid: number, workers: number): Promise<number> {
 }
 
 /**
+ * Every call holds a socket here, one in the target and, while it streams, one from the
+ * target to the LLM (which keeps them alive afterwards), and one in the fake LLM. Node raises
+ * its own soft limit on open files to the hard limit when it starts, so only the hard limit
+ * matters, for this process and every one it starts.
+ */
+function checkFileLimit(calls: number): void {
+  const needed = 3 * calls + 256;
+  const soft = openFilesLimit();
+  if (soft >= needed) return;
+  log(`warning: this process may open ${soft} files at most, and ${calls} calls need about ${needed} in the service. ` +
+    `Raise the hard limit before the run (e.g. \`ulimit -Hn ${needed}\` as root, or LimitNOFILE in a unit), ` +
+    `or calls will fail with EMFILE.`);
+}
+
+/** The soft limit on open files of this process (Infinity when unlimited). */
+function openFilesLimit(): number {
+  const line = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return !line || line[1] === 'unlimited' ? Infinity : Number(line[1]);
+}
+
+/**
  * SIGTERM, then SIGKILL after 15 s. A cluster's primary is signalled, as an orchestrator
  * would; workers still there 5 s after it has gone (each recognised by its start time, so a
  * recycled pid is left alone) are killed.
@@ -854,7 +876,13 @@ function machineCpu(): { busy: number; total: number } {
 
 function machineInfo() {
   const os = require('node:os') as typeof import('node:os');
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    openFilesLimit: openFilesLimit(),
+  };
 }
 
 function log(message: string): void {
