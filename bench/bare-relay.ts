@@ -3,7 +3,8 @@ import { WebSocketServer } from 'ws';
 
 /**
  * The baseline the benchmark compares us with: the least a Millis custom-LLM server
- * can be. `ws` + `openai`, no framework, no validation, no persistence.
+ * can be. `ws` + `openai`, no framework, no validation, no persistence. Frames as the
+ * service sends them: each token its own stream_response, and `flush` on end_of_stream.
  */
 const port = Number(process.env.PORT ?? 8090);
 const greeting = process.env.GREETING ?? 'Hello.';
@@ -19,7 +20,7 @@ server.on('connection', (socket) => {
     const frame = JSON.parse(raw.toString());
     if (frame.type === 'start_call') {
       send({ stream_id: frame.data.stream_id, content: greeting, end_of_stream: false });
-      send({ stream_id: frame.data.stream_id, content: '', end_of_stream: true });
+      send({ stream_id: frame.data.stream_id, content: '', end_of_stream: true, flush: true });
     } else if (frame.type === 'interrupt') {
       current?.abort();
     } else if (frame.type === 'stream_request') {
@@ -35,7 +36,7 @@ server.on('connection', (socket) => {
           const content = chunk.choices[0]?.delta?.content;
           if (content && !controller.signal.aborted) send({ stream_id: streamId, content, end_of_stream: false });
         }
-        if (!controller.signal.aborted) send({ stream_id: streamId, content: '', end_of_stream: true });
+        if (!controller.signal.aborted) send({ stream_id: streamId, content: '', end_of_stream: true, flush: true });
       } catch {
         if (!controller.signal.aborted) send({ stream_id: streamId, content: 'Sorry.', end_of_stream: true });
       }

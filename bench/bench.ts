@@ -1,15 +1,16 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
-import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from './heap-inspector';
-import { ProcessMonitor } from './process-monitor';
+import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
+import { processTree, ProcessMonitor, sampleProcessTree } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
-import { distribution, Distribution } from './statistics';
-import { printProfileSummary } from './profile-summary';
+import { distribution, Distribution, median } from './statistics';
+import { printProfileSummaries, printProfileSummary } from './profile-summary';
 import { renderChart } from './svg-chart';
 
 /**
@@ -37,10 +38,18 @@ interface Options {
   /** `--pin`: target on CPU 0, load generator and fake LLM on CPU 1 (isolates the target, but then the
    * load side has one core to itself only, which slows it: off by default). */
   pin: boolean;
+  /** `--compare`: service and relay, alternated `repeat` times, then the comparison table. */
+  compare: boolean;
+  /** `--repeat K`: each target runs K times, alternated (service, relay, service, relay, ...). */
+  repeat: number;
+  /** `--workers N`: the service starts with WORKERS=N (node:cluster, a primary and N workers). */
+  workers: number | null;
 }
 
 interface TargetReport {
   target: 'service' | 'relay';
+  /** Which repetition (1-based) of `--repeat`. */
+  repeat: number;
   calls: number;
   failedCalls: number;
   turns: number;
@@ -50,8 +59,18 @@ interface TargetReport {
   turnsPerSecond: number;
   framesPerSecond: number;
   cpuCores: number;
-  /** The busiest second of the target (1.0 = one core, all a Node process can use). */
+  /** CPU seconds of the target's process tree between the first call's start and the last call's last turn. */
+  cpuSeconds: number;
+  /** Frames the target relayed in that time: stream_response frames the callers received plus frames they sent it. */
+  framesRelayed: number;
+  /** cpuSeconds / framesRelayed, in microseconds. */
+  cpuPerFrameUs: number;
+  /** The busiest second of the target (1.0 = one core, all one Node process can use). */
   cpuPeak: number;
+  /** Processes the target ran during the load (1; or a cluster's primary + workers). */
+  processes: number;
+  /** WORKERS given to the service (null: not set). */
+  workers: number | null;
   /** Busy share of all the machine's cores during the load (1.0 = saturated). */
   machineBusy: number;
   rssBeforeMb: number;
@@ -63,6 +82,8 @@ interface TargetReport {
   heapIdleCallsMb: number;
   heapEndedMb: number;
   heapPerIdleCallKb: number;
+  /** Why the heap figures are missing, when they are (a process of the cluster could not be read). */
+  heapNote?: string;
   audit?: { expected: Record<string, number>; stored: Record<string, number>; complete: boolean; peakBacklog: number };
   wallSeconds: number;
 }
@@ -79,7 +100,14 @@ function parseOptions(argv: string[]): Options {
     const eq = argv.find((a) => a.startsWith(`--${name}=`));
     return eq ? eq.slice(name.length + 3) : fallback;
   };
-  const target = get('target', 'both');
+  const compare = argv.includes('--compare');
+  const target = compare ? 'both' : get('target', 'both');
+  if (!['both', 'service', 'relay'].includes(target)) throw new Error(`--target must be service or relay, not ${target}`);
+  const repeat = Number(get('repeat', '1'));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number >= 1`);
+  const workersFlag = argv.some((a) => a === '--workers' || a.startsWith('--workers='));
+  const workers = workersFlag ? Number(get('workers', '')) : null;
+  if (workers !== null && (!Number.isInteger(workers) || workers < 1)) throw new Error(`--workers must be a whole number >= 1`);
   return {
     calls: Number(get('calls', '500')),
     turns: Number(get('turns', '3')),
@@ -95,6 +123,9 @@ function parseOptions(argv: string[]): Options {
     profile: argv.includes('--profile'),
     pin: argv.includes('--pin') && cpus().length >= 2,
     sweep: argv.includes('--sweep') ? get('sweep-calls', '50,200,500,1000,2000').split(',').map(Number) : null,
+    compare,
+    repeat,
+    workers,
   };
 }
 
@@ -102,7 +133,11 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
   log(`bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
-    `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token`);
+    `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token` +
+    (options.workers === null ? '' : `, service with WORKERS=${options.workers}`) +
+    (options.repeat > 1 ? `, ${options.repeat} repetitions (${options.targets.join(', ')} alternated)` : ''));
+  if (options.pin && options.workers !== null) log('--pin with --workers: the whole cluster shares CPU 0 (workers inherit the affinity)');
+  checkFileLimit(Math.max(...(options.sweep ?? [options.calls])));
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
@@ -114,19 +149,29 @@ async function main(): Promise<void> {
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const runs: Array<{ calls: number; reports: TargetReport[] }> = [];
+  const runs: Array<{ calls: number; reports: TargetReport[]; comparison?: Comparison }> = [];
   try {
     for (const calls of options.sweep ?? [options.calls]) {
       const reports: TargetReport[] = [];
-      for (const target of options.targets) reports.push(await runTarget(target, { ...options, calls }, llmUrl));
-      printReport(reports, { ...options, calls });
-      runs.push({ calls, reports });
+      for (let repeat = 1; repeat <= options.repeat; repeat++) {
+        const round: TargetReport[] = [];
+        for (const target of options.targets) {
+          const report = await runTarget(target, { ...options, calls }, llmUrl, repeat);
+          round.push(report);
+          reports.push(report);
+          if (report.audit && !report.audit.complete) log(`[${target}] run ${repeat}: audit rows missing, the bench will fail`);
+        }
+        printReport(round, { ...options, calls }, repeat);
+      }
+      const comparison = compareTargets(reports);
+      if (comparison) printComparison(comparison, { ...options, calls });
+      runs.push({ calls, reports, comparison });
     }
   } finally {
     await stopProcess(fake);
   }
   const file = join(ROOT, 'bench', 'results', `${options.sweep ? 'sweep' : 'bench'}-${stamp}.json`);
-  const results = options.sweep ? { runs } : { reports: runs[0].reports };
+  const results = options.sweep ? { runs } : { reports: runs[0].reports, comparison: runs[0].comparison };
   writeFileSync(file, JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), ...results }, null, 2));
   log(`results written to ${file}`);
   if (options.sweep) {
@@ -160,9 +205,10 @@ function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): st
   ]);
 }
 
-async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string): Promise<TargetReport> {
+async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string, repeat: number): Promise<TargetReport> {
   const port = await freePort();
-  const env = {
+  const workers = target === 'service' ? options.workers : null;
+  const env: Record<string, string> = {
     PORT: String(port),
     OPENAI_BASE_URL: llmUrl,
     OPENAI_API_KEY: 'bench',
@@ -172,28 +218,45 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     LOG_LEVEL: 'warn',
     // The benchmark measures load, not admission control.
     MAX_CALLS: String(Math.max(1000, options.calls * 2)),
+    ...(workers === null ? {} : { WORKERS: String(workers) }),
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
-  const profileDir = join(ROOT, 'bench', 'results', 'profiles');
-  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${target}-${Date.now()}.cpuprofile`] : [];
+  const stamp = Date.now();
+  // A cluster's workers inherit the primary's flags: one fixed profile name would have them
+  // overwrite each other's, so they get a directory of their own and Node's default names (with the pid).
+  const profileDir = join(ROOT, 'bench', 'results', 'profiles', ...(workers === null ? [] : [`${target}-${stamp}`]));
+  const profileName = workers === null ? ['--cpu-prof-name', `${target}-${stamp}.cpuprofile`] : [];
+  const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, ...profileName] : [];
   // The DevTools endpoint is how heap after GC is read: idle unless a measurement is attached.
+  // Cluster workers inherit it and each get a port of their own (see InspectorAddresses).
   const nodeFlags = [INSPECT_FLAG, ...profileFlags];
-  let head = '';
-  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined, (text) => {
-    if (head.length < 10_000) head += text;
-  });
+  const inspectors = new InspectorAddresses();
+  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined, (text) => inspectors.feed(text));
   await waitForPort(port, child);
-  const inspector = findInspectorUrl(head);
-  if (!inspector) throw new Error(`${target}: no DevTools address in its output`);
+  if (target === 'service') await waitForHealthReady(port, child);
+  if (workers !== null) {
+    const processes = await waitForStartUp(child.pid!, workers);
+    log(`[${target}] WORKERS=${workers}: ${processes} process${processes === 1 ? '' : 'es'} running` +
+      (processes < workers + 1 ? ' (no cluster: the service runs one process)' : ` (primary + ${processes - 1} workers)`));
+  }
+  if (inspectors.urls.length === 0) throw new Error(`${target}: no DevTools address in its output`);
+  // Heap after GC: one process, or the sum over every process of a cluster (each read in
+  // turn), but only when every process in the tree exposes an address that answers.
+  const readHeap = async (): Promise<number> => {
+    if (workers === null) return heapAfterGc(inspectors.urls[0]);
+    const processes = processTree(child.pid!).size;
+    if (inspectors.urls.length !== processes) return NaN;
+    return heapAfterGcAll(inspectors.urls);
+  };
   const monitor = new ProcessMonitor(child.pid!);
   monitor.start();
-  const runTag = `bench-${target}-${Date.now()}`;
+  const runTag = `bench-${target}-${stamp}`;
   const url = `ws://127.0.0.1:${port}/llm-websocket`;
-  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0, holding: 0 };
+  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0, holding: 0, framesSent: 0, framesReceived: 0 };
   const random = seededRandom(42);
   const started = Date.now();
   await sleep(300);
-  const heapBefore = await heapAfterGc(inspector);
+  const heapBefore = await readHeap();
   // After the collection: the memory it gives back would otherwise count against the idle calls.
   const rssBeforeKb = monitor.sample()?.rssKb ?? NaN;
 
@@ -214,6 +277,8 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
 
   const machineBefore = machineCpu();
   const loadStart = Date.now();
+  // CPU per frame is read from these two samples, taken exactly at the ends of the load.
+  const cpuAtStart = monitor.sample();
   const calls = Promise.all(
     Array.from({ length: options.calls }, async (_, index) => {
       await sleep((index / options.calls) * options.rampMs);
@@ -237,24 +302,35 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   );
   while (progress.holding < options.calls) await sleep(20);
   const loadEnd = Date.now();
+  const cpuAtEnd = monitor.sample();
+  const framesRelayed = progress.framesSent + progress.framesReceived;
   const machineAfter = machineCpu();
   clearInterval(ticker);
   await idleProbe;
-  const heapIdle = await heapAfterGc(inspector).catch(() => NaN);
+  const heapIdle = await readHeap().catch(() => NaN);
   hangUp();
   const outcomes: CallOutcome[] = await calls;
 
   const timings = await fetchTimings(llmUrl);
-  const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes) : undefined;
+  const processes = monitor.peakProcesses();
+  const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes, processes) : undefined;
   // What the calls left behind once they ended (for the service, once the audit has drained too).
-  const heapEnded = await heapAfterGc(inspector);
+  const heapEnded = await readHeap().catch(() => NaN);
   monitor.stop();
   await stopProcess(child);
-  if (options.profile) printProfileSummary(profileDir, target);
+  if (options.profile) {
+    if (workers === null) printProfileSummary(profileDir, target);
+    else printProfileSummaries(profileDir);
+  }
 
+  const cpuSeconds = cpuAtStart && cpuAtEnd ? cpuAtEnd.cpuSeconds - cpuAtStart.cpuSeconds : NaN;
+  const loadSeconds = (loadEnd - loadStart) / 1000;
   const report = summarise(target, outcomes, timings, runTag, options, {
-    cpuCores: monitor.cpuBetween(loadStart, loadEnd),
+    cpuCores: cpuSeconds / loadSeconds,
+    cpuSeconds,
+    framesRelayed,
     cpuPeak: monitor.peakCpu(),
+    processes,
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     rssBeforeKb,
     rssIdleKb,
@@ -262,8 +338,14 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     heapBefore,
     heapIdle,
     heapEnded,
-    loadSeconds: (loadEnd - loadStart) / 1000,
+    loadSeconds,
   });
+  report.repeat = repeat;
+  report.workers = workers;
+  if (workers !== null && ![heapBefore, heapIdle, heapEnded].every(Number.isFinite)) {
+    report.heapNote = `not every process of the cluster could be read (${inspectors.urls.length} DevTools addresses, ` +
+      `${processes} processes, ${inspectors.failed} inspector start-ups failed)`;
+  }
   report.audit = audit;
   report.wallSeconds = (Date.now() - started) / 1000;
   return report;
@@ -277,7 +359,10 @@ function summarise(
   options: Options,
   usage: {
     cpuCores: number;
+    cpuSeconds: number;
+    framesRelayed: number;
     cpuPeak: number;
+    processes: number;
     machineBusy: number;
     rssBeforeKb: number;
     rssIdleKb: number;
@@ -311,6 +396,7 @@ function summarise(
   const calls = outcomes.length;
   return {
     target,
+    repeat: 1,
     calls,
     failedCalls: outcomes.filter((o) => o.error).length,
     turns,
@@ -320,7 +406,12 @@ function summarise(
     turnsPerSecond: turns / usage.loadSeconds,
     framesPerSecond: frames / usage.loadSeconds,
     cpuCores: usage.cpuCores,
+    cpuSeconds: usage.cpuSeconds,
+    framesRelayed: usage.framesRelayed,
+    cpuPerFrameUs: (usage.cpuSeconds / usage.framesRelayed) * 1e6,
     cpuPeak: usage.cpuPeak,
+    processes: usage.processes,
+    workers: null,
     machineBusy: usage.machineBusy,
     rssBeforeMb: usage.rssBeforeKb / 1024,
     rssIdleCallsMb: usage.rssIdleKb / 1024,
@@ -334,13 +425,33 @@ function summarise(
   };
 }
 
-/** Waits for the service's write-behind to drain, then counts this run's rows in Postgres. */
-async function checkAudit(port: number, databaseUrl: string, runTag: string, outcomes: CallOutcome[]) {
+/**
+ * Waits for the service's write-behind to drain, then counts this run's rows in Postgres.
+ *
+ * Each process of a cluster has its own audit backlog and answers /health/live for itself
+ * alone, and a keep-alive connection would always reach the same worker. So every probe
+ * opens a connection of its own (a cluster hands each new connection to the next worker),
+ * and the audit counts as drained once two probes per process in a row found no call and
+ * no row pending. The rows are then counted until they match, or until the counts have not
+ * moved for 3 s, so rows from a worker the probes happened to miss are still waited for.
+ */
+async function checkAudit(port: number, databaseUrl: string, runTag: string, outcomes: CallOutcome[], processes: number) {
   let peakBacklog = 0;
-  for (let i = 0; i < 100; i++) {
-    const live = (await (await fetch(`http://127.0.0.1:${port}/health/live`)).json()) as { activeCalls: number; audit: { backlog: number; peakBacklog: number } };
-    peakBacklog = live.audit.peakBacklog;
-    if (live.audit.backlog === 0 && live.activeCalls === 0) break;
+  const probesInARow = 2 * Math.max(1, processes);
+  const drainDeadline = Date.now() + 30_000;
+  for (let quiet = 0; quiet < probesInARow && Date.now() < drainDeadline; ) {
+    try {
+      const live = (await getJson(port, '/health/live')) as { activeCalls: number; audit: { backlog: number; peakBacklog: number } };
+      // Per process: with a cluster, the highest any worker reported.
+      peakBacklog = Math.max(peakBacklog, live.audit.peakBacklog);
+      if (live.audit.backlog === 0 && live.activeCalls === 0) {
+        quiet++;
+        continue;
+      }
+    } catch {
+      // A worker that does not answer has not drained.
+    }
+    quiet = 0;
     await sleep(100);
   }
   await sleep(300);
@@ -349,21 +460,52 @@ async function checkAudit(port: number, databaseUrl: string, runTag: string, out
     exchanges: outcomes.reduce((sum, o) => sum + 1 + o.turns.length, 0),
     events: outcomes.reduce((sum, o) => sum + o.partialsSent + o.interruptsSent, 0),
   };
+  const isComplete = (stored: Record<string, number>) => Object.entries(expected).every(([k, v]) => stored[k] === v);
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query(
-      `SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE $1) AS sessions,
-              (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id LIKE $1) AS exchanges,
-              (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id WHERE s.session_id LIKE $1) AS events`,
-      [`${runTag}-%`],
-    );
-    const stored = rows[0] as Record<string, number>;
-    const complete = Object.entries(expected).every(([k, v]) => stored[k] === v);
-    return { expected, stored, complete, peakBacklog };
+    const count = async () => {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE $1) AS sessions,
+                (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id LIKE $1) AS exchanges,
+                (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id WHERE s.session_id LIKE $1) AS events`,
+        [`${runTag}-%`],
+      );
+      return rows[0] as Record<string, number>;
+    };
+    let stored = await count();
+    for (let movedAt = Date.now(); !isComplete(stored) && Date.now() - movedAt < 3_000; ) {
+      await sleep(250);
+      const next = await count();
+      if (JSON.stringify(next) !== JSON.stringify(stored)) movedAt = Date.now();
+      stored = next;
+    }
+    return { expected, stored, complete: isComplete(stored), peakBacklog };
   } finally {
     await db.end();
   }
+}
+
+/** GET on a connection of its own (no keep-alive): with a cluster, each request may reach another worker. */
+function getJson(port: number, path: string, timeoutMs = 5_000): Promise<unknown> {
+  return new Promise((resolvePromise, reject) => {
+    const request = httpGet({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) return reject(new Error(`GET ${path}: ${response.statusCode} ${body.slice(0, 200)}`));
+        try {
+          resolvePromise(JSON.parse(body));
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
 }
 
 async function fetchTimings(llmUrl: string): Promise<FakeTimings> {
@@ -371,9 +513,15 @@ async function fetchTimings(llmUrl: string): Promise<FakeTimings> {
   return (await response.json()) as FakeTimings;
 }
 
-function printReport(reports: TargetReport[], options: Options): void {
-  const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+function printReport(reports: TargetReport[], options: Options, repeat: number): void {
+  // With a cluster, a heap figure is the sum over every process, or missing if one could not be read.
+  const heap = (r: TargetReport, n: number) => (!Number.isFinite(n) && r.workers !== null ? 'n/a (workers)' : fmt(n, 1));
   const rows: Array<[string, (r: TargetReport) => string]> = [
+    ['processes (primary + workers)', (r) => (r.workers === null ? String(r.processes) : `${r.processes} (WORKERS=${r.workers})`)],
     ['turns measured', (r) => String(r.turns)],
     ['failed calls', (r) => String(r.failedCalls)],
     ['added latency to first token p50 (ms)', (r) => fmt(r.addedFirstTokenMs.p50, 3)],
@@ -386,32 +534,147 @@ function printReport(reports: TargetReport[], options: Options): void {
     ['inter-token gap added p99 (ms)', (r) => fmt(r.addedGapMs.p99, 3)],
     ['turns/s', (r) => fmt(r.turnsPerSecond, 1)],
     ['frames/s (both directions)', (r) => fmt(r.framesPerSecond, 0)],
+    ['frames relayed during load', (r) => String(r.framesRelayed)],
     ['CPU during load (cores)', (r) => fmt(r.cpuCores, 2)],
+    ['CPU per relayed frame (us)', (r) => fmt(r.cpuPerFrameUs, 1)],
     ['CPU of the busiest second (cores)', (r) => fmt(r.cpuPeak, 2)],
     ['machine busy during load (all cores)', (r) => `${fmt(100 * r.machineBusy, 0)}%`],
     ['RSS before calls (MB)', (r) => fmt(r.rssBeforeMb, 1)],
     ['RSS with all calls idle (MB)', (r) => fmt(r.rssIdleCallsMb, 1)],
     ['RSS peak (MB)', (r) => fmt(r.rssPeakMb, 1)],
     ['RSS per idle call (KB)', (r) => fmt(r.rssPerIdleCallKb, 1)],
-    ['heap after GC before calls (MB)', (r) => fmt(r.heapBeforeMb, 1)],
-    ['heap after GC, all calls idle (MB)', (r) => fmt(r.heapIdleCallsMb, 1)],
-    ['heap after GC, all calls ended (MB)', (r) => fmt(r.heapEndedMb, 1)],
-    ['heap per idle call (KB)', (r) => fmt(r.heapPerIdleCallKb, 1)],
+    ['heap after GC before calls (MB)', (r) => heap(r, r.heapBeforeMb)],
+    ['heap after GC, all calls idle (MB)', (r) => heap(r, r.heapIdleCallsMb)],
+    ['heap after GC, all calls ended (MB)', (r) => heap(r, r.heapEndedMb)],
+    ['heap per idle call (KB)', (r) => heap(r, r.heapPerIdleCallKb)],
     ['audit rows expected = stored', (r) => (r.audit ? `${r.audit.complete ? 'yes' : 'NO'} ${JSON.stringify(r.audit.stored)}` : 'n/a')],
     ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
-  console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}\n`);
+  const run = options.repeat > 1 ? `, run ${repeat} of ${options.repeat}` : '';
+  console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}${run}\n`);
   console.log(`${'metric'.padEnd(width)}  ${reports.map((r) => r.target.padStart(14)).join('  ')}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
+  for (const r of reports) if (r.heapNote) console.log(`${r.target}: heap n/a: ${r.heapNote}`);
   const service = reports.find((r) => r.target === 'service');
   const relay = reports.find((r) => r.target === 'relay');
   if (service && relay) {
     console.log(
       `\nservice / bare relay, added latency to first token: p50 ${fmt(service.addedFirstTokenMs.p50 / relay.addedFirstTokenMs.p50)}x, ` +
-        `p99 ${fmt(service.addedFirstTokenMs.p99 / relay.addedFirstTokenMs.p99)}x`,
+        `p99 ${fmt(service.addedFirstTokenMs.p99 / relay.addedFirstTokenMs.p99)}x, ` +
+        `CPU per relayed frame ${fmt(service.cpuPerFrameUs / relay.cpuPerFrameUs)}x`,
     );
   }
+}
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface Comparison {
+  repetitions: number;
+  /** One row per run, in the order they ran. */
+  runs: Array<{
+    target: 'service' | 'relay';
+    repeat: number;
+    addedFirstTokenP50Ms: number;
+    addedFirstTokenP99Ms: number;
+    cpuPerFrameUs: number;
+    cpuSeconds: number;
+    framesRelayed: number;
+    processes: number;
+    auditComplete: boolean | null;
+  }>;
+  /** Per target, over its runs. */
+  service: { addedFirstTokenP50Ms: Spread; addedFirstTokenP99Ms: Spread; cpuPerFrameUs: Spread };
+  relay: { addedFirstTokenP50Ms: Spread; addedFirstTokenP99Ms: Spread; cpuPerFrameUs: Spread };
+  /**
+   * service / relay: `median` is the service's median over its runs divided by the relay's;
+   * `min` and `max` are the lowest and highest ratio of one repetition's service run to the
+   * relay run next to it.
+   */
+  ratios: { addedFirstTokenP50: Spread; addedFirstTokenP99: Spread; cpuPerFrame: Spread };
+}
+
+type ComparedMetric = 'addedFirstTokenP50Ms' | 'addedFirstTokenP99Ms' | 'cpuPerFrameUs';
+
+/** The comparison over all repetitions, when both targets ran. */
+function compareTargets(reports: TargetReport[]): Comparison | undefined {
+  const runs = reports.map((r) => ({
+    target: r.target,
+    repeat: r.repeat,
+    addedFirstTokenP50Ms: r.addedFirstTokenMs.p50,
+    addedFirstTokenP99Ms: r.addedFirstTokenMs.p99,
+    cpuPerFrameUs: r.cpuPerFrameUs,
+    cpuSeconds: r.cpuSeconds,
+    framesRelayed: r.framesRelayed,
+    processes: r.processes,
+    auditComplete: r.audit ? r.audit.complete : null,
+  }));
+  const of = (target: 'service' | 'relay') => runs.filter((r) => r.target === target);
+  if (of('service').length === 0 || of('relay').length === 0) return undefined;
+  const spread = (values: number[]): Spread => {
+    const finite = values.filter(Number.isFinite);
+    return { median: median(finite), min: finite.length ? Math.min(...finite) : NaN, max: finite.length ? Math.max(...finite) : NaN };
+  };
+  const perTarget = (target: 'service' | 'relay') => ({
+    addedFirstTokenP50Ms: spread(of(target).map((r) => r.addedFirstTokenP50Ms)),
+    addedFirstTokenP99Ms: spread(of(target).map((r) => r.addedFirstTokenP99Ms)),
+    cpuPerFrameUs: spread(of(target).map((r) => r.cpuPerFrameUs)),
+  });
+  const service = perTarget('service');
+  const relay = perTarget('relay');
+  const ratio = (metric: ComparedMetric): Spread => {
+    const paired = of('service').flatMap((s) => {
+      const r = of('relay').find((x) => x.repeat === s.repeat);
+      return r ? [s[metric] / r[metric]] : [];
+    });
+    const pairs = spread(paired);
+    return { median: service[metric].median / relay[metric].median, min: pairs.min, max: pairs.max };
+  };
+  return {
+    repetitions: Math.max(...runs.map((r) => r.repeat)),
+    runs,
+    service,
+    relay,
+    ratios: { addedFirstTokenP50: ratio('addedFirstTokenP50Ms'), addedFirstTokenP99: ratio('addedFirstTokenP99Ms'), cpuPerFrame: ratio('cpuPerFrameUs') },
+  };
+}
+
+function printComparison(comparison: Comparison, options: Options): void {
+  const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
+  const workers = options.workers === null ? '' : `, service WORKERS=${options.workers}`;
+  console.log(`\ncomparison: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ` +
+    `${comparison.repetitions} repetition${comparison.repetitions === 1 ? '' : 's'}${workers}\n`);
+  const header = ['target', 'run', 'p50 (ms)', 'p99 (ms)', 'CPU/frame (us)', 'CPU (s)', 'frames', 'procs', 'audit'];
+  const table: string[][] = comparison.runs.map((r) => [
+    r.target,
+    String(r.repeat),
+    fmt(r.addedFirstTokenP50Ms, 3),
+    fmt(r.addedFirstTokenP99Ms, 2),
+    fmt(r.cpuPerFrameUs, 1),
+    fmt(r.cpuSeconds, 2),
+    String(r.framesRelayed),
+    String(r.processes),
+    r.auditComplete === null ? '-' : r.auditComplete ? 'complete' : 'MISSING',
+  ]);
+  if (comparison.repetitions > 1) {
+    for (const target of ['service', 'relay'] as const) {
+      const t = comparison[target];
+      table.push([target, 'median', fmt(t.addedFirstTokenP50Ms.median, 3), fmt(t.addedFirstTokenP99Ms.median, 2), fmt(t.cpuPerFrameUs.median, 1), '', '', '', '']);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  const ratio = (s: Spread) => (comparison.repetitions > 1 ? `${fmt(s.median)}x (${fmt(s.min)}-${fmt(s.max)}x)` : `${fmt(s.median)}x`);
+  console.log(`\nservice / relay, from the medians${comparison.repetitions > 1 ? ' (min-max of the per-repetition ratios)' : ''}:`);
+  console.log(`  added latency to first token p50  ${ratio(comparison.ratios.addedFirstTokenP50)}`);
+  console.log(`  added latency to first token p99  ${ratio(comparison.ratios.addedFirstTokenP99)}`);
+  console.log(`  CPU per relayed frame             ${ratio(comparison.ratios.cpuPerFrame)}`);
 }
 
 async function ensureDatabase(url: string): Promise<void> {
@@ -482,12 +745,114 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`nothing listening on ${port} after 60 s`);
 }
 
+/**
+ * The service answers GET /health/ready with 200 once it can take calls (Postgres answers).
+ * With a cluster the request goes to whichever worker the primary hands the connection to:
+ * it proves one worker is ready, not all of them (see waitForStartUp).
+ */
+async function waitForHealthReady(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      await getJson(port, '/health/ready');
+      return;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`/health/ready did not answer 200 within 60 s: ${last}`);
+}
+
+/**
+ * With a cluster, the port opens as soon as the first worker listens (the primary holds the
+ * socket and hands connections to the workers that have listened so far): calls that connect
+ * before the others are up would all land on that one. Waits for the primary and `workers`
+ * workers to be there and the start-up to be over: the tree's CPU under 0.1 core for 1 s
+ * (start-up is CPU-bound: loading modules, Nest's dependency injection). A service that
+ * runs one process whatever WORKERS says is taken as started once it has been quiet for 3 s.
+ * Returns the number of processes.
+ */
+async function waitForStartUp(pid: number, workers: number): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  const samples: Array<{ at: number; cpuSeconds: number; processes: number }> = [];
+  const quietFor = (ms: number) => {
+    const last = samples[samples.length - 1];
+    const first = samples.find((s) => s.at >= last.at - ms);
+    if (!first || last.at - first.at < ms * 0.9) return false;
+    const window = samples.filter((s) => s.at >= first.at);
+    return window.every((s) => s.processes === last.processes) && (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000) < 0.1;
+  };
+  while (Date.now() < deadline) {
+    const sample = sampleProcessTree(pid);
+    if (!sample) throw new Error('the service exited while starting');
+    samples.push(sample);
+    if ((sample.processes >= workers + 1 && quietFor(1_000)) || quietFor(3_000)) return sample.processes;
+    await sleep(100);
+  }
+  log(`service still busy starting after 60 s; carrying on`);
+  return samples[samples.length - 1]?.processes ?? 1;
+}
+
+/**
+ * Every call holds a socket here, one in the target and, while it streams, one from the
+ * target to the LLM (which keeps them alive afterwards), and one in the fake LLM. Node raises
+ * its own soft limit on open files to the hard limit when it starts, so only the hard limit
+ * matters, for this process and every one it starts.
+ */
+function checkFileLimit(calls: number): void {
+  const needed = 3 * calls + 256;
+  const soft = openFilesLimit();
+  if (soft >= needed) return;
+  log(`warning: this process may open ${soft} files at most, and ${calls} calls need about ${needed} in the service. ` +
+    `Raise the hard limit before the run (e.g. \`ulimit -Hn ${needed}\` as root, or LimitNOFILE in a unit), ` +
+    `or calls will fail with EMFILE.`);
+}
+
+/** The soft limit on open files of this process (Infinity when unlimited). */
+function openFilesLimit(): number {
+  const line = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return !line || line[1] === 'unlimited' ? Infinity : Number(line[1]);
+}
+
+/**
+ * SIGTERM, then SIGKILL after 15 s. A cluster's primary is signalled, as an orchestrator
+ * would; workers still there 5 s after it has gone (each recognised by its start time, so a
+ * recycled pid is left alone) are killed.
+ */
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
+  const descendants = [...processTree(child.pid!).keys()].filter((pid) => pid !== child.pid).map((pid) => ({ pid, started: startTime(pid) }));
   const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const deadline = Date.now() + 5_000;
+  const alive = () => descendants.filter((d) => d.started !== null && startTime(d.pid) === d.started);
+  while (alive().length && Date.now() < deadline) await sleep(100);
+  for (const { pid } of alive()) {
+    log(`process ${pid} outlived the service's primary: killing it`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or null if it is gone. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return null;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -511,7 +876,13 @@ function machineCpu(): { busy: number; total: number } {
 
 function machineInfo() {
   const os = require('node:os') as typeof import('node:os');
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    openFilesLimit: openFilesLimit(),
+  };
 }
 
 function log(message: string): void {

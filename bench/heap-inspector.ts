@@ -9,6 +9,46 @@ export function findInspectorUrl(output: string): string | undefined {
 }
 
 /**
+ * Every DevTools address a process tree announces on its output, in order. Cluster workers
+ * inherit the primary's execArgv, and Node's cluster gives each worker its own inspector
+ * port (the primary's port + 1, + 2, ...): each prints its own "Debugger listening on" line
+ * on the stderr they share. A worker whose port is taken prints "Starting inspector on ...
+ * failed" instead and runs without one.
+ */
+export class InspectorAddresses {
+  readonly urls: string[] = [];
+  failed = 0;
+  private partial = '';
+
+  feed(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const url = findInspectorUrl(line);
+      if (url && !this.urls.includes(url)) this.urls.push(url);
+      if (/Starting inspector on .* failed/.test(line)) this.failed++;
+    }
+  }
+}
+
+/**
+ * Heap after GC summed over several processes (a cluster's primary and workers), each read
+ * in turn. NaN unless every address answers: a sum with a process missing would be wrong.
+ */
+export async function heapAfterGcAll(inspectorUrls: string[]): Promise<number> {
+  if (inspectorUrls.length === 0) return NaN;
+  let total = 0;
+  for (const url of inspectorUrls) {
+    try {
+      total += await heapAfterGc(url);
+    } catch {
+      return NaN;
+    }
+  }
+  return total;
+}
+
+/**
  * Bytes of JavaScript heap another Node process still uses after full garbage collections,
  * read through the DevTools protocol: the process exposes no hook of its own, and the
  * inspector does nothing in it while no session is attached. Two collections, each its own

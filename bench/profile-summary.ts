@@ -26,7 +26,21 @@ export function printProfileSummary(dir: string, prefix: string, top = 20): void
     console.log(`no profile found in ${dir}`);
     return;
   }
-  const profile = JSON.parse(readFileSync(files[0], 'utf8')) as CpuProfile;
+  printProfileFileSummary(files[0], top);
+}
+
+/** Every profile in `dir`, oldest first: one per process of a cluster (primary and workers). */
+export function printProfileSummaries(dir: string, top = 20): void {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  if (files.length === 0) console.log(`no profile found in ${dir}`);
+  for (const file of files) printProfileFileSummary(file, top);
+}
+
+export function printProfileFileSummary(file: string, top = 20): void {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const hits = new Map<number, number>();
   for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
   const total = profile.samples.length;
@@ -42,7 +56,7 @@ export function printProfileSummary(dir: string, prefix: string, top = 20): void
     byArea.set(area(url, functionName), (byArea.get(area(url, functionName)) ?? 0) + count);
   }
   const pct = (n: number) => `${((100 * n) / total).toFixed(1).padStart(5)}%`;
-  console.log(`\nCPU profile ${files[0]} (${total} samples)\nby area:`);
+  console.log(`\nCPU profile ${file} (${total} samples)\nby area:`);
   for (const [name, n] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(n)}  ${name}`);
   console.log('hottest functions (self time):');
   for (const [name, n] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(n)}  ${name}`);

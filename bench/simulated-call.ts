@@ -44,6 +44,10 @@ export interface CallProgress {
   turnsDone: number;
   /** Calls done with their turns (or failed), waiting for `hangUpAfter`. */
   holding: number;
+  /** Frames all calls sent so far (start_call, partial_transcript, stream_request, interrupt). */
+  framesSent: number;
+  /** Frames all calls received so far (stream_response: the greeting and the replies). */
+  framesReceived: number;
 }
 
 /**
@@ -56,10 +60,12 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
   let onFrame: (frame: { type: string; data: { stream_id: number; content: string; end_of_stream: boolean } }) => void = () => {};
   socket.on('message', (raw) => {
     outcome.framesReceived++;
+    progress.framesReceived++;
     onFrame(JSON.parse(raw.toString()));
   });
   const send = (frame: object) => {
     outcome.framesSent++;
+    progress.framesSent++;
     socket.send(JSON.stringify(frame));
   };
 

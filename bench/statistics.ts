@@ -32,3 +32,11 @@ export function distribution(values: number[]): Distribution {
 export function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/** Middle value (mean of the two middle ones for an even count); NaN for none. */
+export function median(values: number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+}
