@@ -1,5 +1,6 @@
 import { readOrCreateApiKey, StoredApiKey } from './api-key-file';
 import { EnvironmentVariables, validateEnvironment } from './environment-variables';
+import { LlmProviderConfig, providerSecrets } from './llm-provider-config';
 
 /**
  * The typed configuration the rest of the service injects. A class so it can
@@ -21,6 +22,15 @@ export class AppConfig {
     maxTokens?: number;
     firstTokenTimeoutMs: number;
     idleTimeoutMs: number;
+    /** Every provider, `default` (the OPENAI_* variables) first when it is defined. */
+    providers: LlmProviderConfig[];
+    /** Failover order of agents without their own list. */
+    providerOrder: string[];
+    /** Hedging for agents without a profile; undefined = none. */
+    hedgeAfterMs?: number;
+    circuit: { failureThreshold: number; openMs: number };
+    /** Every provider's key and credential headers, for the log scrubber. */
+    secrets: string[];
   };
   readonly call: { greeting?: string; greetingPrompt: string; fallbackMessage: string; shutdownGraceMs: number };
   /** Defaults for agents without a profile in agent_profiles. */
@@ -75,6 +85,11 @@ export class AppConfig {
       maxTokens: env.LLM_MAX_TOKENS,
       firstTokenTimeoutMs: env.LLM_TIMEOUT_MS,
       idleTimeoutMs: env.LLM_IDLE_TIMEOUT_MS,
+      providers: env.llmProviders,
+      providerOrder: env.llmProviderOrder,
+      hedgeAfterMs: env.LLM_HEDGE_AFTER_MS,
+      circuit: { failureThreshold: env.LLM_CIRCUIT_FAILURES, openMs: env.LLM_CIRCUIT_OPEN_MS },
+      secrets: providerSecrets(env.llmProviders),
     };
     this.call = {
       greeting: env.GREETING,

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { LlmProviderConfig, readLlmProviders } from './llm-provider-config';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const blankAsUnset = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -7,6 +8,7 @@ const TOOL_LIST = /^\s*[\w-]{1,64}\s*(,\s*[\w-]{1,64}\s*)*$/;
 const DESTINATION_LIST = /^\s*[\w-]{1,40}=[^,=\s]+\s*(,\s*[\w-]{1,40}=[^,=\s]+\s*)*$/;
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? (/^(true|1|yes)$/i.test(value) ? true : /^(false|0|no)$/i.test(value) ? false : value) : value;
+const NAME_LIST = /^\s*[\w.-]{1,40}\s*(,\s*[\w.-]{1,40}\s*)*$/;
 const CIDR_LIST = /^\s*[0-9a-fA-F.:]+(\/\d{1,3})?\s*(,\s*[0-9a-fA-F.:]+(\/\d{1,3})?\s*)*$/;
 
 /**
@@ -114,6 +116,31 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100)
   LLM_IDLE_TIMEOUT_MS = 10_000;
 
+  /** Named providers as a JSON array (see llm-provider-config.ts); or LLM_PROVIDER_<n>_* variables. */
+  @Transform(blankAsUnset) @IsOptional() @IsString()
+  LLM_PROVIDERS?: string;
+
+  /** Failover order of agents without their own list; unset = every provider, `default` first. */
+  @Transform(blankAsUnset) @IsOptional() @IsString() @Matches(NAME_LIST, { message: 'LLM_PROVIDER_ORDER must be a comma-separated list of provider names' })
+  LLM_PROVIDER_ORDER?: string;
+
+  /** Agents without a profile start the next provider when the first has said nothing after this (ms); unset = no hedging. */
+  @Transform(toInt) @IsOptional() @IsInt() @Min(0) @Max(60_000)
+  LLM_HEDGE_AFTER_MS?: number;
+
+  /** Consecutive failures that open a provider's circuit (skipped until LLM_CIRCUIT_OPEN_MS has passed); 0 = no circuit breaker. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000)
+  LLM_CIRCUIT_FAILURES = 5;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  LLM_CIRCUIT_OPEN_MS = 30_000;
+
+  /** Not a variable: the providers validateEnvironment reads from LLM_PROVIDERS / LLM_PROVIDER_<n>_* and OPENAI_*. */
+  llmProviders: LlmProviderConfig[] = [];
+
+  /** Not a variable: LLM_PROVIDER_ORDER resolved against the providers. */
+  llmProviderOrder: string[] = [];
+
   @Transform(blankAsUnset) @IsOptional() @IsString()
   GREETING?: string;
 
@@ -215,7 +242,7 @@ export class EnvironmentVariables {
 /** Validates the raw environment once, reporting every problem in one readable error. */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   const known = Object.fromEntries(
-    Object.keys(new EnvironmentVariables()).concat(OPTIONAL_KEYS).map((key) => [key, raw[key]])
+    Object.keys(new EnvironmentVariables()).concat(OPTIONAL_KEYS).filter((key) => !DERIVED_KEYS.has(key)).map((key) => [key, raw[key]])
       // A blank value means "use the default", as for an unset one.
       .filter(([, v]) => v !== undefined && v !== ''),
   );
@@ -224,6 +251,16 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const lines = errors.map((e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
   if (errors.length === 0 && env.EXPORT_MAX_CONCURRENT >= env.DB_POOL_SIZE) {
     lines.push(`  - EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so exports always leave connections for calls and the API`);
+  }
+  if (errors.length === 0) {
+    const reading = readLlmProviders(
+      raw,
+      { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, firstTokenTimeoutMs: env.LLM_TIMEOUT_MS, idleTimeoutMs: env.LLM_IDLE_TIMEOUT_MS },
+      env.LLM_PROVIDER_ORDER,
+    );
+    lines.push(...reading.errors);
+    env.llmProviders = reading.providers;
+    env.llmProviderOrder = reading.order;
   }
   if (errors.length === 0) lines.push(...productionRefusals(env));
   if (lines.length > 0) {
@@ -252,6 +289,10 @@ function productionRefusals(env: EnvironmentVariables): string[] {
   return refusals;
 }
 
+/** Properties validateEnvironment fills in itself: never read from the environment. */
+const DERIVED_KEYS = new Set(['llmProviders', 'llmProviderOrder']);
+
 const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GREETING', 'API_KEY', 'RETENTION_DAYS'];
 OPTIONAL_KEYS.push('WS_ALLOWED_IPS', 'NODE_ENV', 'METRICS_TOKEN', 'INSTANCE_NAME');
 OPTIONAL_KEYS.push('AGENT_TOOLS', 'TRANSFER_DESTINATIONS');
+OPTIONAL_KEYS.push('LLM_PROVIDERS', 'LLM_PROVIDER_ORDER', 'LLM_HEDGE_AFTER_MS');
