@@ -37,6 +37,44 @@ export interface ExchangeRecord {
   totalTokens: number | null;
   /** Every tool the model called during this exchange, in order (stored in stream_exchanges.tool_calls). */
   toolCalls?: ToolCallRecord[];
+  /** The LLM provider that answered: the one that spoke (or finished the last round). Unset: none did. */
+  provider?: string | null;
+  /** The model as the provider's stream named it (a dated version, Azure's underlying model). */
+  responseModel?: string | null;
+  /** Providers that did not answer a round before another did (or before every one failed), in order. */
+  failedAttempts?: FailedAttemptRecord[];
+  /** Thinking of a reasoning model, summed over the rounds: never spoken. */
+  reasoningTokens?: number | null;
+  reasoningMs?: number | null;
+  /** The last round's finish_reason (`stop`, `tool_calls`, `length`...). */
+  finishReason?: string | null;
+  /** Rounds whose hedge started: the winner and the extra requests. */
+  hedges?: HedgeRecord[];
+}
+
+/** A provider that did not answer a round: failed (`code`, `status`) or skipped (`circuit_open`). */
+export interface FailedAttemptRecord {
+  round: number;
+  provider: string;
+  model: string;
+  code: string;
+  error: string;
+  status?: number;
+  retryAfterMs?: number;
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface HedgeRecord {
+  round: number;
+  /** When the second provider was asked, after the round began. */
+  startedAfterMs: number;
+  winner: string;
+  hedgeWon: boolean;
+  /** The requests that did not answer: aborted when the winner spoke first, or failed. */
+  extra: Array<{ provider: string; model: string; outcome: 'aborted' | 'failed'; durationMs: number }>;
+  /** The round's prompt tokens times the aborted requests: about what they were billed for. Null until known. */
+  extraPromptTokens: number | null;
 }
 
 /** How a tool call ended. */

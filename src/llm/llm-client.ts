@@ -36,13 +36,23 @@ export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Of the completion tokens, those a reasoning model spent thinking, when the provider says. */
+  reasoningTokens?: number;
 }
 
 export type CompletionChunk =
   | { type: 'text'; text: string }
-  /** A piece of a streamed tool call; pieces with the same index belong to one call. */
-  | { type: 'tool_call_delta'; index: number; id?: string; name?: string; arguments?: string }
+  /**
+   * A piece of a streamed tool call. Pieces with the same index belong to one call; some
+   * providers leave the index out, repeat the id on every piece, or send a call whole
+   * (ToolCallAccumulator copes with each).
+   */
+  | { type: 'tool_call_delta'; index?: number; id?: string; name?: string; arguments?: string }
+  /** Thinking of a reasoning model (`reasoning_content` or `reasoning`): never spoken. */
+  | { type: 'reasoning'; text: string }
   | { type: 'usage'; usage: TokenUsage }
+  /** The model the provider says answered (its stream's `model` field), once. */
+  | { type: 'model'; model: string }
   | { type: 'finish'; reason: string };
 
 /**

@@ -5,7 +5,7 @@ import { APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
 import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 import { LlmReplyError } from './llm-errors';
-import { LlmService, ReplyRequest } from './llm.service';
+import { LlmService, ReplyChunk, ReplyRequest } from './llm.service';
 import { OpenAiLlmClient } from './openai-llm.client';
 
 const FIRST_TOKEN_TIMEOUT_MS = 300;
@@ -69,9 +69,13 @@ function replyRequest(overrides: Partial<ReplyRequest> = {}): ReplyRequest {
   };
 }
 
+/** What the caller hears: the text chunks, in order. */
+const texts = (chunks: ReplyChunk[]) => chunks.filter((c) => c.type === 'text');
+const PROVIDER: ReplyChunk = { type: 'provider', provider: 'default', model: 'test-model' };
+
 /** Consumes the reply, keeping what arrived and how it ended. */
 async function consume(service: LlmService, request: ReplyRequest) {
-  const chunks: CompletionChunk[] = [];
+  const chunks: ReplyChunk[] = [];
   try {
     for await (const chunk of service.streamReply(request)) chunks.push(chunk);
     return { chunks, error: undefined };
@@ -131,13 +135,15 @@ describe('LlmService', () => {
     });
     const reply = new LlmService(client, config).streamReply(replyRequest());
 
+    expect(await reply.next()).toEqual({ done: false, value: PROVIDER });
     expect(await reply.next()).toEqual({ done: false, value: text('One') });
     gates[0].resolve();
     expect(await reply.next()).toEqual({ done: false, value: text(' two') });
     gates[1].resolve();
-    expect((await reply.next()).value).toEqual({ type: 'usage', usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 } });
     gates[2].resolve();
-    expect(await reply.next()).toEqual({ done: false, value: FINISH });
+    // Usage and the finish reason close the round, once the stream has ended.
+    expect((await reply.next()).value).toEqual({ type: 'usage', usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 } });
+    expect((await reply.next()).value).toEqual({ type: 'round_end', summary: { finishReason: 'stop', responseModel: null, reasoning: null } });
     expect(await reply.next()).toEqual({ done: true, value: undefined });
   });
 
@@ -153,7 +159,7 @@ describe('LlmService', () => {
     const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
 
     expect(error).toBeUndefined();
-    expect(chunks).toHaveLength(9);
+    expect(texts(chunks)).toHaveLength(8);
     expect(client.signal.aborted).toBe(false);
   });
 
@@ -167,7 +173,8 @@ describe('LlmService', () => {
     const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
 
     expect(error).toBeUndefined();
-    expect(chunks).toEqual([text('late but fine'), FINISH]);
+    expect(texts(chunks)).toEqual([text('late but fine')]);
+    expect(chunks.at(-1)).toMatchObject({ type: 'round_end' });
   });
 
   describe('timeouts', () => {
@@ -188,7 +195,7 @@ describe('LlmService', () => {
 
         expect(error).toBeInstanceOf(LlmReplyError);
         expect(error).toMatchObject({ code: 'timeout', message: `no first token within ${FIRST_TOKEN_TIMEOUT_MS} ms` });
-        expect(chunks).toEqual([]);
+        expect(texts(chunks)).toEqual([]);
         expect(client.signal.aborted).toBe(true);
       } finally {
         jest.useRealTimers();
@@ -215,7 +222,7 @@ describe('LlmService', () => {
 
       const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
 
-      expect(chunks).toEqual([text('Let me'), text(' see')]);
+      expect(texts(chunks)).toEqual([text('Let me'), text(' see')]);
       expect(error).toMatchObject({ code: 'timeout', message: `no token for ${IDLE_TIMEOUT_MS} ms mid-reply` });
       expect(client.signal.aborted).toBe(true);
     });
@@ -243,7 +250,7 @@ describe('LlmService', () => {
 
     const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
 
-    expect(chunks).toEqual([text('Half a sent')]);
+    expect(texts(chunks)).toEqual([text('Half a sent')]);
     expect(error).toBeInstanceOf(LlmReplyError);
     expect(error?.code).toBe('stream_cut');
   });
@@ -256,7 +263,7 @@ describe('LlmService', () => {
 
     const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
 
-    expect(chunks).toEqual([text('Hel')]);
+    expect(texts(chunks)).toEqual([text('Hel')]);
     expect(error).toBeInstanceOf(LlmReplyError);
     expect(error).toMatchObject({ code: 'upstream_error', message: 'LLM request failed: socket hang up' });
   });
@@ -361,6 +368,7 @@ describe('LlmService', () => {
       });
       const reply = new LlmService(client, config).streamReply(replyRequest({ signal: caller.signal }));
 
+      expect(await reply.next()).toEqual({ done: false, value: PROVIDER });
       expect(await reply.next()).toEqual({ done: false, value: text('Sure,') });
       const next = reply.next();
       caller.abort('interrupted');
@@ -377,6 +385,7 @@ describe('LlmService', () => {
       });
       const reply = new LlmService(client, config).streamReply(replyRequest({ signal: caller.signal }));
 
+      await reply.next();
       await reply.next();
       const next = reply.next();
       caller.abort();
@@ -396,7 +405,7 @@ describe('LlmService', () => {
       const { chunks, error } = await consume(new LlmService(client, config), replyRequest({ signal: caller.signal }));
 
       expect(error).toBeUndefined();
-      expect(chunks).toEqual([text('one')]);
+      expect(texts(chunks)).toEqual([text('one')]);
     });
 
     it('does not report a timeout after the caller aborted', async () => {

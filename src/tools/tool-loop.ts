@@ -1,12 +1,11 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentSettings } from '../agents/agent-settings';
-import type { ExchangeRecord } from '../audit/audit-records';
+import type { ExchangeRecord, HedgeRecord } from '../audit/audit-records';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
 import type { TokenUsage, ToolCallRequest } from '../llm/llm-client';
 import { LlmReplyError } from '../llm/llm-errors';
-import { LlmService, TranscriptTurn } from '../llm/llm.service';
-import { ToolCallAccumulator } from '../llm/tool-call-accumulator';
+import { LlmService, ReplyChunk, TranscriptTurn } from '../llm/llm.service';
 import type { ToolRound } from '../llm/tool-history';
 import type { CallControlAction, ToolContext } from './tool-context';
 import { executeToolCall, ToolOutcome } from './tool-executor';
@@ -60,7 +59,7 @@ export class ToolLoop {
 
     for (let round = 0; ; round++) {
       const lastRound = round >= maxRounds;
-      const calls = new ToolCallAccumulator();
+      let requests: ToolCallRequest[] = [];
       let text = '';
       const chunks = this.llm.streamReply({
         transcript: turn.transcript,
@@ -76,19 +75,21 @@ export class ToolLoop {
         if (chunk.type === 'text') {
           text += chunk.text;
           yield chunk;
-        } else if (chunk.type === 'tool_call_delta') {
-          calls.push(chunk);
+        } else if (chunk.type === 'tool_calls') {
+          requests = chunk.calls;
         } else if (chunk.type === 'usage') {
           usage.promptTokens += chunk.usage.promptTokens;
           usage.completionTokens += chunk.usage.completionTokens;
           usage.totalTokens += chunk.usage.totalTokens;
+          priceHedges(turn.exchange, round, chunk.usage.promptTokens);
           yield { type: 'usage', usage: { ...usage } };
+        } else {
+          recordProviders(turn, round, chunk);
         }
       }
-      if (turn.signal.aborted || calls.size === 0) return;
+      if (turn.signal.aborted || requests.length === 0) return;
       if (lastRound) throw new LlmReplyError('tool_rounds', `the model still asked for tools after ${maxRounds} rounds`);
 
-      const requests = calls.complete();
       const controls: CallControlAction[] = [];
       const running = requests.map((call) =>
         executeToolCall(offered.has(call.name) ? this.registry?.get(call.name) : undefined, call, {
@@ -143,4 +144,48 @@ export class ToolLoop {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * Which provider answered the round and what failed before it, on the exchange's audit row
+ * (written when the reply ends). Arrays are replaced, not pushed to: the audit queue keeps
+ * a shallow copy of the record.
+ */
+function recordProviders(turn: TurnRequest, round: number, chunk: Exclude<ReplyChunk, { type: 'text' | 'tool_calls' | 'usage' }>): void {
+  const { exchange } = turn;
+  switch (chunk.type) {
+    case 'provider':
+      exchange.provider = chunk.provider;
+      exchange.model = chunk.model;
+      return;
+    case 'attempt_failed': {
+      const { attempt } = chunk;
+      exchange.failedAttempts = [...(exchange.failedAttempts ?? []), { round, ...attempt }];
+      if (attempt.code !== 'circuit_open') turn.log?.warn(`LLM provider ${attempt.provider} did not answer stream ${exchange.streamId}: ${attempt.error}`);
+      return;
+    }
+    case 'hedge':
+      exchange.hedges = [...(exchange.hedges ?? []), { round, ...chunk.hedge, extraPromptTokens: null }];
+      return;
+    case 'round_end': {
+      const { summary } = chunk;
+      exchange.finishReason = summary.finishReason;
+      exchange.responseModel = summary.responseModel ?? exchange.responseModel ?? null;
+      if (summary.reasoning) {
+        exchange.reasoningTokens = (exchange.reasoningTokens ?? 0) + summary.reasoning.tokens;
+        exchange.reasoningMs = (exchange.reasoningMs ?? 0) + summary.reasoning.ms;
+      }
+      return;
+    }
+  }
+}
+
+/** A hedged round's extra requests were billed for about the same prompt as the one that answered. */
+function priceHedges(exchange: ExchangeRecord, round: number, promptTokens: number): void {
+  if (!exchange.hedges?.some((h) => h.round === round && h.extraPromptTokens === null)) return;
+  exchange.hedges = exchange.hedges.map((h): HedgeRecord =>
+    h.round === round && h.extraPromptTokens === null
+      ? { ...h, extraPromptTokens: promptTokens * h.extra.filter((e) => e.outcome === 'aborted').length }
+      : h,
+  );
 }
