@@ -5,6 +5,7 @@ import { Appointments1765300001000 } from './1765300001000-appointments';
 import { ServiceInstances1765400000000 } from './1765400000000-service-instances';
 import { CallSummaryDurationMs1765500000000 } from './1765500000000-call-summary-duration-ms';
 import { AuditLongValues1765600000000 } from './1765600000000-audit-long-values';
+import { LlmProviders1765700000000 } from './1765700000000-llm-providers';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ServiceInstances1765400000000,
   CallSummaryDurationMs1765500000000,
   AuditLongValues1765600000000,
+  LlmProviders1765700000000,
 ];

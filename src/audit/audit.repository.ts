@@ -120,18 +120,47 @@ export class AuditRepository {
         started_at: c.startedAt,
         duration_ms: c.durationMs,
       })),
+      provider: e.provider ?? null,
+      response_model: e.responseModel ?? null,
+      failed_attempts: (e.failedAttempts ?? []).map((a) => ({
+        round: a.round,
+        provider: a.provider,
+        model: a.model,
+        code: a.code,
+        error: a.error,
+        status: a.status,
+        retry_after_ms: a.retryAfterMs,
+        started_at: a.startedAt,
+        duration_ms: a.durationMs,
+      })),
+      reasoning_tokens: e.reasoningTokens ?? null,
+      reasoning_ms: e.reasoningMs ?? null,
+      finish_reason: e.finishReason ?? null,
+      hedges: (e.hedges ?? []).map((h) => ({
+        round: h.round,
+        started_after_ms: h.startedAfterMs,
+        winner: h.winner,
+        hedge_won: h.hedgeWon,
+        extra: h.extra.map((x) => ({ provider: x.provider, model: x.model, outcome: x.outcome, duration_ms: x.durationMs })),
+        extra_prompt_tokens: h.extraPromptTokens,
+      })),
     }));
     const written: Array<{ id: string }> = await this.dataSource.query(
       `INSERT INTO stream_exchanges
          (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error,
-          requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens, tool_calls)
+          requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens, tool_calls,
+          provider, response_model, failed_attempts, reasoning_tokens, reasoning_ms, finish_reason, hedges)
        SELECT x.id, s.id, x.stream_id, x.kind, x.transcript, x.response_text, x.status, x.model, x.error,
               x.requested_at, x.first_token_at, x.completed_at, x.prompt_tokens, x.completion_tokens, x.total_tokens,
-              COALESCE(x.tool_calls, '[]'::jsonb)
+              COALESCE(x.tool_calls, '[]'::jsonb),
+              x.provider, x.response_model, COALESCE(x.failed_attempts, '[]'::jsonb), x.reasoning_tokens, x.reasoning_ms,
+              x.finish_reason, COALESCE(x.hedges, '[]'::jsonb)
        FROM jsonb_to_recordset($1::jsonb) AS x(
          id uuid, session_id text, stream_id int, kind text, transcript jsonb, response_text text, status text,
          model text, error text, requested_at timestamptz, first_token_at timestamptz, completed_at timestamptz,
-         prompt_tokens int, completion_tokens int, total_tokens int, tool_calls jsonb)
+         prompt_tokens int, completion_tokens int, total_tokens int, tool_calls jsonb,
+         provider text, response_model text, failed_attempts jsonb, reasoning_tokens int, reasoning_ms int,
+         finish_reason text, hedges jsonb)
        JOIN call_sessions s ON s.session_id = x.session_id
        ON CONFLICT (id) DO UPDATE SET
          response_text = EXCLUDED.response_text,
@@ -143,7 +172,14 @@ export class AuditRepository {
          prompt_tokens = EXCLUDED.prompt_tokens,
          completion_tokens = EXCLUDED.completion_tokens,
          total_tokens = EXCLUDED.total_tokens,
-         tool_calls = EXCLUDED.tool_calls
+         tool_calls = EXCLUDED.tool_calls,
+         provider = EXCLUDED.provider,
+         response_model = EXCLUDED.response_model,
+         failed_attempts = EXCLUDED.failed_attempts,
+         reasoning_tokens = EXCLUDED.reasoning_tokens,
+         reasoning_ms = EXCLUDED.reasoning_ms,
+         finish_reason = EXCLUDED.finish_reason,
+         hedges = EXCLUDED.hedges
        RETURNING id`,
       [asParameter(rows)],
     );
