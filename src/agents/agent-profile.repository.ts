@@ -17,6 +17,8 @@ interface ProfileRow {
   transfer_destinations: AgentProfile['transferDestinations'];
   fallback_message: string | null;
   farewell_message: string | null;
+  providers: string[] | null;
+  hedge_after_ms: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -41,8 +43,8 @@ export class AgentProfileRepository {
     const rows: Array<ProfileRow & { created: boolean }> = await this.dataSource.query(
       `INSERT INTO agent_profiles AS p
          (agent_id, name, system_prompt, greeting, model, temperature, max_tokens, tools, transfer_destinations,
-          fallback_message, farewell_message)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)
+          fallback_message, farewell_message, providers, hedge_after_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13)
        ON CONFLICT (agent_id) DO UPDATE SET
          name = EXCLUDED.name,
          system_prompt = EXCLUDED.system_prompt,
@@ -54,6 +56,8 @@ export class AgentProfileRepository {
          transfer_destinations = EXCLUDED.transfer_destinations,
          fallback_message = EXCLUDED.fallback_message,
          farewell_message = EXCLUDED.farewell_message,
+         providers = EXCLUDED.providers,
+         hedge_after_ms = EXCLUDED.hedge_after_ms,
          updated_at = now()
        RETURNING p.*, (p.xmax = 0) AS created`,
       [
@@ -68,6 +72,8 @@ export class AgentProfileRepository {
         JSON.stringify(fields.transferDestinations),
         fields.fallbackMessage,
         fields.farewellMessage,
+        fields.providers === null ? null : JSON.stringify(fields.providers),
+        fields.hedgeAfterMs,
       ],
     );
     return { profile: toProfile(rows[0]), created: rows[0].created };
@@ -93,6 +99,8 @@ function toProfile(row: ProfileRow): AgentProfile {
     transferDestinations: row.transfer_destinations,
     fallbackMessage: row.fallback_message,
     farewellMessage: row.farewell_message,
+    providers: row.providers,
+    hedgeAfterMs: row.hedge_after_ms,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -83,6 +83,8 @@ export class AgentProfileService implements OnApplicationBootstrap {
       transferDestinations: (body.transfer_destinations ?? []).map((d) => ({ ...d })),
       fallbackMessage: body.fallback_message ?? null,
       farewellMessage: body.farewell_message ?? null,
+      providers: body.providers ?? null,
+      hedgeAfterMs: body.hedge_after_ms ?? null,
     };
     this.check(fields);
     const { profile, created } = await this.repository.upsert(agentId, fields);
@@ -107,7 +109,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
     return profile;
   }
 
-  private check(fields: { tools: string[]; transferDestinations: Array<{ name: string }> }): void {
+  private check(fields: { tools: string[]; transferDestinations: Array<{ name: string }>; providers: string[] | null }): void {
     const known = new Set(this.registry?.names ?? []);
     const unknown = fields.tools.filter((name) => !known.has(name));
     if (unknown.length) {
@@ -116,6 +118,13 @@ export class AgentProfileService implements OnApplicationBootstrap {
     const names = fields.transferDestinations.map((d) => d.name);
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
     if (duplicate) throw new AgentsException(AgentsExceptionCode.DUPLICATE_DESTINATION, `transfer destination "${duplicate}" is listed twice`);
+    const configured = this.config.llm.providers.map((p) => p.name);
+    const unknownProviders = (fields.providers ?? []).filter((name) => !configured.includes(name));
+    if (unknownProviders.length) {
+      throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `unknown LLM provider(s): ${unknownProviders.join(', ')}; configured: ${configured.join(', ')}`);
+    }
+    const repeated = (fields.providers ?? []).find((name, i, all) => all.indexOf(name) !== i);
+    if (repeated) throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `LLM provider "${repeated}" is listed twice`);
   }
 
   private load(agentId: string): Promise<AgentSettings> {
@@ -168,6 +177,8 @@ function toDto(profile: AgentProfile): AgentProfileDto {
     transfer_destinations: profile.transferDestinations,
     fallback_message: profile.fallbackMessage,
     farewell_message: profile.farewellMessage,
+    providers: profile.providers,
+    hedge_after_ms: profile.hedgeAfterMs,
     created_at: profile.createdAt.toISOString(),
     updated_at: profile.updatedAt.toISOString(),
   };

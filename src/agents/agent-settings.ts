@@ -25,6 +25,10 @@ export interface AgentSettings {
   transferDestinations: TransferDestination[];
   fallbackMessage: string;
   farewellMessage: string;
+  /** LLM providers to try, in order (LLM_PROVIDER_ORDER for agents without their own list). */
+  providers: string[];
+  /** Start the next provider too when the first has said nothing after this (ms); undefined = no hedging. */
+  hedgeAfterMs?: number;
 }
 
 /** The profile columns that override a default when set (null = use the environment's value). */
@@ -40,6 +44,10 @@ export interface AgentProfile {
   transferDestinations: TransferDestination[];
   fallbackMessage: string | null;
   farewellMessage: string | null;
+  /** Null = the default order. */
+  providers: string[] | null;
+  /** Null = LLM_HEDGE_AFTER_MS (unset: no hedging). */
+  hedgeAfterMs: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -58,6 +66,8 @@ export function defaultAgentSettings(config: AppConfig, agentId: string): AgentS
     transferDestinations: config.agents.transferDestinations,
     fallbackMessage: config.call.fallbackMessage,
     farewellMessage: config.agents.farewellMessage,
+    providers: config.llm.providerOrder,
+    hedgeAfterMs: config.llm.hedgeAfterMs,
   };
 }
 
@@ -75,5 +85,13 @@ export function settingsFromProfile(config: AppConfig, profile: AgentProfile): A
     transferDestinations: profile.transferDestinations,
     fallbackMessage: profile.fallbackMessage ?? defaults.fallbackMessage,
     farewellMessage: profile.farewellMessage ?? defaults.farewellMessage,
+    // A provider removed from the configuration since the profile was written is left out.
+    providers: knownProviders(config, profile.providers) ?? defaults.providers,
+    hedgeAfterMs: profile.hedgeAfterMs ?? defaults.hedgeAfterMs,
   };
+}
+
+function knownProviders(config: AppConfig, names: string[] | null): string[] | undefined {
+  const known = names?.filter((name) => config.llm.providers.some((p) => p.name === name));
+  return known?.length ? known : undefined;
 }

@@ -5,6 +5,7 @@ export enum AgentsExceptionCode {
   PROFILE_NOT_FOUND = 'PROFILE_NOT_FOUND',
   UNKNOWN_TOOL = 'UNKNOWN_TOOL',
   DUPLICATE_DESTINATION = 'DUPLICATE_DESTINATION',
+  UNKNOWN_PROVIDER = 'UNKNOWN_PROVIDER',
 }
 
 /** Every failure of /api/agents that is the caller's doing; mapped to HTTP in one place. */
@@ -24,6 +25,7 @@ export function toHttpException(exception: AgentsException): HttpException {
       return new NotFoundException(exception.message);
     case AgentsExceptionCode.UNKNOWN_TOOL:
     case AgentsExceptionCode.DUPLICATE_DESTINATION:
+    case AgentsExceptionCode.UNKNOWN_PROVIDER:
       return new BadRequestException(exception.message);
     default: {
       const unhandled: never = exception.code;

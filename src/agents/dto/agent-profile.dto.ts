@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsInt,
   IsNumber,
@@ -80,6 +81,25 @@ export class PutAgentProfileDto {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Spoken by end_call when the model gives no farewell.' })
   @IsOptional() @IsString() @MinLength(1) @MaxLength(500)
   farewell_message?: string | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    description: 'LLM providers to try in order, by name (LLM_PROVIDERS); the next answers when one fails before speaking. Null: LLM_PROVIDER_ORDER.',
+    example: ['azure-east', 'groq'],
+  })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10) @IsString({ each: true }) @MaxLength(40, { each: true })
+  providers?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 60_000,
+    description: 'Hedged first token: when the first provider has said nothing after this many ms, the next is asked too and whichever speaks first answers (the other is aborted). Null: LLM_HEDGE_AFTER_MS (unset: no hedging).',
+  })
+  @IsOptional() @IsInt() @Min(0) @Max(60_000)
+  hedge_after_ms?: number | null;
 }
 
 /** Body of PATCH: only the fields sent change; null resets one to the environment default. */
@@ -118,6 +138,12 @@ export class AgentProfileDto {
 
   @ApiProperty({ type: String, nullable: true })
   farewell_message: string | null;
+
+  @ApiProperty({ type: [String], nullable: true })
+  providers: string[] | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  hedge_after_ms: number | null;
 
   @ApiProperty({ format: 'date-time' })
   created_at: string;
