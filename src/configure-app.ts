@@ -33,8 +33,11 @@ function warnAboutRiskyConfig(config: AppConfig): void {
   if (!config.security.metricsToken) {
     logger.warn('METRICS_TOKEN is not set: every request to /metrics is answered 401.');
   }
-  if (!config.llm.apiKey) {
+  const keyless = config.llm.providers.filter((p) => !p.apiKey && !p.baseUrl);
+  if (keyless.some((p) => p.name === 'default') && config.llm.providers.length === 1) {
     logger.warn('OPENAI_API_KEY is not set: LLM requests will fail and callers will hear the fallback message.');
+  } else if (keyless.length) {
+    logger.warn(`LLM provider(s) ${keyless.map((p) => p.name).join(', ')} have neither a key nor a base URL: their requests to OpenAI will fail and turns will move on to the next provider.`);
   }
   if (!config.database.url) {
     logger.warn(`DATABASE_URL is not set: using the embedded Postgres in ${config.database.embeddedDir} (development only).`);

@@ -124,7 +124,7 @@ export class ServiceLogger implements LoggerService {
 
 function scrubbingDestination(config: AppConfig): DestinationStream {
   const scrub = buildLogScrubber({
-    secrets: [config.ws.authToken, config.api.key, config.security.metricsToken, config.llm.apiKey, databasePassword(config.database.url)],
+    secrets: [config.ws.authToken, config.api.key, config.security.metricsToken, config.llm.apiKey, ...config.llm.secrets, databasePassword(config.database.url)],
     pii: config.logging.pii,
   });
   // Synchronous writes: a line logged just before process.exit() is not lost.

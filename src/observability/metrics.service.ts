@@ -1,10 +1,13 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
 import { CallActivity, CallActivityFeed, ReplyErrorCode } from '../calls/call-activity.feed';
 import { CallService } from '../calls/call.service';
+import type { CircuitState } from '../llm/circuit-breaker';
+import { LlmProviders } from '../llm/llm-providers';
+import { LlmProviderEvent, LlmTelemetry } from '../llm/llm-telemetry';
 import { TopLabelValues } from './top-label-values';
 
 /**
@@ -16,6 +19,9 @@ const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_r
 /** Why a WebSocket upgrade was refused (label of millis_calls_refused_total). */
 export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 'capacity' | 'audit_backlog';
 
+/** millis_llm_provider_circuit_state: 0 closed, 1 half-open, 2 open. */
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+
 /**
  * Prometheus metrics. Call metrics come from CallActivityFeed (the call path does not know
  * about them); gauges are read when scraped. Labels never carry phone numbers or session ids.
@@ -25,6 +31,7 @@ export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
   private subscription?: Subscription;
+  private stopListening?: () => void;
   private readonly agentLabels: TopLabelValues;
 
   private readonly callsStarted = new Counter({
@@ -89,11 +96,47 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     registers: [this.registry],
   });
 
+  // Per LLM provider: labels are configured provider names, a bounded set.
+  private readonly providerRequests = new Counter({
+    name: 'millis_llm_provider_requests_total',
+    help: 'Requests to each LLM provider, by outcome: answered, failed, cancelled (the caller interrupted), lost (a hedge race), skipped (circuit open)',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly providerErrors = new Counter({
+    name: 'millis_llm_provider_errors_total',
+    help: 'Failed requests to each LLM provider, by cause (the turn moved on to the next provider, or fell back)',
+    labelNames: ['provider', 'cause'],
+    registers: [this.registry],
+  });
+  private readonly providerFirstToken = new Histogram({
+    name: 'millis_llm_provider_time_to_first_token_seconds',
+    help: "Time from the request to a provider to its first text or tool call (reasoning excluded), for requests that answered",
+    labelNames: ['provider'],
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly providerReasoning = new Histogram({
+    name: 'millis_llm_provider_reasoning_seconds',
+    help: 'Time a reasoning model spent thinking (never spoken) before its first text or tool call',
+    labelNames: ['provider'],
+    buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly hedges = new Counter({
+    name: 'millis_llm_hedges_total',
+    help: 'Hedged rounds that started their second provider, by which answered first',
+    labelNames: ['provider', 'winner'],
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly feed: CallActivityFeed,
     private readonly calls: CallService,
     private readonly audit: AuditWriter,
     private readonly config: AppConfig,
+    @Optional() private readonly providers?: LlmProviders,
+    @Optional() private readonly llmTelemetry?: LlmTelemetry,
   ) {
     this.agentLabels = new TopLabelValues(config.metrics.maxAgentLabels, (agentId) => this.callsStarted.remove({ agent_id: agentId }));
     collectDefaultMetrics({ register: this.registry });
@@ -125,15 +168,43 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     total('millis_audit_rows_written_total', 'Audit rows written to Postgres', () => this.audit.getStats().rowsWritten);
     total('millis_audit_failed_flushes_total', 'Audit batches that failed and were retried', () => this.audit.getStats().failedFlushes);
     total('millis_audit_dead_lettered_total', 'Audit rows written to the dead-letter file', () => this.audit.getStats().deadLettered);
+    const llmProviders = this.providers;
+    new Gauge({
+      name: 'millis_llm_provider_circuit_state',
+      help: "Each LLM provider's circuit: 0 closed, 1 half-open (its next request is a trial), 2 open (skipped)",
+      labelNames: ['provider'],
+      registers: [this.registry],
+      collect() {
+        for (const provider of llmProviders?.all ?? []) this.set({ provider: provider.name }, CIRCUIT_VALUE[provider.breaker.state]);
+      },
+    });
   }
 
   onModuleInit(): void {
     this.subscription = this.feed.activity$.subscribe((activity) => this.observe(activity));
     this.audit.onBatchWritten((durationMs, ok) => this.auditWriteDuration.observe({ outcome: ok ? 'ok' : 'failed' }, durationMs / 1000));
+    this.stopListening = this.llmTelemetry?.listen((event) => this.observeProvider(event));
   }
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
+    this.stopListening?.();
+  }
+
+  private observeProvider(event: LlmProviderEvent): void {
+    switch (event.type) {
+      case 'attempt':
+        this.providerRequests.inc({ provider: event.provider, outcome: event.outcome });
+        if (event.outcome === 'failed') this.providerErrors.inc({ provider: event.provider, cause: event.cause ?? 'other' });
+        if (event.outcome === 'answered' && event.firstTokenMs !== undefined) this.providerFirstToken.observe({ provider: event.provider }, event.firstTokenMs / 1000);
+        if (event.outcome === 'answered' && event.reasoningMs !== undefined) this.providerReasoning.observe({ provider: event.provider }, event.reasoningMs / 1000);
+        return;
+      case 'hedge':
+        this.hedges.inc({ provider: event.provider, winner: event.hedgeWon ? 'hedge' : 'first' });
+        return;
+      default:
+        return;
+    }
   }
 
   private observe(activity: CallActivity): void {
@@ -167,7 +238,9 @@ export function llmErrorCause(code: ReplyErrorCode | undefined): string {
     case 'timeout':
     case 'unreachable':
     case 'upstream_error':
+    case 'rate_limited':
     case 'stream_cut':
+    case 'unavailable':
       return code;
     default:
       return 'other';

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { CallsModule } from '../calls/calls.module';
 import { AppConfig } from '../config/app-config';
+import { LlmModule } from '../llm/llm.module';
 import { InstanceHeartbeat } from './instance-heartbeat.service';
 import { loggingParams } from './logging';
 import { MetricsController } from './metrics.controller';
@@ -12,7 +13,7 @@ import { ServiceInstance } from './service-instance';
 /** Structured logs, Prometheus metrics, and this instance's heartbeat among its peers. */
 @Global()
 @Module({
-  imports: [LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggingParams }), CallsModule],
+  imports: [LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggingParams }), CallsModule, LlmModule],
   controllers: [MetricsController],
   providers: [MetricsService, MetricsTokenGuard, ServiceInstance, InstanceHeartbeat],
   exports: [MetricsService, ServiceInstance],

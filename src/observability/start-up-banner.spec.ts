@@ -51,3 +51,20 @@ describe('start-up banner', () => {
     expect(facts.llm).toBe(`${new EnvironmentVariables().OPENAI_MODEL} at OpenAI`);
   });
 });
+
+describe('start-up banner with several LLM providers', () => {
+  it('lists them in their failover order, without credentials', () => {
+    const config = AppConfig.from({
+      OPENAI_API_KEY: 'sk-default',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      LLM_PROVIDERS: JSON.stringify([
+        { name: 'azure', kind: 'azure', base_url: 'https://east.openai.azure.com', api_key: 'az-secret', model: 'gpt-4o' },
+        { name: 'groq', base_url: 'https://user:pw@api.groq.com/openai/v1', api_key: 'gsk', model: 'llama-3.3-70b-versatile' },
+      ]),
+      LLM_PROVIDER_ORDER: 'azure,groq,default',
+    });
+    expect(startUpFacts(config, 8080).llm).toBe(
+      'azure: gpt-4o at https://east.openai.azure.com (Azure), then groq: llama-3.3-70b-versatile at https://api.groq.com/openai/v1, then default: gpt-4o-mini at OpenAI (failover in this order)',
+    );
+  });
+});

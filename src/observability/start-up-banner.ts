@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from '../config/app-config';
+import type { LlmProviderConfig } from '../config/llm-provider-config';
 import type { LogFormat } from './logging';
 
 /** What someone who just started the service needs: where to point Millis, where to look, and with which LLM. */
@@ -33,10 +34,17 @@ export function startUpFacts(config: AppConfig, port: number): StartUpFacts {
 }
 
 function llmInUse(config: AppConfig): string {
-  if (!config.llm.apiKey && !config.llm.baseUrl) {
-    return 'none: callers hear the fallback message until OPENAI_API_KEY (or OPENAI_BASE_URL) is set';
+  const { providers, providerOrder } = config.llm;
+  const where = (provider: LlmProviderConfig) =>
+    `${provider.model ?? config.llm.model} at ${provider.baseUrl ? withoutCredentials(provider.baseUrl) : 'OpenAI'}${provider.kind === 'azure' ? ' (Azure)' : ''}`;
+  if (providers.length <= 1) {
+    const only = providers[0];
+    if (!only || (!only.apiKey && !only.baseUrl)) return 'none: callers hear the fallback message until OPENAI_API_KEY (or OPENAI_BASE_URL) is set';
+    return where(only);
   }
-  return `${config.llm.model} at ${config.llm.baseUrl ? withoutCredentials(config.llm.baseUrl) : 'OpenAI'}`;
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const order = providerOrder.length ? providerOrder : providers.map((p) => p.name);
+  return `${order.map((name) => `${name}: ${where(byName.get(name)!)}`).join(', then ')} (failover in this order)`;
 }
 
 function withoutCredentials(url: string): string {
