@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { conversationReply } from './fake-llm-conversation';
+import { DIALECTS, type DialectTraits, type FakeDialect } from './fake-llm-dialects';
 
 /** Per-scenario overrides of the server-wide delays. */
 export interface ScenarioTiming {
@@ -8,7 +9,12 @@ export interface ScenarioTiming {
   tokenDelayMs?: number;
 }
 
-export interface TextScenario extends ScenarioTiming {
+/** What a reasoning dialect thinks aloud before answering (never to be spoken); '' = no thinking. */
+export interface ReasoningScenario {
+  reasoning?: string;
+}
+
+export interface TextScenario extends ScenarioTiming, ReasoningScenario {
   kind: 'text';
   text?: string;
   tokens?: string[];
@@ -20,7 +26,7 @@ export interface FakeToolCall {
   arguments: object | string;
 }
 
-export interface ToolCallsScenario extends ScenarioTiming {
+export interface ToolCallsScenario extends ScenarioTiming, ReasoningScenario {
   kind: 'tool_calls';
   calls: FakeToolCall[];
   text?: string;
@@ -30,6 +36,8 @@ export interface ErrorScenario extends ScenarioTiming {
   kind: 'error';
   status: number;
   message?: string;
+  /** retry-after in seconds; a 429 says 1 unless told otherwise. */
+  retryAfterS?: number;
 }
 
 export interface CutScenario extends ScenarioTiming {
@@ -54,6 +62,10 @@ export type ReplyStyle = 'echo' | 'conversation';
 export interface FakeLlmOptions {
   firstTokenDelayMs: number;
   tokenDelayMs: number;
+  /** How the stream is written (see fake-llm-dialects.ts). */
+  dialect: FakeDialect;
+  /** Share (0 to 1) of requests whose first token never comes, spread evenly: a provider that stalls. */
+  stallFirstTokens: number;
   /** Fixed text of every default reply; when undefined, `replyStyle` decides. */
   defaultReply: string | undefined;
   replyStyle: ReplyStyle;
@@ -65,6 +77,8 @@ export interface FakeLlmOptions {
 export const DEFAULT_OPTIONS: FakeLlmOptions = {
   firstTokenDelayMs: 20,
   tokenDelayMs: 5,
+  dialect: 'openai',
+  stallFirstTokens: 0,
   defaultReply: undefined,
   replyStyle: 'echo',
   port: 0,
@@ -83,6 +97,8 @@ export interface ChatRequestBody {
   messages?: ChatMessage[];
   stream?: boolean;
   stream_options?: { include_usage?: boolean } | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
   [key: string]: unknown;
 }
 
@@ -91,6 +107,12 @@ export interface RecordedRequest {
   id: string;
   body: ChatRequestBody;
   headers: IncomingHttpHeaders;
+  /** Path and query as requested (e.g. Azure's /openai/deployments/NAME/chat/completions?api-version=...). */
+  url: string;
+  /** Azure's deployment, from the path. */
+  deployment?: string;
+  /** Its first token was held back for good (stallFirstTokens). */
+  stalled: boolean;
   /** performance.now() timestamps, in ms. */
   receivedAt: number;
   /** When the first content or tool-call delta was written. */
@@ -113,6 +135,7 @@ export interface FakeTimings {
     tokenWrittenAt: number[];
     finished: boolean;
     aborted: boolean;
+    stalled: boolean;
   }>;
 }
 
@@ -122,22 +145,30 @@ export interface OpenAiErrorBody {
   error: { message: string; type: string; code: string | null };
 }
 
-/** One delta chunk of the stream, in the order it is written. */
+/**
+ * One delta chunk of the stream, in the order it is written. A tool step carries its call's
+ * id and name whatever the dialect; `first` marks the piece that opens the call.
+ */
 export type StreamStep =
   | { type: 'content'; text: string }
-  | { type: 'tool'; index: number; id?: string; name?: string; arguments: string };
+  | { type: 'reasoning'; text: string }
+  | { type: 'tool'; index: number; id: string; name: string; arguments: string; first: boolean };
 
 export type ResponsePlan =
-  | { kind: 'error'; status: number; body: OpenAiErrorBody }
+  | { kind: 'error'; status: number; body: OpenAiErrorBody; headers: Record<string, string> }
   | {
       kind: 'reply';
       steps: StreamStep[];
       /** cut: drop the connection after the steps; hang: go silent after them. */
       ending: 'finish' | 'cut' | 'hang';
-      finishReason: 'stop' | 'tool_calls';
+      /** length: the reply reached the request's max_tokens and was cut there. */
+      finishReason: 'stop' | 'tool_calls' | 'length';
       firstTokenDelayMs: number;
       tokenDelayMs: number;
     };
+
+/** What a reasoning dialect thinks before it answers, unless the scenario says otherwise. */
+export const DEFAULT_REASONING = 'The caller asked something; a short friendly answer will do.';
 
 /**
  * Splits text into word-ish tokens that keep their leading whitespace, so
@@ -336,14 +367,21 @@ export function errorBody(status: number, message?: string): OpenAiErrorBody {
   return { error: { message: message ?? `Fake LLM error ${status}`, type, code } };
 }
 
-/** Turns a scenario into the exact sequence of deltas and how the response ends. */
+/** Turns a scenario into the exact sequence of deltas and how the response ends, in the dialect's ways. */
 export function planResponse(
   scenario: FakeScenario,
   body: ChatRequestBody,
-  options: Pick<FakeLlmOptions, 'firstTokenDelayMs' | 'tokenDelayMs' | 'defaultReply' | 'replyStyle'>,
+  options: Pick<FakeLlmOptions, 'firstTokenDelayMs' | 'tokenDelayMs' | 'defaultReply' | 'replyStyle'> & Partial<Pick<FakeLlmOptions, 'dialect'>>,
 ): ResponsePlan {
+  const traits = DIALECTS[options.dialect ?? 'openai'];
   if (scenario.kind === 'error') {
-    return { kind: 'error', status: scenario.status, body: errorBody(scenario.status, scenario.message) };
+    const headers: Record<string, string> = {};
+    const retryAfterS = scenario.retryAfterS ?? (scenario.status === 429 ? 1 : undefined);
+    if (retryAfterS !== undefined) {
+      headers['retry-after'] = String(retryAfterS);
+      if (traits.retryAfterMs) headers['retry-after-ms'] = String(retryAfterS * 1000);
+    }
+    return { kind: 'error', status: scenario.status, body: errorBody(scenario.status, scenario.message), headers };
   }
   const timing = {
     firstTokenDelayMs: scenario.firstTokenDelayMs ?? options.firstTokenDelayMs,
@@ -351,21 +389,24 @@ export function planResponse(
   };
   const content = (tokens: string[]): StreamStep[] => tokens.map((text) => ({ type: 'content', text }));
   const reply = (text: string | undefined) => tokenize(text ?? defaultReplyText(body, options));
+  const thinking = (reasoning: string | undefined): StreamStep[] =>
+    traits.reasoningField && reasoning !== '' ? tokenize(reasoning ?? DEFAULT_REASONING).map((text) => ({ type: 'reasoning', text })) : [];
 
   switch (scenario.kind) {
     case 'text': {
-      const tokens =
+      let tokens =
         scenario.tokens ??
         (scenario.tokenCount !== undefined ? wordTokens(scenario.tokenCount) : reply(scenario.text));
-      return { kind: 'reply', steps: content(tokens), ending: 'finish', finishReason: 'stop', ...timing };
+      // A reply longer than the request allows stops there, as a provider's does.
+      const limit = body.max_completion_tokens ?? body.max_tokens;
+      const truncated = typeof limit === 'number' && limit >= 0 && tokens.length > limit;
+      if (truncated) tokens = tokens.slice(0, limit);
+      const steps = [...thinking(scenario.reasoning), ...content(tokens)];
+      return { kind: 'reply', steps, ending: 'finish', finishReason: truncated ? 'length' : 'stop', ...timing };
     }
     case 'tool_calls': {
-      const steps = content(scenario.text ? tokenize(scenario.text) : []);
-      scenario.calls.forEach((call, index) => {
-        const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
-        steps.push({ type: 'tool', index, id: randomId('call_'), name: call.name, arguments: '' });
-        for (const piece of splitArguments(args)) steps.push({ type: 'tool', index, arguments: piece });
-      });
+      const steps = [...thinking(scenario.reasoning), ...content(scenario.text ? tokenize(scenario.text) : [])];
+      steps.push(...toolSteps(scenario.calls, traits));
       return { kind: 'reply', steps, ending: 'finish', finishReason: 'tool_calls', ...timing };
     }
     case 'cut':
@@ -383,4 +424,22 @@ export function planResponse(
       };
     }
   }
+}
+
+/** Each call as pieces (its head, then its arguments in 2-4 pieces) or whole, one call after the other or interleaved. */
+function toolSteps(calls: FakeToolCall[], traits: DialectTraits): StreamStep[] {
+  const whole = traits.toolCalls.startsWith('whole');
+  const perCall = calls.map((call, index): StreamStep[] => {
+    const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
+    const id = randomId('call_');
+    if (whole) return [{ type: 'tool', index, id, name: call.name, arguments: args, first: true }];
+    return [
+      { type: 'tool', index, id, name: call.name, arguments: '', first: true },
+      ...splitArguments(args).map((piece): StreamStep => ({ type: 'tool', index, id, name: call.name, arguments: piece, first: false })),
+    ];
+  });
+  if (!traits.interleaveToolCalls) return perCall.flat();
+  const steps: StreamStep[] = [];
+  for (let i = 0; perCall.some((pieces) => i < pieces.length); i++) for (const pieces of perCall) if (i < pieces.length) steps.push(pieces[i]);
+  return steps;
 }

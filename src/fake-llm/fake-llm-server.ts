@@ -19,7 +19,16 @@ import {
   type StreamStep,
 } from './fake-llm-scenario';
 
+import { DIALECTS } from './fake-llm-dialects';
+import { ChunkRenderer } from './fake-llm-stream';
+
 export * from './fake-llm-scenario';
+export * from './fake-llm-dialects';
+
+/** How often a dialect with keep-alive comments sends one while the model has not started. */
+const KEEP_ALIVE_MS = 100;
+/** Azure's path: the deployment in it, the api-version in the query. */
+const AZURE_CHAT = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 
 type ReplyPlan = Extract<ResponsePlan, { kind: 'reply' }>;
 
@@ -33,6 +42,9 @@ interface Waiter {
 /** Per-response state that lets a client disconnect cancel the pending timer. */
 class Exchange {
   closed = false;
+  private markClosed!: () => void;
+  /** Settles once the connection is gone. */
+  readonly whenClosed = new Promise<void>((resolve) => (this.markClosed = resolve));
   /** Set when the server drops the connection on purpose, which is not a client abort. */
   cutByServer = false;
   private timer: NodeJS.Timeout | undefined;
@@ -53,6 +65,7 @@ class Exchange {
     this.closed = true;
     clearTimeout(this.timer);
     this.wake?.(false);
+    this.markClosed();
   }
 
   write(data: string): boolean {
@@ -77,6 +90,8 @@ export class FakeLlmServer {
   private waiters: Waiter[] = [];
   private url: string | undefined;
   private stopping = false;
+  /** Chat requests answered so far, for stallFirstTokens. */
+  private chats = 0;
 
   constructor(options?: Partial<FakeLlmOptions>) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
@@ -196,13 +211,31 @@ export class FakeLlmServer {
         tokenWrittenAt: r.tokenWrittenAt.map((t) => origin + t),
         finished: r.finished,
         aborted: r.aborted,
+        stalled: r.stalled,
       })),
     };
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => undefined);
-    const path = (req.url ?? '/').split('?')[0].replace(/^\/v1(?=\/)/, '').replace(/\/+$/, '');
+    const [rawPath, query = ''] = (req.url ?? '/').split('?');
+    const azure = AZURE_CHAT.exec(rawPath.replace(/\/+$/, ''));
+    if (req.method === 'POST' && azure) {
+      // As Azure answers: the key must come as api-key, the api-version must be given.
+      if (!req.headers['api-key']) {
+        req.resume();
+        sendJson(res, 401, errorBody(401, 'Access denied due to invalid subscription key or wrong API endpoint.'));
+        return;
+      }
+      if (!new URLSearchParams(query).get('api-version')) {
+        req.resume();
+        sendJson(res, 404, errorBody(404, 'Resource not found'));
+        return;
+      }
+      readBody(req, (raw) => this.handleChat(req, res, raw, decodeURIComponent(azure[1])));
+      return;
+    }
+    const path = rawPath.replace(/^\/v1(?=\/)/, '').replace(/\/+$/, '');
     if (req.method === 'GET' && path === '/models') {
       sendJson(res, 200, {
         object: 'list',
@@ -222,7 +255,7 @@ export class FakeLlmServer {
     sendJson(res, 404, errorBody(404, `Unknown endpoint: ${req.method} ${req.url}`));
   }
 
-  private handleChat(req: IncomingMessage, res: ServerResponse, raw: string): void {
+  private handleChat(req: IncomingMessage, res: ServerResponse, raw: string, deployment?: string): void {
     let body: ChatRequestBody;
     try {
       body = JSON.parse(raw) as ChatRequestBody;
@@ -236,6 +269,9 @@ export class FakeLlmServer {
       id: randomId('chatcmpl-'),
       body,
       headers: req.headers,
+      url: req.url ?? '/',
+      ...(deployment !== undefined ? { deployment } : {}),
+      stalled: stallsAt(this.chats++, this.options.stallFirstTokens),
       receivedAt: performance.now(),
       tokensWritten: 0,
       tokenWrittenAt: [],
@@ -244,11 +280,12 @@ export class FakeLlmServer {
     };
     this.requests.push(record);
     const scenario = chooseScenario(this.queue.shift(), this.responder, record);
-    const plan = planResponse(scenario, body, this.options);
+    // A stalled request never gets its first token, whatever it asked for.
+    const plan = planResponse(record.stalled ? { kind: 'hang' } : scenario, body, this.options);
     this.notify();
 
     if (plan.kind === 'error') {
-      sendJson(res, plan.status, plan.body);
+      sendJson(res, plan.status, plan.body, plan.headers);
       record.finished = true;
       return;
     }
@@ -270,17 +307,13 @@ export class FakeLlmServer {
 
   private async stream(exchange: Exchange, record: RecordedRequest, plan: ReplyPlan): Promise<void> {
     const { body } = record;
-    const includeUsage = body.stream_options?.include_usage === true;
-    const created = Math.floor(Date.now() / 1000);
-    const chunk = (delta: object, finishReason: string | null = null) =>
-      sse({
-        id: record.id,
-        object: 'chat.completion.chunk',
-        created,
-        model: body.model ?? 'fake-model',
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-        ...(includeUsage ? { usage: null } : {}),
-      });
+    const render = new ChunkRenderer(DIALECTS[this.options.dialect], {
+      id: record.id,
+      created: Math.floor(Date.now() / 1000),
+      model: body.model ?? 'fake-model',
+      includeUsage: body.stream_options?.include_usage === true,
+      promptTokens: countPromptTokens(body),
+    });
 
     exchange.res.writeHead(200, {
       'Content-Type': 'text/event-stream',
@@ -288,39 +321,43 @@ export class FakeLlmServer {
       Connection: 'keep-alive',
     });
     exchange.res.flushHeaders();
-    exchange.write(chunk({ role: 'assistant', content: '' }));
-
-    for (const [i, step] of plan.steps.entries()) {
-      if (!(await exchange.sleep(i === 0 ? plan.firstTokenDelayMs : plan.tokenDelayMs))) return;
-      if (!exchange.write(chunk(stepDelta(step)))) return;
-      markWritten(record, step);
+    for (const frame of render.opening()) exchange.write(frame);
+    // Comments while the model has not started (forever, if it never does): never a token.
+    const keepAlive = render.keepAlive();
+    let keepAliveTimer: NodeJS.Timeout | undefined;
+    if (keepAlive) {
+      exchange.write(keepAlive);
+      keepAliveTimer = setInterval(() => exchange.write(keepAlive), KEEP_ALIVE_MS);
     }
+    try {
+      for (const [i, step] of plan.steps.entries()) {
+        if (!(await exchange.sleep(i === 0 ? plan.firstTokenDelayMs : plan.tokenDelayMs))) return;
+        clearInterval(keepAliveTimer);
+        const last = i === plan.steps.length - 1 && plan.ending === 'finish';
+        if (!exchange.write(render.step(step, last, plan.finishReason))) return;
+        markWritten(record, step);
+      }
 
-    if (plan.ending === 'hang') return;
-    if (plan.ending === 'cut') {
-      // A reset discards data the client has not read yet, so let the last token land first.
-      if (!(await exchange.sleep(plan.tokenDelayMs))) return;
-      exchange.cutByServer = true;
-      exchange.res.destroy();
-      return;
-    }
+      if (plan.ending === 'hang') {
+        // Held open until the client gives up (or the server stops).
+        await exchange.whenClosed;
+        return;
+      }
+      clearInterval(keepAliveTimer);
+      if (plan.ending === 'cut') {
+        // A reset discards data the client has not read yet, so let the last token land first.
+        if (!(await exchange.sleep(plan.tokenDelayMs))) return;
+        exchange.cutByServer = true;
+        exchange.res.destroy();
+        return;
+      }
 
-    exchange.write(chunk({}, plan.finishReason));
-    if (includeUsage) {
-      exchange.write(
-        sse({
-          id: record.id,
-          object: 'chat.completion.chunk',
-          created,
-          model: body.model ?? 'fake-model',
-          choices: [],
-          usage: usageOf(record, plan),
-        }),
-      );
+      for (const frame of render.ending(plan.finishReason)) exchange.write(frame);
+      record.finished = true;
+      exchange.res.end();
+    } finally {
+      clearInterval(keepAliveTimer);
     }
-    exchange.write('data: [DONE]\n\n');
-    record.finished = true;
-    exchange.res.end();
   }
 
   /** Non-streaming: same total latency as the stream, then one JSON body. */
@@ -339,11 +376,7 @@ export class FakeLlmServer {
     const toolCalls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
     for (const step of plan.steps) {
       if (step.type !== 'tool') continue;
-      if (step.id) {
-        toolCalls[step.index] = { id: step.id, type: 'function', function: { name: step.name ?? '', arguments: '' } };
-      } else {
-        toolCalls[step.index].function.arguments += step.arguments;
-      }
+      (toolCalls[step.index] ??= { id: step.id, type: 'function', function: { name: step.name, arguments: '' } }).function.arguments += step.arguments;
     }
     const message = {
       role: 'assistant',
@@ -367,19 +400,9 @@ export class FakeLlmServer {
   }
 }
 
-function sse(payload: object): string {
-  return `data: ${JSON.stringify(payload)}\n\n`;
-}
-
-function stepDelta(step: StreamStep): object {
-  if (step.type === 'content') return { content: step.text };
-  const fn = step.id ? { name: step.name, arguments: '' } : { arguments: step.arguments };
-  return {
-    tool_calls: [{ index: step.index, ...(step.id ? { id: step.id, type: 'function' } : {}), function: fn }],
-  };
-}
-
 function markWritten(record: RecordedRequest, step: StreamStep): void {
+  // Thinking is not an answer: the first token is the first text or tool call.
+  if (step.type === 'reasoning') return;
   const now = performance.now();
   record.firstTokenWrittenAt ??= now;
   if (step.type !== 'content') return;
@@ -389,14 +412,19 @@ function markWritten(record: RecordedRequest, step: StreamStep): void {
 
 function usageOf(record: RecordedRequest, plan: ReplyPlan) {
   const prompt = countPromptTokens(record.body);
-  const completion = plan.steps.filter((s) => s.type === 'content' || !s.id).length;
+  const completion = plan.steps.filter((s) => s.type !== 'tool' || s.arguments !== '').length;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-function sendJson(res: ServerResponse, status: number, payload: object): void {
+/** Request `index` stalls when it takes the running share of stalls past a whole number: evenly spread, the same every run. */
+function stallsAt(index: number, share: number): boolean {
+  return share > 0 && Math.floor((index + 1) * share) > Math.floor(index * share);
+}
+
+function sendJson(res: ServerResponse, status: number, payload: object, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
   const text = JSON.stringify(payload);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 

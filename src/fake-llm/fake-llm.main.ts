@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DIALECTS, FAKE_DIALECTS, isFakeDialect } from './fake-llm-dialects';
 import { FakeLlmServer } from './fake-llm-server';
 import type { FakeLlmOptions } from './fake-llm-scenario';
 
@@ -21,6 +22,10 @@ Options:
   --token-ms N          delay between tokens, in ms (default ${CLI_DEFAULTS.tokenMs})
   --echo                reply "You said: <the caller's last words>." instead of conversational replies
   --reply TEXT          reply TEXT to every request (wins over --echo)
+  --dialect NAME        write the stream as a provider does: ${FAKE_DIALECTS.join(', ')}
+                        (default openai; reasoning dialects think aloud before answering)
+  --stall-first-tokens SHARE   never send the first token of this share of requests, 0 to 1,
+                        spread evenly (a provider that stalls; for failover benchmarks)
   -h, --help            print this help and exit
 
 Replies: a greeting while the conversation has no assistant message yet, then a few sentences
@@ -30,7 +35,10 @@ Markers in the caller's last message steer a reply, e.g. typed in \`npm run call
   [fake:error STATUS]   fail with that HTTP status (e.g. 500, 429)
   [fake:cut N]          drop the connection after N tokens
   [fake:hang N]         go silent after N tokens
-  [fake:tool NAME {"json":"arguments"}]   ask for a tool call (repeat for parallel calls)`;
+  [fake:tool NAME {"json":"arguments"}]   ask for a tool call (repeat for parallel calls)
+A 429 ([fake:error 429]) carries retry-after: 1. A reply longer than the request's max_tokens
+stops there with finish_reason "length". Azure's path (/openai/deployments/NAME/chat/completions
+?api-version=..., key in the api-key header) is served too.`;
 
 export class UsageError extends Error {}
 
@@ -44,6 +52,8 @@ export function parseFakeLlmArgs(argv: string[]): Partial<FakeLlmOptions> | null
   }
   const { values } = parsed;
   if (values.help) return null;
+  const dialect = values.dialect;
+  if (dialect !== undefined && !isFakeDialect(dialect)) throw new UsageError(`--dialect must be one of ${FAKE_DIALECTS.join(', ')}, got "${dialect}"`);
   return {
     port: nonNegative(values.port, CLI_DEFAULTS.port, '--port'),
     host: values.host ?? CLI_DEFAULTS.host,
@@ -51,7 +61,15 @@ export function parseFakeLlmArgs(argv: string[]): Partial<FakeLlmOptions> | null
     tokenDelayMs: nonNegative(values['token-ms'], CLI_DEFAULTS.tokenMs, '--token-ms'),
     replyStyle: values.echo ? 'echo' : 'conversation',
     defaultReply: values.reply,
+    ...(dialect !== undefined ? { dialect } : {}),
+    ...(values['stall-first-tokens'] !== undefined ? { stallFirstTokens: share(values['stall-first-tokens'], '--stall-first-tokens') } : {}),
   };
+}
+
+function share(value: string, name: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} must be a number from 0 to 1, got "${value}"`);
+  return n;
 }
 
 export const FAKE_LLM_FLAGS = {
@@ -61,6 +79,8 @@ export const FAKE_LLM_FLAGS = {
   'token-ms': { type: 'string' },
   echo: { type: 'boolean' },
   reply: { type: 'string' },
+  dialect: { type: 'string' },
+  'stall-first-tokens': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,7 +106,10 @@ async function main(argv: string[]): Promise<void> {
   const server = new FakeLlmServer(options);
   const url = await server.start();
   const style = options.defaultReply !== undefined ? 'a fixed reply' : `${options.replyStyle} replies`;
-  console.log(`fake LLM listening on ${url} (${options.firstTokenDelayMs} ms to the first token, ${options.tokenDelayMs} ms per token, ${style})`);
+  const dialect = options.dialect ? `, ${options.dialect} dialect` : '';
+  const stalls = options.stallFirstTokens ? `, ${Math.round(options.stallFirstTokens * 100)}% of first tokens stalled` : '';
+  console.log(`fake LLM listening on ${url} (${options.firstTokenDelayMs} ms to the first token, ${options.tokenDelayMs} ms per token, ${style}${dialect}${stalls})`);
+  if (options.dialect) console.log(`  ${options.dialect}: ${DIALECTS[options.dialect].source}`);
 
   let stopping = false;
   const shutdown = () => {
