@@ -9,7 +9,7 @@ import { AppModule } from '../../src/app.module';
 import { AuditWriter } from '../../src/audit/audit-writer.service';
 import { AppConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/configure-app';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeDialect, FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { TEST_DATABASE_URL, testPool, truncateAuditTables } from './test-database';
 
 export interface TestApp {
@@ -29,14 +29,27 @@ export interface TestAppOptions {
   keepData?: boolean;
 }
 
+let fakeDialect: FakeDialect = 'openai';
+
+/**
+ * The dialect of the fake LLMs startTestApp makes from now on (a suite that brings its own
+ * fake keeps it as it is). With `azure`, the service reaches the fake as an Azure OpenAI
+ * provider (deployment path, api-version, api-key header) unless the suite sets OPENAI_BASE_URL.
+ * test/calls/dialects.e2e-spec.ts runs whole suites under each dialect.
+ */
+export function useFakeLlmDialect(dialect: FakeDialect): void {
+  fakeDialect = dialect;
+}
+
 /**
  * The whole AppModule on a random port against real Postgres and the fake LLM
  * (the real `openai` client talks to it over HTTP). Only the configuration is overridden.
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const fakeLlm = options.fakeLlm ?? new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 2 });
+  const fakeLlm = options.fakeLlm ?? new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 2, dialect: fakeDialect });
   const ownFake = !options.fakeLlm;
   if (ownFake) await fakeLlm.start();
+  const asAzure = ownFake && fakeDialect === 'azure' && options.env?.OPENAI_BASE_URL === undefined;
 
   const db = testPool();
   if (!options.keepData) await truncateAuditTables(db);
@@ -46,6 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     OPENAI_BASE_URL: fakeLlm.baseUrl,
     OPENAI_API_KEY: 'test-key',
     OPENAI_MODEL: 'fake-model',
+    ...(asAzure ? azureProvider(fakeLlm) : {}),
     AUDIT_FLUSH_INTERVAL_MS: '50',
     AUDIT_DEAD_LETTER_FILE: join(mkdtempSync(join(tmpdir(), 'audit-')), 'dead-letter.ndjson'),
     LOG_LEVEL: 'error',
@@ -74,6 +88,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       if (ownFake) await fakeLlm.stop();
     },
   };
+}
+
+/** The fake as the one provider, reached the way Azure OpenAI is. */
+function azureProvider(fakeLlm: FakeLlmServer): Record<string, string> {
+  const provider = { name: 'azure', kind: 'azure', base_url: fakeLlm.baseUrl.replace(/\/v1$/, ''), api_key: 'test-key', deployment: 'fake-deployment', model: 'fake-model' };
+  return { OPENAI_BASE_URL: '', OPENAI_API_KEY: '', LLM_PROVIDERS: JSON.stringify([provider]) };
 }
 
 /** Polls until `check` stops throwing (assertions on rows written behind). */
