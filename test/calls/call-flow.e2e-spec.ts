@@ -58,13 +58,16 @@ describe('A call as the Millis platform makes it', () => {
       });
       expect(rows[0].ended_at.getTime()).toBeGreaterThanOrEqual(rows[0].started_at.getTime());
     });
-    const [greeting] = await exchanges('flow-greeting');
-    expect(greeting).toMatchObject({
-      stream_id: 7,
-      kind: 'greeting',
-      status: 'completed',
-      response_text: 'Hello Ada, thanks for calling How can I help?',
-      transcript: [],
+    // Sessions and exchanges are written by separate statements: the exchange may land just after.
+    await eventually(async () => {
+      const [greeting] = await exchanges('flow-greeting');
+      expect(greeting).toMatchObject({
+        stream_id: 7,
+        kind: 'greeting',
+        status: 'completed',
+        response_text: 'Hello Ada, thanks for calling How can I help?',
+        transcript: [],
+      });
     });
   });
 
