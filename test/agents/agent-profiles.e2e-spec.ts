@@ -74,6 +74,24 @@ describe('Agent profiles', () => {
       expect(JSON.stringify(response.body.message)).toContain(message);
     });
 
+    it("keeps the agent's LLM providers in order and its hedging, null meaning the environment's", async () => {
+      const created = await api().put('/api/agents/provider-agent').set(auth).send({ providers: ['default'], hedge_after_ms: 150 }).expect(201);
+      expect(created.body).toMatchObject({ providers: ['default'], hedge_after_ms: 150 });
+      const reset = await api().patch('/api/agents/provider-agent').set(auth).send({ providers: null, hedge_after_ms: null }).expect(200);
+      expect(reset.body).toMatchObject({ providers: null, hedge_after_ms: null });
+      await api().delete('/api/agents/provider-agent').set(auth).expect(204);
+    });
+
+    it.each([
+      ['an unknown LLM provider', { providers: ['nobody'] }, 'unknown LLM provider(s): nobody; configured: default'],
+      ['a provider listed twice', { providers: ['default', 'default'] }, 'is listed twice'],
+      ['an empty provider list', { providers: [] }, 'providers must contain at least 1 elements'],
+      ['a negative hedge', { hedge_after_ms: -1 }, 'hedge_after_ms must not be less than 0'],
+    ])('answers 400 to %s', async (_what, body, message) => {
+      const response = await api().put('/api/agents/invalid-agent').set(auth).send(body).expect(400);
+      expect(JSON.stringify(response.body.message)).toContain(message);
+    });
+
     it('lists the tools a profile can enable', async () => {
       const { body } = await api().get('/api/tools').set(auth).expect(200);
       expect(body.map((tool: { name: string }) => tool.name)).toEqual(expect.arrayContaining(['end_call', 'transfer_call', 'check_availability', 'book_slot']));
