@@ -105,4 +105,39 @@ describe('Logs of a real process', () => {
     ]);
     expect(ready[0].llm).toBe(`fake-model at ${fake.baseUrl}`);
   });
+
+  it("never show any provider's key or credential header, even quoted back in a provider's error", async () => {
+    const PROVIDER_KEY = 'gsk-provider-key-that-must-never-be-logged';
+    const GATEWAY_TOKEN = 'gateway-token-that-must-never-be-logged';
+    const backup = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 1 });
+    await backup.start();
+    try {
+      service = await spawnService({
+        LOG_LEVEL: 'log',
+        OPENAI_API_KEY: OPENAI_KEY,
+        OPENAI_BASE_URL: fake.baseUrl,
+        LLM_PROVIDERS: JSON.stringify([
+          { name: 'gateway', base_url: backup.baseUrl, api_key: PROVIDER_KEY, headers: { 'x-gateway-token': GATEWAY_TOKEN }, model: 'gateway-model' },
+        ]),
+        LLM_PROVIDER_ORDER: 'gateway,default',
+      });
+      // What OpenAI-compatible providers answer a bad key with: the key, quoted back. The greeting asks first.
+      backup.enqueue({ kind: 'error', status: 401, message: `Incorrect API key provided: ${PROVIDER_KEY} (sent with ${GATEWAY_TOKEN})` });
+      const client = await MillisPlatformClient.connect(service.wsUrl);
+      client.startCall({ session_id: 'log-provider-keys' });
+      expect(await client.waitForEnd(0)).toMatch(/^You said: The call has just connected/);
+      expect(backup.requests[0].headers['x-gateway-token']).toBe(GATEWAY_TOKEN);
+      await client.close();
+
+      service.kill('SIGTERM');
+      expect((await service.exited).code).toBe(0);
+      const output = service.output();
+      expect(output).toContain('LLM provider gateway did not answer stream 0: LLM provider answered 401: 401 Incorrect API key provided: [redacted] (sent with [redacted])');
+      for (const secret of [PROVIDER_KEY, GATEWAY_TOKEN, OPENAI_KEY]) expect(output).not.toContain(secret);
+      const ready = output.trim().split('\n').map((line) => JSON.parse(line) as LogLine).find((l) => l.dashboard_url !== undefined);
+      expect(ready?.llm).toBe(`gateway: gateway-model at ${backup.baseUrl}, then default: fake-model at ${fake.baseUrl} (failover in this order)`);
+    } finally {
+      await backup.stop();
+    }
+  });
 });
