@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
+import { parseFailoverOptions, runFailoverBench, stallingFakeArgs } from './failover';
 import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
 import { processTree, ProcessMonitor, sampleProcessTree } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
@@ -141,11 +142,26 @@ async function main(): Promise<void> {
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
+  const failover = parseFailoverOptions(process.argv.slice(2));
   const fakePort = await freePort();
+  const fakeArgs = (port: number) => ['--port', String(port), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)];
   const fake = await startProcess('fake LLM', join(DIST, 'src/fake-llm/fake-llm.main.js'),
-    ['--port', String(fakePort), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)], {}, /listening/,
+    [...fakeArgs(fakePort), ...stallingFakeArgs(failover)], {}, /listening/,
     [], options.pin ? LOAD_CPU : undefined);
   const llmUrl = `http://127.0.0.1:${fakePort}/v1`;
+  if (failover) {
+    // The service alone, then with a second provider (bench/failover.ts), against a first provider that stalls.
+    try {
+      await runFailoverBench(failover, llmUrl, {
+        startFake: (port) => startProcess('second fake LLM', join(DIST, 'src/fake-llm/fake-llm.main.js'), fakeArgs(port), {}, /listening/, [], options.pin ? LOAD_CPU : undefined),
+        stopProcess, freePort, log, repeat: options.repeat, resultsDir: join(ROOT, 'bench', 'results'),
+        runService: (env, repeat, measure) => runTarget('service', options, llmUrl, repeat, env, measure),
+      });
+    } finally {
+      await stopProcess(fake);
+    }
+    return;
+  }
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
@@ -205,7 +221,10 @@ function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): st
   ]);
 }
 
-async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: string, repeat: number): Promise<TargetReport> {
+async function runTarget(
+  target: 'service' | 'relay', options: Options, llmUrl: string, repeat: number,
+  extraEnv: Record<string, string> = {}, measure?: (outcomes: CallOutcome[], runTag: string) => Promise<void>,
+): Promise<TargetReport> {
   const port = await freePort();
   const workers = target === 'service' ? options.workers : null;
   const env: Record<string, string> = {
@@ -219,6 +238,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
     // The benchmark measures load, not admission control.
     MAX_CALLS: String(Math.max(1000, options.calls * 2)),
     ...(workers === null ? {} : { WORKERS: String(workers) }),
+    ...extraEnv,
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
   const stamp = Date.now();
@@ -310,6 +330,7 @@ async function runTarget(target: 'service' | 'relay', options: Options, llmUrl: 
   const heapIdle = await readHeap().catch(() => NaN);
   hangUp();
   const outcomes: CallOutcome[] = await calls;
+  await measure?.(outcomes, runTag);
 
   const timings = await fetchTimings(llmUrl);
   const processes = monitor.peakProcesses();
