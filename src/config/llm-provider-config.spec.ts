@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { AppConfig } from './app-config';
-import { validateEnvironment } from './environment-variables';
+import { EnvironmentVariables, validateEnvironment } from './environment-variables';
 
 function errorOf(raw: Record<string, unknown>): string {
   try {
@@ -130,5 +132,21 @@ describe('LLM providers in the environment', () => {
     expect(errorOf({ LLM_PROVIDER_1_NAME: 'x', LLM_PROVIDER_1_HEADERS: 'nope' })).toContain('LLM_PROVIDER_1_HEADERS: must be a JSON object');
     expect(errorOf({ LLM_CIRCUIT_FAILURES: '-1' })).toContain('LLM_CIRCUIT_FAILURES');
     expect(errorOf({ LLM_HEDGE_AFTER_MS: 'soon' })).toContain('LLM_HEDGE_AFTER_MS');
+  });
+});
+
+describe('.env.example', () => {
+  const example = readFileSync(resolve(__dirname, '../../.env.example'), 'utf8');
+
+  it('documents every variable, the LLM provider ones included', () => {
+    const variables = Object.keys(new EnvironmentVariables()).filter((key) => key === key.toUpperCase());
+    expect(variables).toEqual(expect.arrayContaining(['LLM_PROVIDERS', 'LLM_PROVIDER_ORDER', 'LLM_HEDGE_AFTER_MS', 'LLM_CIRCUIT_FAILURES', 'LLM_CIRCUIT_OPEN_MS']));
+    for (const variable of variables) expect(example).toMatch(new RegExp(`^${variable}=`, 'm'));
+  });
+
+  it('names every field of a provider in both forms', () => {
+    for (const field of ['name', 'kind', 'base_url', 'api_key', 'model', 'deployment', 'api_version', 'headers', 'first_token_timeout_ms', 'idle_timeout_ms', 'max_tokens_param', 'temperature', 'extra_body']) {
+      expect(example).toContain(`${field} / ${field.toUpperCase()}`);
+    }
   });
 });
