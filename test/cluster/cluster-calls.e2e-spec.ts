@@ -3,7 +3,7 @@ import { getOnNewConnection, inBatches, METRICS_TOKEN, readMetric, ServiceProces
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
 import { FreshDatabase, freshDatabase } from './support/fresh-database';
-import { LiveView, logRecords, OneConnection, readyWorkers, slotOf } from './support/cluster-client';
+import { connectOneByOne, LiveView, logRecords, OneConnection, readyWorkers, slotOf } from './support/cluster-client';
 
 const API_KEY = 'cluster-test-api-key-0123456789';
 const GREETING = 'Hello from the cluster.';
@@ -119,7 +119,7 @@ describe('WORKERS=2', () => {
 
   it("shows every worker's calls in the live view of any worker, with the reply pieces streamed while it is open", async () => {
     const sessions = Array.from({ length: 6 }, (_, i) => `live-${i}`);
-    const clients = await Promise.all(sessions.map(() => MillisPlatformClient.connect(service.wsUrl)));
+    const clients = await connectOneByOne(sessions.length, service.wsUrl);
     clients.forEach((c, i) => c.startCall({ session_id: sessions[i] }));
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
 

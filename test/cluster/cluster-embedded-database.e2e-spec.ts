@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
-import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
-import { alive, logRecords, readyWorkers } from './support/cluster-client';
+import { alive, connectOneByOne, logRecords, readyWorkers } from './support/cluster-client';
 
 const CALLS = 6;
 
@@ -38,7 +37,7 @@ describe('WORKERS=2 without DATABASE_URL', () => {
     const postgresPid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect([...readyWorkers(service).values()]).not.toContain(postgresPid);
 
-    const clients = await Promise.all(Array.from({ length: CALLS }, () => MillisPlatformClient.connect(service!.wsUrl)));
+    const clients = await connectOneByOne(CALLS, service.wsUrl);
     clients.forEach((c, i) => c.startCall({ session_id: `embedded-cluster-${i}` }));
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
     clients.forEach((c, i) => c.streamRequest(1, [{ role: 'user', content: `stored ${i}?` }]));

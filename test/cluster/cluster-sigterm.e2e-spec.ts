@@ -1,8 +1,7 @@
 import { rawUpgrade } from '../security/support-http';
 import { useProcessSuite } from '../resilience/support/process-suite';
-import { inBatches, spawnService } from '../resilience/support/service-process';
-import { MillisPlatformClient } from '../support/millis-platform-client';
-import { alive, logRecords, readyWorkers, slotOf } from './support/cluster-client';
+import { spawnService } from '../resilience/support/service-process';
+import { alive, connectOneByOne, logRecords, readyWorkers, slotOf } from './support/cluster-client';
 
 const CALLS = 30;
 const REPLY = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ') + '.';
@@ -16,7 +15,7 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
     const env = { OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', SHUTDOWN_GRACE_MS: '10000', AUDIT_FLUSH_INTERVAL_MS: '200', LOG_LEVEL: 'log', LOG_FORMAT: 'json' };
     const service = (suite.service = await spawnService(env, { workers: 2 }));
     const workerPids = [...readyWorkers(service).values()];
-    const clients = await inBatches(CALLS, 10, () => MillisPlatformClient.connect(service.wsUrl));
+    const clients = await connectOneByOne(CALLS, service.wsUrl);
     clients.forEach((c, i) => c.startCall({ session_id: `cluster-drain-${i}` }));
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
     clients.forEach((c, i) => c.streamRequest(1, [{ role: 'user', content: `question ${i}` }]));

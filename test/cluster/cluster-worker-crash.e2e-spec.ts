@@ -1,9 +1,8 @@
 import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
 import { getOnNewConnection, METRICS_TOKEN, readMetric, ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
-import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
 import { testPool, truncateAuditTables } from '../support/test-database';
-import { alive, LiveView, logRecords, OneConnection, readyWorkers, slotOf } from './support/cluster-client';
+import { alive, connectOneByOne, LiveView, logRecords, OneConnection, readyWorkers, slotOf } from './support/cluster-client';
 import type { Pool } from 'pg';
 
 const API_KEY = 'cluster-test-api-key-0123456789';
@@ -38,7 +37,7 @@ describe('WORKERS=2, a worker killed (SIGKILL)', () => {
 
   it('is replaced; its calls are closed as crashed at once and ended in the live view; the other calls and new ones go on', async () => {
     const sessions = Array.from({ length: CALLS }, (_, i) => `crash-${i}`);
-    const clients = await Promise.all(sessions.map(() => MillisPlatformClient.connect(service.wsUrl)));
+    const clients = await connectOneByOne(CALLS, service.wsUrl);
     clients.forEach((c, i) => c.startCall({ session_id: sessions[i] }));
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
     clients.forEach((c, i) => c.streamRequest(1, [{ role: 'user', content: `before ${i}` }]));
@@ -86,7 +85,7 @@ describe('WORKERS=2, a worker killed (SIGKILL)', () => {
 
       // New calls land on both workers again, the replacement an instance of its own.
       const newSessions = Array.from({ length: CALLS }, (_, i) => `after-crash-${i}`);
-      const newClients = await Promise.all(newSessions.map(() => MillisPlatformClient.connect(service.wsUrl)));
+      const newClients = await connectOneByOne(CALLS, service.wsUrl);
       newClients.forEach((c, i) => c.startCall({ session_id: newSessions[i] }));
       expect(await Promise.all(newClients.map((c) => c.waitForEnd(0)))).toEqual(Array(CALLS).fill('Hi.'));
       const after = await eventually(async () => {

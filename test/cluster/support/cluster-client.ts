@@ -1,3 +1,4 @@
+import { MillisPlatformClient } from '../../support/millis-platform-client';
 import http from 'node:http';
 import type { ServiceProcess } from '../../resilience/support/service-process';
 
@@ -160,4 +161,15 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Opens `count` calls one after the other. The primary hands each connection to the next worker that
+ * has taken its previous one, so calls opened one by one alternate between the workers; opened all at
+ * once, a burst can land on one worker.
+ */
+export async function connectOneByOne(count: number, url: string): Promise<MillisPlatformClient[]> {
+  const clients: MillisPlatformClient[] = [];
+  for (let i = 0; i < count; i++) clients.push(await MillisPlatformClient.connect(url));
+  return clients;
 }
