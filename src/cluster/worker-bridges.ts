@@ -25,11 +25,12 @@ export class WorkerActivityBridge implements OnApplicationBootstrap, OnApplicati
   onApplicationBootstrap(): void {
     this.worker.on('millis:activity', ({ events }) => events.forEach((activity) => this.feed.receive(activity)));
     this.worker.on('millis:viewers-elsewhere', ({ present }) => this.feed.setViewersElsewhere(present));
+    // Joined first: the primary keeps the viewer counts of the workers that have joined.
+    this.worker.send({ type: 'millis:live-join' });
     this.subscriptions.push(
       this.feed.activity$.subscribe((activity) => this.forward(activity)),
       this.feed.viewers$.subscribe((count) => this.worker.send({ type: 'millis:viewers', count })),
     );
-    this.worker.send({ type: 'millis:live-join' });
   }
 
   /** Calls closed by the drain are sent before the process exits. */
