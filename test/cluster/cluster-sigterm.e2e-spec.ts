@@ -1,4 +1,4 @@
-import { rawUpgrade } from '../security/support-http';
+import { upgradeUntilRefused } from '../security/support-http';
 import { useProcessSuite } from '../resilience/support/process-suite';
 import { spawnService } from '../resilience/support/service-process';
 import { alive, connectOneByOne, logRecords, readyWorkers, slotOf } from './support/cluster-client';
@@ -23,12 +23,7 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
 
     const signalled = Date.now();
     service.kill('SIGTERM');
-    const refused = await (async () => {
-      for (;;) {
-        const answer = await rawUpgrade(service.wsUrl);
-        if (answer.status !== 101 || Date.now() - signalled > 2000) return answer;
-      }
-    })();
+    const refused = await upgradeUntilRefused(service.wsUrl, signalled);
     expect(refused.status).toBe(503);
     // A terminal's Ctrl-C, or its closing, reaches the primary again: the drain goes on regardless.
     service.kill('SIGINT');
