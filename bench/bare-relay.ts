@@ -11,7 +11,7 @@ const greeting = process.env.GREETING ?? 'Hello.';
 const openai = new OpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY ?? 'x', maxRetries: 0 });
 const model = process.env.OPENAI_MODEL ?? 'fake-model';
 
-const server = new WebSocketServer({ port, path: '/llm-websocket' });
+const server = new WebSocketServer({ port, host: '127.0.0.1', path: '/llm-websocket' });
 server.on('connection', (socket) => {
   let current: AbortController | null = null;
   const send = (data: object) => socket.send(JSON.stringify({ type: 'stream_response', data }));

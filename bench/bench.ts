@@ -43,6 +43,8 @@ interface Options {
   compare: boolean;
   /** `--repeat K`: each target runs K times, alternated (service, relay, service, relay, ...). */
   repeat: number;
+  /** With both targets, an unmeasured relay run first (`--no-warmup` skips it). */
+  warmup: boolean;
   /** `--workers N`: the service starts with WORKERS=N (node:cluster, a primary and N workers). */
   workers: number | null;
 }
@@ -127,6 +129,7 @@ function parseOptions(argv: string[]): Options {
     compare,
     repeat,
     workers,
+    warmup: !argv.includes('--no-warmup'),
   };
 }
 
@@ -167,6 +170,12 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   const runs: Array<{ calls: number; reports: TargetReport[]; comparison?: Comparison }> = [];
   try {
+    if (options.warmup && options.targets.length > 1) {
+      // The first measured run would otherwise pay for the load generator's and the fake LLM's cold JIT
+      // (its added latency read 5-10x the next run's); the relay warms them without touching Postgres.
+      log('warm-up: the relay, 200 calls x 1 turn, not measured');
+      await runTarget('relay', { ...options, calls: Math.min(options.calls, 200), turns: 1, durationS: null, profile: false }, llmUrl, 0);
+    }
     for (const calls of options.sweep ?? [options.calls]) {
       const reports: TargetReport[] = [];
       for (let repeat = 1; repeat <= options.repeat; repeat++) {

@@ -10,8 +10,11 @@ import { requestLogger } from './observability/logging';
 import { installJsonBody } from './http/json-body';
 import { urlGuard } from './http/url-guard.middleware';
 
-/** Everything main.ts does to the app besides listening; the e2e tests call it too. */
-export function configureApp(app: INestApplication): AppConfig {
+/**
+ * Everything main.ts does to the app besides listening; the e2e tests call it too. A cluster's
+ * workers leave the configuration warnings to their primary, which logs them once.
+ */
+export function configureApp(app: INestApplication, options: { configWarnings?: boolean } = {}): AppConfig {
   const config = app.get(AppConfig);
   app.useWebSocketAdapter(new CallSocketAdapter(app as NestExpressApplication, config, app.get(CallAdmission), app.get(CallService)));
   applySecurityHeaders(app);
@@ -19,11 +22,11 @@ export function configureApp(app: INestApplication): AppConfig {
   app.use(urlGuard);
   installJsonBody(app as NestExpressApplication);
   setupOpenApi(app);
-  warnAboutRiskyConfig(config);
+  if (options.configWarnings ?? true) warnAboutRiskyConfig(config);
   return config;
 }
 
-function warnAboutRiskyConfig(config: AppConfig): void {
+export function warnAboutRiskyConfig(config: AppConfig): void {
   const logger = new Logger('Config');
   if (!config.ws.authToken && config.security.allowedIps.length === 0) {
     logger.warn('SECURITY: NO AUTHENTICATION on /llm-websocket (neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS is set): anyone who can reach it can start calls. Set WS_AUTH_TOKEN in production.');

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Observable, Subject } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
 import type { LlmErrorCode } from '../llm/llm-errors';
 import type { EndReason, ExchangeKind, ExchangeStatus } from './entities/call-status';
 
@@ -23,6 +23,7 @@ export type CallActivity =
     }
   | { type: 'call_ended'; sessionId: string; endReason: EndReason; at: string }
   | { type: 'reply_started'; sessionId: string; streamId: number; kind: ExchangeKind; userText: string | null; at: string }
+  /** One piece as sent to the caller: published only while `wantsPieces` (a live view is open somewhere). */
   | { type: 'reply_piece'; sessionId: string; streamId: number; content: string }
   | {
       type: 'reply_finished';
@@ -35,6 +36,8 @@ export type CallActivity =
       error: string | null;
       /** Set when the reply failed: count and branch on this, never on the text of `error`. */
       errorCode?: ReplyErrorCode;
+      /** The whole reply as sent, so a view that got no pieces (or only some) still shows the turn complete. */
+      text?: string;
       at: string;
     }
   /** `count`: frames dropped over the rate limit are reported once per window, all together. */
@@ -45,14 +48,52 @@ export type CallActivity =
 @Injectable()
 export class CallActivityFeed {
   private readonly subject = new Subject<CallActivity>();
+  private readonly everywhere = new Subject<CallActivity>();
+  private readonly viewersHere = new BehaviorSubject(0);
+  private viewersElsewhere = false;
+
+  /** The calls of this process. */
   readonly activity$: Observable<CallActivity> = this.subject.asObservable();
+  /**
+   * The calls of the whole service: this process's and, with WORKERS, those of the other workers
+   * (`receive`). For views of every call (the live view); counting (metrics) uses `activity$`,
+   * or each call would be counted once per worker.
+   */
+  readonly clusterActivity$: Observable<CallActivity> = this.everywhere.asObservable();
+  /** Live views connected to this process, as they change. */
+  readonly viewers$: Observable<number> = this.viewersHere.pipe(distinctUntilChanged());
 
   publish(activity: CallActivity): void {
     if (this.subject.observed) this.subject.next(activity);
+    if (this.everywhere.observed) this.everywhere.next(activity);
   }
 
-  /** Skips building an event (e.g. one per token) when nobody listens. */
+  /** Activity of another worker's calls (forwarded by the cluster's primary). */
+  receive(activity: CallActivity): void {
+    this.everywhere.next(activity);
+  }
+
+  /** Skips building an event when nobody listens. */
   get observed(): boolean {
-    return this.subject.observed;
+    return this.subject.observed || this.everywhere.observed;
+  }
+
+  /**
+   * Whether to publish `reply_piece`: one event per piece is the expensive part of the feed, and
+   * only a live view shows them, so they are produced only while one is connected, here or (with
+   * WORKERS) in another worker. A view opened mid-reply gets the whole text with `reply_finished`.
+   */
+  get wantsPieces(): boolean {
+    return this.viewersHere.value > 0 || this.viewersElsewhere;
+  }
+
+  /** The live view's connected clients in this process (kept current by LiveCallsService). */
+  setViewersHere(count: number): void {
+    if (count !== this.viewersHere.value) this.viewersHere.next(count);
+  }
+
+  /** Whether a live view is connected in another worker (told by the cluster's primary). */
+  setViewersElsewhere(present: boolean): void {
+    this.viewersElsewhere = present;
   }
 }

@@ -81,9 +81,8 @@ export class CallConnection {
   private inFlight: ReplyInFlight | null = null;
   private requested: Extract<EndReason, 'end_call' | 'transfer_call'> | null = null;
   private closeReason: EndReason = 'connection_closed';
-  /** The agent's settings once known (at once when cached); `agentReady` resolves to them either way. */
-  agent: AgentSettings | null = null;
-  agentReady: Promise<AgentSettings> = new Promise(() => undefined);
+  private agentSettings: AgentSettings | null = null;
+  private agentSettingsReady: Promise<AgentSettings> = new Promise(() => undefined);
   /** Tool calls and results of this call, replayed in later turns (the transcript only holds speech). */
   readonly toolRounds: ToolRound[] = [];
 
@@ -133,6 +132,16 @@ export class CallConnection {
     return this.requested;
   }
 
+  /** The agent's settings once known (at once when its profile was cached). */
+  get agent(): AgentSettings | null {
+    return this.agentSettings;
+  }
+
+  /** Resolves to the agent's settings, whether they were known at start_call or read afterwards. */
+  get agentReady(): Promise<AgentSettings> {
+    return this.agentSettingsReady;
+  }
+
   get ended(): boolean {
     return this.currentState === 'ended';
   }
@@ -145,6 +154,13 @@ export class CallConnection {
     this.context = promptContext;
     this.newest = streamId;
     this.log.bindSession(session.sessionId);
+  }
+
+  /** The agent's settings, or the read of its profile that will give them. */
+  useAgent(settings: AgentSettings | Promise<AgentSettings>): void {
+    this.agentSettingsReady = Promise.resolve(settings);
+    if (settings instanceof Promise) void settings.then((known) => (this.agentSettings = known));
+    else this.agentSettings = settings;
   }
 
   /** A newer stream_id arrived: from now on only it may speak. */

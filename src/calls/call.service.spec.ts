@@ -40,13 +40,14 @@ describe('CallService', () => {
   let service: CallService;
   let call: CallConnection;
   let activity: CallActivity[];
+  let feed: CallActivityFeed;
 
   function build(env: Record<string, unknown> = { GREETING: 'Hello {{customer.name}}.' }): void {
     const config = AppConfig.from({ FALLBACK_MESSAGE: FALLBACK, OPENAI_MODEL: 'test-model', ...env });
     client = new FedLlmClient();
     audit = new RecordingAudit();
     channel = new FakeCallSocket();
-    const feed = new CallActivityFeed();
+    feed = new CallActivityFeed();
     activity = [];
     feed.activity$.subscribe((event) => activity.push(event));
     const auditWriter = audit as unknown as AuditWriter;
@@ -265,6 +266,7 @@ describe('CallService', () => {
   });
 
   it('publishes the activity of a call to observers: start, reply pieces, reply end with timings, call end', async () => {
+    feed.setViewersHere(1);
     const stream = await startReply(1);
     stream.text('Sure.');
     stream.finish();
@@ -286,6 +288,17 @@ describe('CallService', () => {
     expect(finished[1]).not.toHaveProperty('errorCode');
     expect(activity[4]).toMatchObject({ type: 'reply_started', streamId: 1, kind: 'reply', userText: 'question 1' });
     expect(activity.at(-1)).toMatchObject({ type: 'call_ended', endReason: 'connection_closed' });
+  });
+
+  it('publishes no reply piece while no live view is open; the finished reply carries its whole text', async () => {
+    const stream = await startReply(1);
+    stream.text('Sure, ');
+    stream.text('done.');
+    stream.finish();
+    await settle();
+
+    expect(activity.filter((a) => a.type === 'reply_piece')).toEqual([]);
+    expect(activity.filter((a) => a.type === 'reply_finished').at(-1)).toMatchObject({ streamId: 1, text: 'Sure, done.' });
   });
 
   it('records a stream_request before start_call as invalid and does not call the model', async () => {

@@ -114,9 +114,7 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     call.log.debug(`call ${session.sessionId} started (agent ${session.agentId})`);
 
     const agent = this.agents?.settingsFor(frame.agent_id) ?? defaultAgentSettings(this.config, frame.agent_id);
-    call.agentReady = Promise.resolve(agent);
-    if (!(agent instanceof Promise)) call.agent = agent;
-    else void agent.then((settings) => (call.agent = settings));
+    call.useAgent(agent);
 
     const reply = this.replies.begin(call, frame.stream_id, 'greeting', []);
     if (call.agent) this.replies.greet(call, reply, call.agent);

@@ -173,7 +173,7 @@ export class ReplyRunner {
     if (!call.maySpeak(reply)) return;
     reply.exchange.responseText += piece.content;
     call.send(serializeStreamResponse(reply.streamId, piece.content, false, piece.flush, piece.pause));
-    if (this.activity.observed) {
+    if (this.activity.wantsPieces) {
       this.activity.publish({ type: 'reply_piece', sessionId: reply.exchange.sessionId, streamId: reply.streamId, content: piece.content });
     }
   }
@@ -218,6 +218,7 @@ export class ReplyRunner {
       totalMs: Date.parse(completedAt) - Date.parse(requestedAt),
       error,
       ...(errorCode ? { errorCode } : {}),
+      text: reply.exchange.responseText,
       at: completedAt,
     });
   }

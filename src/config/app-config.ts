@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { readOrCreateApiKey, StoredApiKey } from './api-key-file';
 import { EnvironmentVariables, validateEnvironment } from './environment-variables';
 import { LlmProviderConfig, providerSecrets } from './llm-provider-config';
@@ -69,6 +70,11 @@ export class AppConfig {
   readonly logging: { format: EnvironmentVariables['LOG_FORMAT']; pii: boolean };
   readonly metrics: { maxAgentLabels: number };
   readonly instance: { name?: string; heartbeatMs: number };
+  /**
+   * `workers`: undefined = one process; otherwise the node:cluster workers to run (WORKERS, `auto`
+   * resolved to the available cores). `workerSlot`: set in a worker by the primary that forked it.
+   */
+  readonly cluster: { workers?: number; workerSlot?: number };
 
   constructor(env: EnvironmentVariables, storedKey?: StoredApiKey) {
     this.production = env.NODE_ENV === 'production';
@@ -142,6 +148,7 @@ export class AppConfig {
     this.logging = { format: env.LOG_FORMAT, pii: env.LOG_PII };
     this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
     this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
+    this.cluster = { workers: env.WORKERS === 'auto' ? availableParallelism() : env.WORKERS, workerSlot: env.CLUSTER_WORKER_SLOT };
   }
 
   static from(raw: Record<string, unknown>): AppConfig {

@@ -2,6 +2,17 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AppConfig } from './app-config';
 
+let loaded: AppConfig | undefined;
+
+/**
+ * The running service's configuration, validated once per process: main.ts reads it before
+ * Nest starts (to choose one process or a cluster), and the module below hands out the same one.
+ * `.env` is already in process.env by then: ConfigModule.forRoot below loads it when this file is imported.
+ */
+export function serviceConfig(): AppConfig {
+  return (loaded ??= AppConfig.forService(process.env));
+}
+
 /**
  * Loads `.env` (if any) under the environment, then validates once when the app is
  * built, so a bad value stops start-up with one readable error (not at import time).
@@ -10,7 +21,7 @@ import { AppConfig } from './app-config';
 @Global()
 @Module({
   imports: [ConfigModule.forRoot({ cache: true })],
-  providers: [{ provide: AppConfig, useFactory: () => AppConfig.forService(process.env) }],
+  providers: [{ provide: AppConfig, useFactory: serviceConfig }],
   exports: [AppConfig],
 })
 export class AppConfigModule {}

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
+import { AppConfig } from './app-config';
 import { EnvironmentVariables, validateEnvironment } from './environment-variables';
 
 function errorOf(raw: Record<string, unknown>): Error {
@@ -131,6 +133,20 @@ describe('validateEnvironment', () => {
 
   it('treats a blank FALLBACK_MESSAGE as unset, keeping the default', () => {
     expect(validateEnvironment({ FALLBACK_MESSAGE: '' }).FALLBACK_MESSAGE).toBe(new EnvironmentVariables().FALLBACK_MESSAGE);
+  });
+
+  it('runs one process without WORKERS, and that many workers with it (auto = the available cores)', () => {
+    expect(AppConfig.from({}).cluster).toEqual({ workers: undefined, workerSlot: undefined });
+    expect(AppConfig.from({ WORKERS: '3' }).cluster.workers).toBe(3);
+    expect(AppConfig.from({ WORKERS: 'auto' }).cluster.workers).toBe(availableParallelism());
+    expect(AppConfig.from({ WORKERS: ' Auto ' }).cluster.workers).toBe(availableParallelism());
+    expect(AppConfig.from({ WORKERS: '' }).cluster.workers).toBeUndefined();
+    expect(AppConfig.from({ WORKERS: '2', CLUSTER_WORKER_SLOT: '2' }).cluster).toEqual({ workers: 2, workerSlot: 2 });
+  });
+
+  it.each(['0', '-1', '1.5', 'many', '2000'])('refuses WORKERS=%s with one message', (value) => {
+    const lines = errorOf({ WORKERS: value }).message.split('\n').filter((line) => line.startsWith('  - '));
+    expect(lines).toEqual(['  - WORKERS: WORKERS must be a whole number from 1 to 1024, or auto']);
   });
 
   it('ignores variables it does not know', () => {

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 import { LlmProviderConfig, readLlmProviders } from './llm-provider-config';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -9,6 +9,10 @@ const DESTINATION_LIST = /^\s*[\w-]{1,40}=[^,=\s]+\s*(,\s*[\w-]{1,40}=[^,=\s]+\s
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? (/^(true|1|yes)$/i.test(value) ? true : /^(false|0|no)$/i.test(value) ? false : value) : value;
 const NAME_LIST = /^\s*[\w.-]{1,40}\s*(,\s*[\w.-]{1,40}\s*)*$/;
+/** WORKERS: a whole number, or `auto` (any case) for the number of cores. */
+const toWorkers = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : typeof value === 'string' && /^\s*auto\s*$/i.test(value) ? 'auto' : Number(value);
+const WORKERS_MESSAGE = { message: 'WORKERS must be a whole number from 1 to 1024, or auto' };
 const CIDR_LIST = /^\s*[0-9a-fA-F.:]+(\/\d{1,3})?\s*(,\s*[0-9a-fA-F.:]+(\/\d{1,3})?\s*)*$/;
 
 /**
@@ -34,6 +38,15 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   DB_POOL_SIZE = 10;
+
+  /** Unset = one process. A number or `auto` (the available cores) = that many node:cluster workers under a supervising primary. */
+  @Transform(toWorkers) @IsOptional() @ValidateIf((env: EnvironmentVariables) => env.WORKERS !== 'auto')
+  @IsInt(WORKERS_MESSAGE) @Min(1, WORKERS_MESSAGE) @Max(1024, WORKERS_MESSAGE)
+  WORKERS?: number | 'auto';
+
+  /** Set by the primary (WORKERS) on each worker it forks: the worker's place, 1 to WORKERS, kept by its replacement. */
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(1024)
+  CLUSTER_WORKER_SLOT?: number;
 
   @Transform(blankAsUnset) @IsOptional() @IsString() @MinLength(16, { message: 'WS_AUTH_TOKEN must be at least 16 characters' })
   WS_AUTH_TOKEN?: string;
@@ -248,7 +261,8 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   );
   const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
-  const lines = errors.map((e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  // A variable whose checks share one message (WORKERS) lists it once.
+  const lines = errors.map((e) => `  - ${e.property}: ${[...new Set(Object.values(e.constraints ?? {}))].join(', ')}`);
   if (errors.length === 0 && env.EXPORT_MAX_CONCURRENT >= env.DB_POOL_SIZE) {
     lines.push(`  - EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so exports always leave connections for calls and the API`);
   }
@@ -296,3 +310,4 @@ const OPTIONAL_KEYS = ['DATABASE_URL', 'WS_AUTH_TOKEN', 'OPENAI_API_KEY', 'OPENA
 OPTIONAL_KEYS.push('WS_ALLOWED_IPS', 'NODE_ENV', 'METRICS_TOKEN', 'INSTANCE_NAME');
 OPTIONAL_KEYS.push('AGENT_TOOLS', 'TRANSFER_DESTINATIONS');
 OPTIONAL_KEYS.push('LLM_PROVIDERS', 'LLM_PROVIDER_ORDER', 'LLM_HEDGE_AFTER_MS');
+OPTIONAL_KEYS.push('WORKERS', 'CLUSTER_WORKER_SLOT');

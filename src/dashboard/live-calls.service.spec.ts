@@ -77,38 +77,92 @@ describe('LiveCallsService', () => {
     startCall('s2');
     expect(events(good.chunks).map((e) => e.type)).toEqual(['snapshot', 'call_started', 'call_started']);
   });
-});
 
-describe('LiveController', () => {
-  class FakeResponse extends EventEmitter {
-    writableLength = 0;
-    destroyed = false;
-    writableEnded = false;
-    readonly written: string[] = [];
-    status = jest.fn();
-    setHeader = jest.fn();
-    flushHeaders = jest.fn();
-    write = jest.fn((chunk: string) => this.written.push(chunk) > 0);
-    end = jest.fn(() => (this.writableEnded = true));
-    destroy = jest.fn(() => (this.destroyed = true));
-  }
+  describe('and the feed', () => {
 
-  it('closes a client whose unsent data piles up instead of buffering without end', () => {
-    const feed = new CallActivityFeed();
-    const live = new LiveCallsService(feed);
-    live.onModuleInit();
-    const req = new EventEmitter();
-    const res = new FakeResponse();
-    new LiveController(live).stream(req as unknown as Request, res as unknown as Response);
-    expect(res.written[0]).toMatch(/^event: snapshot\n/);
-    expect(res.setHeader).toHaveBeenCalledWith('Content-Type', 'text/event-stream; charset=utf-8');
+    it('wants reply pieces only while a live view is connected here or in another worker', () => {
+      // Metrics subscribe at boot: observers alone do not make pieces worth producing.
+      feed.activity$.subscribe(() => undefined);
+      expect(feed.wantsPieces).toBe(false);
 
-    res.writableLength = MAX_BUFFERED_BYTES + 1;
-    feed.publish({ type: 'call_ended', sessionId: 's1', endReason: 'connection_closed', at: AT });
-    expect(res.destroy).toHaveBeenCalled();
-    expect(live.clientCount).toBe(0);
+      const views = [recordingClient(), recordingClient()];
+      views.forEach((view) => live.add(view));
+      expect(feed.wantsPieces).toBe(true);
+      live.remove(views[0]);
+      expect(feed.wantsPieces).toBe(true);
+      live.remove(views[1]);
+      expect(feed.wantsPieces).toBe(false);
 
-    req.emit('close');
-    live.onModuleDestroy();
+      feed.setViewersElsewhere(true);
+      expect(feed.wantsPieces).toBe(true);
+      feed.setViewersElsewhere(false);
+      expect(feed.wantsPieces).toBe(false);
+    });
+
+    it('stops wanting pieces when its last view is dropped for refusing data, and says so to who follows the count', () => {
+      const counts: number[] = [];
+      feed.viewers$.subscribe((count) => counts.push(count));
+      live.add({ send: jest.fn().mockReturnValueOnce(true).mockReturnValue(false), close: jest.fn() });
+      feed.publish({ type: 'call_ended', sessionId: 's1', endReason: 'connection_closed', at: AT });
+      expect(feed.wantsPieces).toBe(false);
+      expect(counts).toEqual([0, 1, 0]);
+    });
+
+    it("shows another worker's calls as its own, without them reaching this process's counters", () => {
+      const counted: string[] = [];
+      feed.activity$.subscribe((activity) => counted.push(activity.type));
+      feed.receive({ type: 'call_started', sessionId: 'elsewhere', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
+      feed.publish({ type: 'call_started', sessionId: 'here', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
+
+      expect(live.snapshot().map((call) => call.session_id)).toEqual(['elsewhere', 'here']);
+      expect(counted).toEqual(['call_started']);
+    });
+
+    it('completes a turn from the whole text of reply_finished when its pieces were not streamed (a view opened mid-reply)', () => {
+      feed.publish({ type: 'call_started', sessionId: 's1', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
+      feed.publish({ type: 'reply_started', sessionId: 's1', streamId: 1, kind: 'reply', userText: 'Hours?', at: AT });
+      const view = recordingClient();
+      live.add(view);
+      feed.publish({ type: 'reply_piece', sessionId: 's1', streamId: 1, content: 'at nine.' });
+      const text = 'We open at nine.';
+      feed.publish({ type: 'reply_finished', sessionId: 's1', streamId: 1, status: 'completed', timeToFirstTokenMs: 90, totalMs: 300, error: null, text, at: AT });
+
+      expect(live.snapshot()[0].turns[0]).toMatchObject({ text, status: 'completed' });
+      expect(events(view.chunks).at(-1)).toEqual({ type: 'reply_finished', data: expect.objectContaining({ stream_id: 1, text }) });
+    });
+  });
+
+  describe('LiveController', () => {
+    class FakeResponse extends EventEmitter {
+      writableLength = 0;
+      destroyed = false;
+      writableEnded = false;
+      readonly written: string[] = [];
+      status = jest.fn();
+      setHeader = jest.fn();
+      flushHeaders = jest.fn();
+      write = jest.fn((chunk: string) => this.written.push(chunk) > 0);
+      end = jest.fn(() => (this.writableEnded = true));
+      destroy = jest.fn(() => (this.destroyed = true));
+    }
+
+    it('closes a client whose unsent data piles up instead of buffering without end', () => {
+      const feed = new CallActivityFeed();
+      const live = new LiveCallsService(feed);
+      live.onModuleInit();
+      const req = new EventEmitter();
+      const res = new FakeResponse();
+      new LiveController(live).stream(req as unknown as Request, res as unknown as Response);
+      expect(res.written[0]).toMatch(/^event: snapshot\n/);
+      expect(res.setHeader).toHaveBeenCalledWith('Content-Type', 'text/event-stream; charset=utf-8');
+
+      res.writableLength = MAX_BUFFERED_BYTES + 1;
+      feed.publish({ type: 'call_ended', sessionId: 's1', endReason: 'connection_closed', at: AT });
+      expect(res.destroy).toHaveBeenCalled();
+      expect(live.clientCount).toBe(0);
+
+      req.emit('close');
+      live.onModuleDestroy();
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ClusterWorker } from '../cluster/cluster-worker';
 import { AppConfig } from '../config/app-config';
 import { AUDIT_CONNECTION, buildAuditDataSourceOptions, buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
@@ -13,7 +14,8 @@ import { runMigrationsLocked } from './migration-runner';
 class EmbeddedPostgresModule {}
 
 /**
- * Postgres from DATABASE_URL, or the embedded one; migrations run before anything else uses it.
+ * Postgres from DATABASE_URL, or the embedded one; migrations run before anything else uses it
+ * (with WORKERS, the primary runs them, the embedded server too, and hands workers DATABASE_URL).
  * The audit writer gets a second, small pool on the same database (built after the main
  * one, so after the migrations).
  */
@@ -21,14 +23,17 @@ class EmbeddedPostgresModule {}
   imports: [
     TypeOrmModule.forRootAsync({
       imports: [EmbeddedPostgresModule],
-      inject: [AppConfig, EmbeddedPostgres],
-      useFactory: async (config: AppConfig, embedded: EmbeddedPostgres) => {
+      inject: [AppConfig, EmbeddedPostgres, { token: ClusterWorker, optional: true }],
+      useFactory: async (config: AppConfig, embedded: EmbeddedPostgres, worker?: ClusterWorker) => {
         const { url, embeddedDir, poolSize } = config.database;
-        return buildDataSourceOptions(url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)), poolSize);
+        const options = buildDataSourceOptions(url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)), poolSize);
+        // A cluster's workers find the schema migrated: their primary ran the migrations before forking them.
+        return { ...options, migrationsRun: !worker };
       },
       dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        await runMigrationsLocked(dataSource);
+        // Run by runMigrationsLocked, not by TypeORM's initialize(), which would not take the lock.
+        const dataSource = await new DataSource({ ...options!, migrationsRun: false }).initialize();
+        if (options!.migrationsRun) await runMigrationsLocked(dataSource);
         return dataSource;
       },
     }),

@@ -21,6 +21,11 @@ export class EmbeddedPostgres implements OnApplicationShutdown {
     return url;
   }
 
+  /** Stops the server and waits for it (a cluster's primary, once every worker has exited). */
+  async stop(): Promise<void> {
+    await this.server?.stop({ wait: true });
+  }
+
   /**
    * Nest may run this hook before the pools close: a smart shutdown lets the server
    * finish once the last connection has gone, even after this process has exited.

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Aggregator, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
@@ -141,10 +141,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.agentLabels = new TopLabelValues(config.metrics.maxAgentLabels, (agentId) => this.callsStarted.remove({ agent_id: agentId }));
     collectDefaultMetrics({ register: this.registry });
     for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
-    const gauge = (name: string, help: string, read: () => number) =>
+    // With WORKERS the primary sums each metric over the workers, unless `aggregator` says otherwise.
+    const gauge = (name: string, help: string, read: () => number, aggregator: Aggregator = 'sum') =>
       new Gauge({
         name,
         help,
+        aggregator,
         registers: [this.registry],
         collect() {
           this.set(read());
@@ -161,10 +163,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         },
       });
     gauge('millis_calls_active', 'Open call connections', () => this.calls.activeCalls);
-    gauge('millis_draining', '1 while the service refuses new calls for shutdown', () => (this.calls.isDraining ? 1 : 0));
+    gauge('millis_draining', '1 while the service refuses new calls for shutdown', () => (this.calls.isDraining ? 1 : 0), 'max');
     gauge('millis_audit_queue_depth', 'Audit rows waiting to be written to Postgres', () => this.audit.getStats().backlog);
-    gauge('millis_audit_queue_peak', 'Largest audit backlog since start', () => this.audit.getStats().peakBacklog);
-    gauge('millis_audit_queue_bound', 'AUDIT_MAX_BACKLOG: past it, new calls are refused', () => this.config.audit.maxBacklog);
+    // Peak and bound are per process (each worker has its own queue): the largest peak is what nears the bound.
+    gauge('millis_audit_queue_peak', 'Largest audit backlog since start', () => this.audit.getStats().peakBacklog, 'max');
+    gauge('millis_audit_queue_bound', 'AUDIT_MAX_BACKLOG: past it, new calls are refused', () => this.config.audit.maxBacklog, 'first');
     total('millis_audit_rows_written_total', 'Audit rows written to Postgres', () => this.audit.getStats().rowsWritten);
     total('millis_audit_failed_flushes_total', 'Audit batches that failed and were retried', () => this.audit.getStats().failedFlushes);
     total('millis_audit_dead_lettered_total', 'Audit rows written to the dead-letter file', () => this.audit.getStats().deadLettered);
@@ -174,6 +177,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       help: "Each LLM provider's circuit: 0 closed, 1 half-open (its next request is a trial), 2 open (skipped)",
       labelNames: ['provider'],
       registers: [this.registry],
+      // With WORKERS each worker has its own circuits: the machine shows the worst.
+      aggregator: 'max',
       collect() {
         for (const provider of llmProviders?.all ?? []) this.set({ provider: provider.name }, CIRCUIT_VALUE[provider.breaker.state]);
       },

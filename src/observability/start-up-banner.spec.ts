@@ -45,6 +45,14 @@ describe('start-up banner', () => {
     expect(JSON.parse(json)).toMatchObject({ level: 30, context: 'Bootstrap', dashboard_url: 'http://127.0.0.1:9000/', llm: 'llama3 at http://llm.internal:8000/v1' });
   });
 
+  it('says how many workers serve the port when WORKERS is set', () => {
+    const facts = startUpFacts(AppConfig.from({ WORKERS: '4', API_KEY: 'given-key-0123456789' }), 8080);
+    expect(facts.workers).toBe(4);
+    expect(renderStartUpBanner(facts, 'pretty')).toContain('\n  Workers    4 worker processes on the port\n');
+    expect(JSON.parse(renderStartUpBanner(facts, 'json'))).toMatchObject({ workers: 4 });
+    expect(startUpFacts(AppConfig.from({ API_KEY: 'given-key-0123456789' }), 8080)).not.toHaveProperty('workers');
+  });
+
   it('says the call desk is closed in production without API_KEY', () => {
     const facts = startUpFacts(AppConfig.from({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db.internal/calls', WS_AUTH_TOKEN: 'a-websocket-token-of-length', OPENAI_API_KEY: 'sk-x' }), 8080);
     expect(facts.signIn).toBe('closed: API_KEY is not set, so every /api request is refused');

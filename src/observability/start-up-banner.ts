@@ -1,7 +1,8 @@
+import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AppConfig } from '../config/app-config';
 import type { LlmProviderConfig } from '../config/llm-provider-config';
-import type { LogFormat } from './logging';
+import { logFormat, type LogFormat } from './logging';
 
 /** What someone who just started the service needs: where to point Millis, where to look, and with which LLM. */
 export interface StartUpFacts {
@@ -13,6 +14,18 @@ export interface StartUpFacts {
   apiKey?: string;
   apiKeyFile?: string;
   llm: string;
+  /** With WORKERS: how many worker processes serve the port. */
+  workers?: number;
+}
+
+/**
+ * Prints the banner once the service listens (by the process itself, or by a cluster's primary
+ * once every worker does), at LOG_LEVEL log or more. Beside the logger: it shows the key the
+ * scrubber would hide.
+ */
+export function writeStartUpBanner(config: AppConfig, port: number): void {
+  if (config.logLevel === 'error' || config.logLevel === 'warn') return;
+  writeSync(1, renderStartUpBanner(startUpFacts(config, port), logFormat(config)));
 }
 
 export function startUpFacts(config: AppConfig, port: number): StartUpFacts {
@@ -30,6 +43,7 @@ export function startUpFacts(config: AppConfig, port: number): StartUpFacts {
     apiKey: keyFile ? config.api.key : undefined,
     apiKeyFile: keyFile?.path,
     llm: llmInUse(config),
+    ...(config.cluster.workers === undefined ? {} : { workers: config.cluster.workers }),
   };
 }
 
@@ -79,6 +93,7 @@ export function renderStartUpBanner(facts: StartUpFacts, format: LogFormat, now 
       api_key: facts.apiKey,
       api_key_file: facts.apiKeyFile,
       llm: facts.llm,
+      workers: facts.workers,
     };
     return `${JSON.stringify(record)}\n`;
   }
@@ -86,6 +101,7 @@ export function renderStartUpBanner(facts: StartUpFacts, format: LogFormat, now 
     ['WebSocket', facts.websocketUrl],
     ['Call desk', `${facts.dashboardUrl}  ${facts.signIn}`],
     ['LLM', facts.llm],
+    ...(facts.workers === undefined ? [] : ([['Workers', `${facts.workers} worker process${facts.workers === 1 ? '' : 'es'} on the port`]] as Array<[string, string]>)),
   ];
   return ['', '  Millis LLM service is ready', ...rows.map(([label, value]) => `  ${label.padEnd(10)} ${value}`), '', ''].join('\n');
 }

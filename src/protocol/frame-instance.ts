@@ -16,9 +16,10 @@ export function NestedFrame(type: () => FrameClass): PropertyDecorator {
 }
 
 /**
- * The declared fields of a parsed frame on an instance of `type`, for class-validator
- * (which finds a class's rules through `object.constructor`, so a field of that name
- * must not come along). Values are taken as JSON.parse made them and never walked:
+ * The declared fields of a parsed frame on an instance of `type`, to run the DTOs with
+ * class-validator (the parser checks frames with frame-guards.ts; frame-guards.spec.ts holds
+ * the two to the same answers). class-validator finds a class's rules through
+ * `object.constructor`, so a field of that name must not come along. Values are taken as JSON.parse made them and never walked:
  * class-transformer did walk them, dropping keys named like Object.prototype members
  * (toString, __proto__, ...) and throwing on a key named `constructor`.
  */
@@ -33,31 +34,10 @@ export function toFrameInstance<T extends object>(type: new () => T, plain: Reco
   return instance as T;
 }
 
-/**
- * A validated frame as the handlers get it: every field as received, fields outside the
- * protocol included (they are recorded, e.g. in a stored transcript), on instances of
- * the frame classes.
- */
-export function adoptFrame<T extends object>(type: new () => T, plain: Record<string, unknown>): T {
-  const frame = Object.create(type.prototype) as T;
-  const nested = nestedTypes.get(type);
-  for (const [key, value] of Object.entries(plain)) {
-    const nestedType = nested?.get(key)?.();
-    // defineProperty, not assignment: a "__proto__" key stays a plain field.
-    Object.defineProperty(frame, key, {
-      value: nestedType ? toNested(nestedType, value, adoptFrame) : value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return frame;
-}
-
 /** Anything but an object (or an array of objects) is kept as is, for the validator to refuse. */
-function toNested(type: FrameClass, value: unknown, convert: typeof toFrameInstance = toFrameInstance): unknown {
-  if (Array.isArray(value)) return value.map((item) => (isPlainObject(item) ? convert(type, item) : item));
-  return isPlainObject(value) ? convert(type, value) : value;
+function toNested(type: FrameClass, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => (isPlainObject(item) ? toFrameInstance(type, item) : item));
+  return isPlainObject(value) ? toFrameInstance(type, value) : value;
 }
 
 function declaredFields(type: Function): string[] {

@@ -1,14 +1,6 @@
 import 'reflect-metadata';
 import { INVALID_FRAME_PREVIEW_CHARS, MAX_FRAME_DEPTH, parseInboundFrame } from './frame-parser';
-import {
-  InterruptDto,
-  InvalidFrame,
-  ParsedFrame,
-  PartialTranscriptDto,
-  PlaybackFinishedDto,
-  StartCallDto,
-  StreamRequestDto,
-} from './inbound-frames';
+import { InvalidFrame, ParsedFrame, StartCallDto, StreamRequestDto } from './inbound-frames';
 
 const OPTIONS = { maxFrameBytes: 64 * 1024 };
 
@@ -33,18 +25,18 @@ const streamRequest = (data: Record<string, unknown> = {}) => ({
 
 describe('parseInboundFrame: valid frames', () => {
   it('parses a phone start_call with every field', () => {
-    const result = parse(
-      startCall({
-        stream_id: 0,
-        call_sid: 'CA123',
-        metadata: { customer: { name: 'Ada' } },
-        voip: { from: '+15550001', to: '+15550002' },
-      }),
-    );
+    const frame = startCall({
+      stream_id: 0,
+      call_sid: 'CA123',
+      metadata: { customer: { name: 'Ada' } },
+      voip: { from: '+15550001', to: '+15550002' },
+    });
+    const result = parse(frame);
 
     expect(result.event).toBe('start_call');
     const data = result.data as StartCallDto;
-    expect(data).toBeInstanceOf(StartCallDto);
+    // The data as JSON.parse made it: plain objects, nothing copied or added.
+    expect(data).toStrictEqual(frame.data);
     expect(data).toMatchObject({
       stream_id: 0,
       agent_id: 'agent-1',
@@ -81,7 +73,7 @@ describe('parseInboundFrame: valid frames', () => {
 
     expect(result.event).toBe('stream_request');
     const data = result.data as StreamRequestDto;
-    expect(data).toBeInstanceOf(StreamRequestDto);
+    expect(data).toStrictEqual({ stream_id: 7, transcript });
     expect(data.stream_id).toBe(7);
     expect(data.transcript).toEqual(transcript);
   });
@@ -97,24 +89,21 @@ describe('parseInboundFrame: valid frames', () => {
     const result = parse({ type: 'partial_transcript', data: { session_id: 's', transcript: 'I would li', is_final: false } });
 
     expect(result.event).toBe('partial_transcript');
-    expect(result.data).toBeInstanceOf(PartialTranscriptDto);
-    expect(result.data).toEqual({ session_id: 's', transcript: 'I would li', is_final: false });
+    expect(result.data).toStrictEqual({ session_id: 's', transcript: 'I would li', is_final: false });
   });
 
   it('parses a playback_finished', () => {
     const result = parse({ type: 'playback_finished', data: { session_id: 's', stream_id: 3 } });
 
     expect(result.event).toBe('playback_finished');
-    expect(result.data).toBeInstanceOf(PlaybackFinishedDto);
-    expect(result.data).toEqual({ session_id: 's', stream_id: 3 });
+    expect(result.data).toStrictEqual({ session_id: 's', stream_id: 3 });
   });
 
   it('parses an interrupt with stream_id at the top level, as the guide prints it', () => {
     const result = parse({ type: 'interrupt', stream_id: 4 });
 
     expect(result.event).toBe('interrupt');
-    expect(result.data).toBeInstanceOf(InterruptDto);
-    expect(result.data).toEqual({ stream_id: 4 });
+    expect(result.data).toStrictEqual({ stream_id: 4 });
   });
 
   it('parses an interrupt with stream_id inside data', () => {
@@ -211,6 +200,13 @@ describe('parseInboundFrame: unusable frames', () => {
     ['a transcript that is not an array', streamRequest({ transcript: 'hello' }), /transcript must be an array/],
     ['a transcript role of system', streamRequest({ transcript: [{ role: 'system', content: 'x' }] }), /transcript\.0\.role/],
     ['a transcript content that is a number', streamRequest({ transcript: [{ role: 'user', content: 42 }] }), /transcript\.0\.content/],
+    ['a transcript entry that is an array', streamRequest({ transcript: [[]] }), /transcript\.0 must be an object/],
+    // class-validator threw on these (it looks a class up through the "constructor" key).
+    ['nested arrays holding an object with a null constructor key', streamRequest({ transcript: [[{ constructor: null }]] }), /transcript\.0/],
+    ['voip as nested arrays holding an object with a null constructor key', startCall({ voip: [[{ constructor: null }]] }), /voip/],
+    ['a transcript entry that is null', streamRequest({ transcript: [null] }), /transcript/],
+    ['voip as an array', startCall({ voip: [{ from: '+15550001', to: '+15550002' }] }), /voip/],
+    ['voip as an empty array', startCall({ voip: [] }), /voip/],
     ['voip.from as a number', startCall({ voip: { from: 15550001, to: '+15550002' } }), /voip\.from/],
     ['metadata as an array', startCall({ metadata: ['a', 'b'] }), /metadata must be an object/],
     ['an empty agent_id', startCall({ agent_id: '' }), /agent_id/],

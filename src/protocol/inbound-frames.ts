@@ -63,7 +63,9 @@ export class StartCallDto {
   @IsObject()
   metadata?: Record<string, unknown> | null;
 
+  /** IsObject: ValidateNested alone lets an array of VoipDto (or an empty one) through. */
   @IsOptional()
+  @IsObject()
   @NestedFrame(() => VoipDto)
   voip?: VoipDto | null;
 }
@@ -82,7 +84,9 @@ export class StreamRequestDto {
   @Max(MAX_STREAM_ID)
   stream_id: number;
 
+  /** IsObject each: ValidateNested alone lets nested arrays (`[[]]`) through as entries. */
   @IsArray()
+  @IsObject({ each: true })
   @NestedFrame(() => TranscriptEntryDto)
   transcript: TranscriptEntryDto[];
 }

@@ -46,12 +46,26 @@ export function serializeFrame(frame: OutboundFrame): string {
   return JSON.stringify(frame);
 }
 
-/** A stream_response frame written straight to its string form (the token path: no intermediate objects). */
-export function serializeStreamResponse(streamId: number, content: string, endOfStream: boolean, flush?: boolean, pause?: number): string {
-  return (
-    `{"type":"stream_response","data":{"stream_id":${streamId},"content":${JSON.stringify(content)},"end_of_stream":${endOfStream}` +
-    (flush === undefined ? '' : `,"flush":${flush}`) +
-    (pause === undefined ? '' : `,"pause":${pause}`) +
-    '}}'
-  );
+/**
+ * A stream_response frame as text, written directly: byte for byte what
+ * `serializeFrame(streamResponse({ stream_id, content, end_of_stream, flush, pause }))` gives
+ * (fields in that order, flush and pause left out when undefined), without building the two
+ * objects for every piece of a reply.
+ */
+export function serializeStreamResponse(
+  streamId: number,
+  content: string,
+  endOfStream: boolean,
+  flush?: boolean,
+  pause?: number,
+): string {
+  let text = `{"type":"stream_response","data":{"stream_id":${jsonNumber(streamId)},"content":${JSON.stringify(content)},"end_of_stream":${endOfStream}`;
+  if (flush !== undefined) text += `,"flush":${flush}`;
+  if (pause !== undefined) text += `,"pause":${jsonNumber(pause)}`;
+  return `${text}}}`;
+}
+
+/** JSON.stringify's number: NaN and the infinities are null. */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? `${value}` : 'null';
 }

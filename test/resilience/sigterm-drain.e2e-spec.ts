@@ -1,4 +1,4 @@
-import { rawUpgrade } from '../security/support-http';
+import { upgradeUntilRefused } from '../security/support-http';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { inBatches, spawnService } from './support/service-process';
 import { useProcessSuite } from './support/process-suite';
@@ -21,12 +21,7 @@ describe('SIGTERM with 50 calls mid-reply', () => {
 
     const signalled = Date.now();
     service.kill('SIGTERM');
-    const refused = await (async () => {
-      for (;;) {
-        const answer = await rawUpgrade(service.wsUrl);
-        if (answer.status !== 101 || Date.now() - signalled > 2000) return answer;
-      }
-    })();
+    const refused = await upgradeUntilRefused(service.wsUrl, signalled);
     expect(refused.status).toBe(503);
     // A terminal's Ctrl-C, or its closing, reaches the process again: the drain goes on regardless.
     service.kill('SIGINT');

@@ -31,3 +31,14 @@ export function rawUpgrade(wsUrl: string, headers: Record<string, string> = {}):
     req.on('error', reject);
   });
 }
+
+/**
+ * Upgrades until one is refused (a signalled service starts refusing calls once it drains), or
+ * `withinMs` after `since`: the last answer either way.
+ */
+export async function upgradeUntilRefused(wsUrl: string, since: number, withinMs = 2000): Promise<UpgradeAnswer> {
+  for (;;) {
+    const answer = await rawUpgrade(wsUrl);
+    if (answer.status !== 101 || Date.now() - since > withinMs) return answer;
+  }
+}

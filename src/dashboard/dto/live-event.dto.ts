@@ -10,7 +10,10 @@ export interface LiveTurnDto {
   stream_id: number;
   kind: ExchangeKind;
   user_text: string | null;
-  /** What has been sent to the platform so far (capped for very long replies). */
+  /**
+   * What has been sent to the platform so far (capped for very long replies): pieces are streamed
+   * only while a live view is open, so a finished turn carries its whole text from `reply_finished`.
+   */
   text: string;
   status: ExchangeStatus;
   requested_at: string;
@@ -41,6 +44,8 @@ export type LiveEventDto =
       status: ExchangeStatus;
       time_to_first_token_ms: number | null;
       total_ms: number;
+      /** The whole reply as sent (capped like `text` of a turn): replaces what the pieces built. */
+      text?: string;
       at: string;
     }
   | { type: 'call_ended'; session_id: string; end_reason: EndReason; at: string };

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** Counters only: the audit's last error names tables and indexes, so it goes to the logs, not here. */
 export class AuditCountersDto {
@@ -33,4 +33,9 @@ export class LivenessDto {
 
   @ApiProperty({ type: AuditCountersDto })
   audit: AuditCountersDto;
+
+  @ApiPropertyOptional({
+    description: 'With WORKERS: the slot (1 to WORKERS) of the worker that answered; the counters above are its own. Absent for one process.',
+  })
+  worker?: number;
 }

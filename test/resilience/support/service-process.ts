@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,8 @@ export const METRICS_TOKEN = 'metrics-token-for-tests-0123';
 
 export interface ServiceProcess {
   port: number;
+  /** With `workers`: the cluster's size (the process is its primary). */
+  workers?: number;
   wsUrl: string;
   httpUrl: string;
   child: ChildProcess;
@@ -37,11 +40,19 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export interface SpawnOptions {
+  port?: number;
+  nodeArgs?: string[];
+  /** WORKERS: the process is the primary of that many workers; start-up waits until each one answers. */
+  workers?: number;
+}
+
 /**
  * The service as production runs it: its own Node process (src/main.ts through ts-node,
- * no build), real Postgres, real sockets. Resolves once /health/live answers.
+ * no build), real Postgres, real sockets. Resolves once /health/live answers (with
+ * `workers`, once every worker has answered it).
  */
-export async function spawnService(env: Record<string, string> = {}, options: { port?: number; nodeArgs?: string[] } = {}): Promise<ServiceProcess> {
+export async function spawnService(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
   // e.g. OPS_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under a test.
@@ -63,6 +74,7 @@ export async function spawnService(env: Record<string, string> = {}, options: { 
       METRICS_TOKEN,
       AUDIT_FLUSH_INTERVAL_MS: '50',
       AUDIT_DEAD_LETTER_FILE: join(mkdtempSync(join(tmpdir(), 'ops-audit-')), 'dead-letter.ndjson'),
+      ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,6 +88,7 @@ export async function spawnService(env: Record<string, string> = {}, options: { 
   const httpUrl = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     port,
+    workers: options.workers,
     wsUrl: `ws://127.0.0.1:${port}/llm-websocket`,
     httpUrl,
     child,
@@ -100,21 +113,41 @@ export async function spawnService(env: Record<string, string> = {}, options: { 
 
   let exitedEarly = false;
   void exited.then(() => (exitedEarly = true));
-  const deadline = Date.now() + 30_000;
+  // Several processes starting through ts-node on a shared machine take longer.
+  const startUpSeconds = options.workers === undefined ? 30 : 90;
+  const deadline = Date.now() + startUpSeconds * 1000;
+  const answered = new Set<number | undefined>();
   for (;;) {
     if (exitedEarly) throw new Error(`service exited during start-up:\n${service.output().slice(-3000)}`);
     if (Date.now() > deadline) {
       service.kill('SIGKILL');
-      throw new Error(`service did not start within 30 s:\n${service.output().slice(-3000)}`);
+      throw new Error(`service did not start within ${startUpSeconds} s:\n${service.output().slice(-3000)}`);
     }
     try {
-      const res = await fetch(`${httpUrl}/health/live`);
-      if (res.ok) return service;
+      // A connection of its own each time: the primary hands each one to the next worker listening.
+      const { status, body } = await getOnNewConnection(`${httpUrl}/health/live`);
+      if (status === 200) answered.add((JSON.parse(body) as { worker?: number }).worker);
+      if (answered.size === (options.workers ?? 1)) return service;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A GET on a connection of its own (never one kept alive from before). */
+export function getOnNewConnection(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error(`no answer from ${url} within 5 s`)));
+  });
 }
 
 /** Stops the process if a test left it running (SIGKILL after 15 s of SIGTERM). */

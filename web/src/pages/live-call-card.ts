@@ -72,9 +72,11 @@ export class LiveCallCard {
     this.follower.grew();
   }
 
-  finish(streamId: number, status: ExchangeStatus, ttft: number | null, total: number | null): void {
+  /** `text`, when given, is the whole reply: it replaces the pieces, which are not streamed while no view is open. */
+  finish(streamId: number, status: ExchangeStatus, ttft: number | null, total: number | null, text?: string): void {
     const turn = this.turns.get(streamId);
     if (!turn) return;
+    if (text !== undefined && text !== turn.text.data) turn.text.data = text;
     turn.bubble.classList.remove('streaming');
     turn.bubble.querySelector('.caret')?.remove();
     if (status === 'interrupted' || status === 'superseded') turn.bubble.classList.add('cut');

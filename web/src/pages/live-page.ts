@@ -55,7 +55,7 @@ export function renderLivePage(main: HTMLElement): () => void {
         cards.get(event.session_id)?.appendPiece(event.stream_id, event.content);
         break;
       case 'reply_finished':
-        cards.get(event.session_id)?.finish(event.stream_id, event.status, event.time_to_first_token_ms, event.total_ms);
+        cards.get(event.session_id)?.finish(event.stream_id, event.status, event.time_to_first_token_ms, event.total_ms, event.text);
         break;
       case 'call_ended': {
         const card = cards.get(event.session_id);
