@@ -160,9 +160,12 @@ export class LlmService {
     const queue = this.providers.route(settings?.providers);
     const failures: Failure[] = [];
     const roundStart = performance.now();
+    const { telemetry } = this;
     const start: Starter = {
       modelOf: (provider) => provider.config.model ?? agentModel,
-      attempt: (provider, permit) => new ProviderAttempt(provider, permit, provider.config.model ?? agentModel, base, caller, this.telemetry),
+      attempt(provider, permit) {
+        return new ProviderAttempt(provider, permit, this.modelOf(provider), base, caller, telemetry);
+      },
     };
 
     let current: ProviderAttempt | undefined;
@@ -206,7 +209,8 @@ export class LlmService {
                 attempt.note(chunk);
             }
             const result = await iterator.next();
-            if (result.done || caller.aborted) break;
+            // A client that keeps yielding after its signal aborted is not listened to any more.
+            if (result.done || caller.aborted || attempt.timedOut) break;
             chunk = result.value;
           }
         } catch (error) {
