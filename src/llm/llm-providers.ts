@@ -87,8 +87,13 @@ export class LlmProviders {
 /** The providers of a configuration; a hand-built AppConfig (tests) may have none: then `default` alone. */
 function providersOf(config: AppConfig): LlmProviderConfig[] {
   if (config.llm.providers.length) return config.llm.providers;
-  return [
-    {
+  return [defaultProviderConfig(config)];
+}
+
+/** The `default` provider: as configured, or as the OPENAI_* variables describe it. */
+export function defaultProviderConfig(config: AppConfig): LlmProviderConfig {
+  return (
+    config.llm.providers.find((p) => p.name === DEFAULT_PROVIDER) ?? {
       name: DEFAULT_PROVIDER,
       kind: 'openai',
       apiKey: config.llm.apiKey,
@@ -97,8 +102,8 @@ function providersOf(config: AppConfig): LlmProviderConfig[] {
       firstTokenTimeoutMs: config.llm.firstTokenTimeoutMs,
       idleTimeoutMs: config.llm.idleTimeoutMs,
       maxTokensParam: 'max_tokens',
-    },
-  ];
+    }
+  );
 }
 
 function circuitMessage(name: string, state: CircuitState, detail: string, openMs: number): string {

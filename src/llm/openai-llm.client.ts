@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { DEFAULT_PROVIDER, LlmProviderConfig } from '../config/llm-provider-config';
+import { defaultProviderConfig } from './llm-providers';
 import { OpenAiCompatibleClient } from './openai-compatible.client';
 
 /**
@@ -11,21 +11,6 @@ import { OpenAiCompatibleClient } from './openai-compatible.client';
 @Injectable()
 export class OpenAiLlmClient extends OpenAiCompatibleClient {
   constructor(config: AppConfig) {
-    super(defaultProvider(config));
+    super(defaultProviderConfig(config));
   }
-}
-
-function defaultProvider(config: AppConfig): LlmProviderConfig {
-  return (
-    config.llm.providers.find((p) => p.name === DEFAULT_PROVIDER) ?? {
-      name: DEFAULT_PROVIDER,
-      kind: 'openai',
-      apiKey: config.llm.apiKey,
-      baseUrl: config.llm.baseUrl,
-      headers: {},
-      firstTokenTimeoutMs: config.llm.firstTokenTimeoutMs,
-      idleTimeoutMs: config.llm.idleTimeoutMs,
-      maxTokensParam: 'max_tokens',
-    }
-  );
 }
