@@ -1,9 +1,6 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { LlmProviders1765700000000 } from '../../migrations/1765700000000-llm-providers';
-import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { runMigrationsLocked } from '../../src/database/migration-runner';
-import { TEST_DATABASE_URL } from '../support/test-database';
+import { closeMigrationSandbox, openMigrationSandbox, sandboxRunner } from './migration-sandbox';
 
 const EXCHANGE_COLUMNS = ['failed_attempts', 'finish_reason', 'hedges', 'provider', 'reasoning_ms', 'reasoning_tokens', 'response_model'];
 const PROFILE_COLUMNS = ['hedge_after_ms', 'providers'];
@@ -12,20 +9,12 @@ const PROFILE_COLUMNS = ['hedge_after_ms', 'providers'];
 describe('Migration LlmProviders1765700000000', () => {
   let db: Client;
   const migration = new LlmProviders1765700000000();
-  const runner = () => ({ query: (sql: string, params?: unknown[]) => db.query(sql, params).then((r) => r.rows) }) as never;
+  const runner = () => sandboxRunner(db);
 
   beforeAll(async () => {
-    const dataSource = await new DataSource({ ...buildDataSourceOptions(TEST_DATABASE_URL, 2), logging: false }).initialize();
-    await runMigrationsLocked(dataSource);
-    await dataSource.destroy();
-    db = new Client({ connectionString: TEST_DATABASE_URL });
-    await db.connect();
-    await db.query('BEGIN');
+    db = await openMigrationSandbox();
   });
-  afterAll(async () => {
-    await db.query('ROLLBACK');
-    await db.end();
-  });
+  afterAll(() => closeMigrationSandbox(db));
 
   async function columns(table: string, names: string[]): Promise<string[]> {
     const { rows } = await db.query(`SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND column_name = ANY($2) ORDER BY 1`, [table, names]);

@@ -1,11 +1,8 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { AuditLongValues1765600000000 } from '../../migrations/1765600000000-audit-long-values';
-import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { runMigrationsLocked } from '../../src/database/migration-runner';
 import { listCallsQuery, PHONE_NUMBER_IDS_QUERY } from '../../src/history/call-history.repository';
-import { TEST_DATABASE_URL } from '../support/test-database';
 import { incompressible } from './audit-test-kit';
+import { closeMigrationSandbox, openMigrationSandbox, sandboxRunner } from './migration-sandbox';
 
 interface PlanNode {
   'Index Name'?: string;
@@ -25,20 +22,12 @@ describe('Migration AuditLongValues1765600000000', () => {
   const migration = new AuditLongValues1765600000000();
 
   beforeAll(async () => {
-    const dataSource = await new DataSource({ ...buildDataSourceOptions(TEST_DATABASE_URL, 2), logging: false }).initialize();
-    await runMigrationsLocked(dataSource);
-    await dataSource.destroy();
-    db = new Client({ connectionString: TEST_DATABASE_URL });
-    await db.connect();
-    await db.query('BEGIN');
+    db = await openMigrationSandbox();
     await db.query('TRUNCATE call_events, stream_exchanges, call_sessions, phone_numbers CASCADE');
   });
-  afterAll(async () => {
-    await db.query('ROLLBACK');
-    await db.end();
-  });
+  afterAll(() => closeMigrationSandbox(db));
 
-  const runner = () => ({ query: (sql: string, params?: unknown[]) => db.query(sql, params).then((r) => r.rows) }) as never;
+  const runner = () => sandboxRunner(db);
 
   async function failure(sql: string, params: unknown[]): Promise<{ code?: string; constraint?: string } | null> {
     await db.query('SAVEPOINT attempt');

@@ -1,14 +1,14 @@
 import { upgradeUntilRefused } from '../security/support-http';
+import { drainedRows, LONG_REPLY, repliesInFlight } from '../resilience/support/drain';
 import { useProcessSuite } from '../resilience/support/process-suite';
 import { spawnService } from '../resilience/support/service-process';
 import { alive, connectOneByOne, logRecords, readyWorkers, slotOf } from './support/cluster-client';
 
 const CALLS = 30;
-const REPLY = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ') + '.';
 
 describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
   // About 2 s per reply: SIGTERM lands in the middle of every one.
-  const suite = useProcessSuite({ firstTokenDelayMs: 20, tokenDelayMs: 50, defaultReply: REPLY });
+  const suite = useProcessSuite({ firstTokenDelayMs: 20, tokenDelayMs: 50, defaultReply: LONG_REPLY });
 
   it('has every worker refuse new calls and finish its replies, flushes every row, and the whole process tree exits 0', async () => {
     const { fake, db } = suite;
@@ -16,10 +16,7 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
     const service = (suite.service = await spawnService(env, { workers: 2 }));
     const workerPids = [...readyWorkers(service).values()];
     const clients = await connectOneByOne(CALLS, service.wsUrl);
-    clients.forEach((c, i) => c.startCall({ session_id: `cluster-drain-${i}` }));
-    await Promise.all(clients.map((c) => c.waitForEnd(0)));
-    clients.forEach((c, i) => c.streamRequest(1, [{ role: 'user', content: `question ${i}` }]));
-    await Promise.all(clients.map((c) => c.waitUntil(() => c.responses(1).length > 0, 5000, 'first piece')));
+    await repliesInFlight(clients, 'cluster-drain');
 
     const signalled = Date.now();
     service.kill('SIGTERM');
@@ -30,7 +27,7 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
     service.kill('SIGHUP');
     // Every reply in flight reaches its end, whole.
     const texts = await Promise.all(clients.map((c) => c.waitForEnd(1, 10_000)));
-    expect(texts.every((text) => text === REPLY)).toBe(true);
+    expect(texts.every((text) => text === LONG_REPLY)).toBe(true);
 
     const { code } = await service.exited;
     const shutdownMs = Date.now() - signalled;
@@ -40,11 +37,7 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
     expect(logRecords(service).filter((r) => /received again/.test(String(r.msg))).map((r) => r.pid)).toContain(service.child.pid);
     console.log(`WORKERS=2, SIGTERM with ${CALLS} calls mid-reply: the primary exited 0 after ${shutdownMs} ms`);
 
-    const { rows } = await db.query(`
-      SELECT (SELECT count(*)::int FROM call_sessions WHERE status = 'ended' AND end_reason = 'shutdown') AS sessions,
-             (SELECT count(*)::int FROM stream_exchanges WHERE status = 'completed') AS exchanges,
-             (SELECT count(*)::int FROM stream_exchanges WHERE kind = 'reply' AND response_text = $1) AS whole_replies`, [REPLY]);
-    expect(rows[0]).toEqual({ sessions: CALLS, exchanges: CALLS * 2, whole_replies: CALLS });
+    expect(await drainedRows(db)).toEqual({ sessions: CALLS, exchanges: CALLS * 2, whole_replies: CALLS });
     // Both workers were serving replies when the signal came.
     const { rows: perWorker } = await db.query<{ name: string; n: number }>(
       `SELECT i.name, count(*)::int AS n FROM call_sessions s JOIN service_instances i ON i.id = s.instance_id GROUP BY i.name`,
