@@ -53,7 +53,7 @@ export interface CallConnectionEvents {
   /** The socket closed: the one way a call ends. */
   connectionClosed(call: CallConnection, closeCode: number | null, reason: EndReason): void;
   /** Frames dropped over the rate limit, summarised once per window. */
-  framesDropped(call: CallConnection, summary: InvalidFrame): void;
+  framesDropped(call: CallConnection, summary: InvalidFrame, dropped: number): void;
 }
 
 export interface ConnectionLimits {
@@ -268,15 +268,16 @@ export class CallConnection {
     this.dropTimer = undefined;
     if (this.dropped === 0) return;
     const { maxFramesPerSecond, frameBurst } = this.limits;
+    const dropped = this.dropped;
     const summary: InvalidFrame = {
       reason: 'rate_limited',
-      detail: `${this.dropped} frame(s) dropped: over ${maxFramesPerSecond} frames/s (burst ${frameBurst})`,
-      received: { dropped: this.dropped, window_ms: DROP_SUMMARY_WINDOW_MS },
+      detail: `${dropped} frame(s) dropped: over ${maxFramesPerSecond} frames/s (burst ${frameBurst})`,
+      received: { dropped, window_ms: DROP_SUMMARY_WINDOW_MS },
       bytes: this.droppedBytes,
     };
     this.dropped = 0;
     this.droppedBytes = 0;
-    this.events.framesDropped(this, summary);
+    this.events.framesDropped(this, summary, dropped);
   }
 
   private moveTo(next: CallState): void {

@@ -28,7 +28,6 @@ export class CallSocketAdapter implements WebSocketAdapter<WebSocketServer, WebS
   private readonly logger = new Logger('CallSocket');
   private readonly servers = new Map<string, WebSocketServer>();
   private readonly maxFrameBytes: number;
-  private upgradeBound = false;
 
   constructor(
     private readonly app: INestApplicationContext & { getHttpServer(): HttpServer },
@@ -51,8 +50,8 @@ export class CallSocketAdapter implements WebSocketAdapter<WebSocketServer, WebS
       socket.on('error', (error) => this.logger.warn(`WebSocket closed on protocol error: ${error.message}`)),
     );
     server.on('error', (error) => this.logger.error(error));
+    if (this.servers.size === 0) this.bindUpgrade();
     this.servers.set(path, server);
-    this.bindUpgrade();
     return server;
   }
 
@@ -103,8 +102,6 @@ export class CallSocketAdapter implements WebSocketAdapter<WebSocketServer, WebS
 
   /** One upgrade listener on the HTTP server for every gateway path; other paths are refused. */
   private bindUpgrade(): void {
-    if (this.upgradeBound) return;
-    this.upgradeBound = true;
     this.app.getHttpServer().on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const server = this.servers.get(pathOf(req));
       if (!server) {

@@ -160,8 +160,8 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     this.recordInvalid(call, frame);
   }
 
-  framesDropped(call: CallConnection, summary: InvalidFrame): void {
-    this.recordInvalid(call, summary);
+  framesDropped(call: CallConnection, summary: InvalidFrame, dropped: number): void {
+    this.recordInvalid(call, summary, dropped);
   }
 
   /** The socket closed (the platform hung up, the peer was lost, or we hung up). */
@@ -198,8 +198,8 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     this.audit.recordEvent({ id: randomUUID(), sessionId: call.sessionId, type, streamId, payload, receivedAt: preciseNow() });
   }
 
-  private recordInvalid(call: CallConnection, frame: InvalidFrame): void {
-    const count = frame.reason === 'rate_limited' ? (frame.received as { dropped: number }).dropped : 1;
+  /** `count`: how many frames the record stands for (a rate-limit summary stands for every frame it dropped). */
+  private recordInvalid(call: CallConnection, frame: InvalidFrame, count = 1): void {
     this.activity.publish({ type: 'frame_rejected', sessionId: call.sessionId, reason: frame.reason, count });
     this.recordEvent(call, 'invalid', null, { ...frame, connection_id: call.connectionId });
   }

@@ -22,6 +22,9 @@ export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 
 /** millis_llm_provider_circuit_state: 0 closed, 1 half-open, 2 open. */
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
 
+/** Seconds to a first token: the service's and each provider's, so the two read against each other. */
+const FIRST_TOKEN_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+
 /**
  * Prometheus metrics. Call metrics come from CallActivityFeed (the call path does not know
  * about them); gauges are read when scraped. Labels never carry phone numbers or session ids.
@@ -56,7 +59,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   private readonly timeToFirstToken = new Histogram({
     name: 'millis_reply_time_to_first_token_seconds',
     help: 'Time from stream_request (or start_call) to the first token of the reply',
-    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    buckets: FIRST_TOKEN_BUCKETS,
     registers: [this.registry],
   });
   private readonly replyDuration = new Histogram({
@@ -72,13 +75,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     labelNames: ['cause'],
     registers: [this.registry],
   });
-  readonly framesRejected = new Counter({
+  private readonly framesRejected = new Counter({
     name: 'millis_frames_rejected_total',
     help: 'Inbound frames recorded as invalid or dropped, by reason',
     labelNames: ['reason'],
     registers: [this.registry],
   });
-  readonly peersLost = new Counter({
+  private readonly peersLost = new Counter({
     name: 'millis_peers_lost_total',
     help: 'Connections terminated because the peer missed a ping',
     registers: [this.registry],
@@ -113,7 +116,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     name: 'millis_llm_provider_time_to_first_token_seconds',
     help: "Time from the request to a provider to its first text or tool call (reasoning excluded), for requests that answered",
     labelNames: ['provider'],
-    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    buckets: FIRST_TOKEN_BUCKETS,
     registers: [this.registry],
   });
   private readonly providerReasoning = new Histogram({
