@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { configureApp } from './configure-app';
 import { logFormat, ServiceLogger } from './observability/logging';
-import { installProcessHandlers } from './observability/process-handlers';
+import { drainOnSignals, installProcessHandlers } from './observability/process-handlers';
 
 export interface RunningService {
   config: AppConfig;
@@ -31,27 +31,16 @@ export async function startService(root: Type | DynamicModule = AppModule, optio
     logger.warn('LOG_FORMAT=pretty but pino-pretty is not installed (a production install): logging JSON lines.');
   }
 
-  // On SIGTERM/SIGINT/SIGHUP (a closed terminal): refuse new calls, let replies finish, flush the
-  // audit, exit 0. A second signal (a terminal's Ctrl-C reaches npm, the CLI and this process
-  // alike) must not cut the flush short: it is logged and ignored; SIGKILL still stops it at once.
-  let shuttingDown = false;
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (shuttingDown) {
-        logger.warn(`${signal} received again: still draining calls and flushing the audit`);
-        return;
-      }
-      shuttingDown = true;
-      logger.log(`${signal} received: draining calls and flushing the audit`);
-      app
-        .close()
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          logger.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
-          process.exit(1);
-        });
-    });
-  }
+  // Refuse new calls, let replies finish, flush the audit, exit 0.
+  drainOnSignals(logger, { starting: 'draining calls and flushing the audit', going: 'still draining calls and flushing the audit' }, () => {
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
+        process.exit(1);
+      });
+  });
 
   await app.listen(config.http.port, config.http.host);
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -8,7 +8,7 @@ import { warnAboutRiskyConfig } from '../configure-app';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { migrateDatabase } from '../database/migration-runner';
 import { loggingParams, ServiceLogger } from '../observability/logging';
-import { installProcessHandlers } from '../observability/process-handlers';
+import { drainOnSignals, installProcessHandlers } from '../observability/process-handlers';
 import { writeStartUpBanner } from '../observability/start-up-banner';
 import { ActivityRelay, WorkerPort } from './activity-relay';
 import { isClusterMessage, PrimaryToWorker, WorkerToPrimary } from './messages';
@@ -33,17 +33,11 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   warnAboutRiskyConfig(config);
   const primary = new ClusterPrimary(config, logger);
 
-  // As one process does: the first signal drains, a repeated one is logged and ignored.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (primary.stopping) {
-        logger.warn(`${signal} received again: the workers are still draining calls and flushing the audit`);
-        return;
-      }
-      logger.log(`${signal} received: every worker drains its calls and flushes its audit`);
-      primary.stop();
-    });
-  }
+  drainOnSignals(
+    logger,
+    { starting: 'every worker drains its calls and flushes its audit', going: 'the workers are still draining calls and flushing the audit' },
+    () => primary.stop(),
+  );
 
   const workers = config.cluster.workers!;
   logger.log(`Primary (pid ${process.pid}) starting ${workers} worker(s)`);
@@ -96,10 +90,6 @@ class ClusterPrimary {
     this.metrics = new MetricsAggregator({ readyWorkers: () => [...this.members.values()].filter((m) => m.ready), restarts: () => this.restarts });
     cluster.on('message', (worker, message) => this.route(worker, message));
     cluster.on('exit', (worker, code, signal) => this.exited(worker, code, signal));
-  }
-
-  get stopping(): boolean {
-    return this.phase === 'stopping';
   }
 
   start(databaseUrl: string): void {

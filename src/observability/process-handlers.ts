@@ -13,3 +13,24 @@ export function installProcessHandlers(logger: LoggerService): void {
     process.exit(1);
   });
 }
+
+/**
+ * The first SIGTERM, SIGINT or SIGHUP (a closed terminal) starts `drain`. A repeated one (a
+ * terminal's Ctrl-C reaches npm, the CLI and this process alike) must not cut the drain short:
+ * it is logged and ignored. SIGKILL still stops the process at once.
+ * `work`: what the drain does, for the log ("draining calls and flushing the audit").
+ */
+export function drainOnSignals(logger: Pick<LoggerService, 'log' | 'warn'>, work: { starting: string; going: string }, drain: () => void): void {
+  let draining = false;
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (draining) {
+        logger.warn(`${signal} received again: ${work.going}`);
+        return;
+      }
+      draining = true;
+      logger.log(`${signal} received: ${work.starting}`);
+      drain();
+    });
+  }
+}
