@@ -8,7 +8,11 @@ import { WebSocketServer } from 'ws';
  */
 const port = Number(process.env.PORT ?? 8090);
 const greeting = process.env.GREETING ?? 'Hello.';
-const openai = new OpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY ?? 'x', maxRetries: 0 });
+const openai = new OpenAI({
+  baseURL: process.env.OPENAI_BASE_URL,
+  apiKey: process.env.OPENAI_API_KEY ?? 'x',
+  maxRetries: 0,
+});
 const model = process.env.OPENAI_MODEL ?? 'fake-model';
 
 const server = new WebSocketServer({ port, host: '127.0.0.1', path: '/llm-websocket' });

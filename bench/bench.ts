@@ -105,23 +105,30 @@ function parseOptions(argv: string[]): Options {
   };
   const compare = argv.includes('--compare');
   const target = compare ? 'both' : get('target', 'both');
-  if (!['both', 'service', 'relay'].includes(target)) throw new Error(`--target must be service or relay, not ${target}`);
+  if (!['both', 'service', 'relay'].includes(target))
+    throw new Error(`--target must be service or relay, not ${target}`);
   const repeat = Number(get('repeat', '1'));
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number >= 1`);
   const workersFlag = argv.some((a) => a === '--workers' || a.startsWith('--workers='));
   const workers = workersFlag ? Number(get('workers', '')) : null;
-  if (workers !== null && (!Number.isInteger(workers) || workers < 1)) throw new Error(`--workers must be a whole number >= 1`);
+  if (workers !== null && (!Number.isInteger(workers) || workers < 1))
+    throw new Error(`--workers must be a whole number >= 1`);
   return {
     calls: Number(get('calls', '500')),
     turns: Number(get('turns', '3')),
-    durationS: argv.some((a) => a === '--duration' || a.startsWith('--duration=')) ? Number(get('duration', '60')) : null,
+    durationS: argv.some((a) => a === '--duration' || a.startsWith('--duration='))
+      ? Number(get('duration', '60'))
+      : null,
     thinkMs: Number(get('think-ms', '3000')),
     tokens: Number(get('tokens', '30')),
     firstTokenMs: Number(get('first-token-ms', '200')),
     tokenMs: Number(get('token-ms', '10')),
     interruptRate: Number(get('interrupt-rate', '0.1')),
     rampMs: Number(get('ramp-ms', '2000')),
-    databaseUrl: get('database-url', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/millis_bench'),
+    databaseUrl: get(
+      'database-url',
+      process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/millis_bench',
+    ),
     targets: target === 'both' ? ['service', 'relay'] : [target as 'service' | 'relay'],
     profile: argv.includes('--profile'),
     pin: argv.includes('--pin') && cpus().length >= 2,
@@ -136,28 +143,57 @@ function parseOptions(argv: string[]): Options {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
-  log(`bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
-    `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token` +
-    (options.workers === null ? '' : `, service with WORKERS=${options.workers}`) +
-    (options.repeat > 1 ? `, ${options.repeat} repetitions (${options.targets.join(', ')} alternated)` : ''));
-  if (options.pin && options.workers !== null) log('--pin with --workers: the whole cluster shares CPU 0 (workers inherit the affinity)');
+  log(
+    `bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
+      `fake LLM ${options.firstTokenMs} ms to first token + ${options.tokenMs} ms/token` +
+      (options.workers === null ? '' : `, service with WORKERS=${options.workers}`) +
+      (options.repeat > 1 ? `, ${options.repeat} repetitions (${options.targets.join(', ')} alternated)` : ''),
+  );
+  if (options.pin && options.workers !== null)
+    log('--pin with --workers: the whole cluster shares CPU 0 (workers inherit the affinity)');
   checkFileLimit(Math.max(...(options.sweep ?? [options.calls])));
   await ensureDatabase(options.databaseUrl);
   if (options.pin) execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
 
   const failover = parseFailoverOptions(process.argv.slice(2));
   const fakePort = await freePort();
-  const fakeArgs = (port: number) => ['--port', String(port), '--first-token-ms', String(options.firstTokenMs), '--token-ms', String(options.tokenMs)];
-  const fake = await startProcess('fake LLM', join(DIST, 'src/fake-llm/fake-llm.main.js'),
-    [...fakeArgs(fakePort), ...stallingFakeArgs(failover)], {}, /listening/,
-    [], options.pin ? LOAD_CPU : undefined);
+  const fakeArgs = (port: number) => [
+    '--port',
+    String(port),
+    '--first-token-ms',
+    String(options.firstTokenMs),
+    '--token-ms',
+    String(options.tokenMs),
+  ];
+  const fake = await startProcess(
+    'fake LLM',
+    join(DIST, 'src/fake-llm/fake-llm.main.js'),
+    [...fakeArgs(fakePort), ...stallingFakeArgs(failover)],
+    {},
+    /listening/,
+    [],
+    options.pin ? LOAD_CPU : undefined,
+  );
   const llmUrl = `http://127.0.0.1:${fakePort}/v1`;
   if (failover) {
     // The service alone, then with a second provider (bench/failover.ts), against a first provider that stalls.
     try {
       await runFailoverBench(failover, llmUrl, {
-        startFake: (port) => startProcess('second fake LLM', join(DIST, 'src/fake-llm/fake-llm.main.js'), fakeArgs(port), {}, /listening/, [], options.pin ? LOAD_CPU : undefined),
-        stopProcess, freePort, log, repeat: options.repeat, resultsDir: join(ROOT, 'bench', 'results'),
+        startFake: (port) =>
+          startProcess(
+            'second fake LLM',
+            join(DIST, 'src/fake-llm/fake-llm.main.js'),
+            fakeArgs(port),
+            {},
+            /listening/,
+            [],
+            options.pin ? LOAD_CPU : undefined,
+          ),
+        stopProcess,
+        freePort,
+        log,
+        repeat: options.repeat,
+        resultsDir: join(ROOT, 'bench', 'results'),
         runService: (env, repeat, measure) => runTarget('service', options, llmUrl, repeat, env, measure),
       });
     } finally {
@@ -174,7 +210,12 @@ async function main(): Promise<void> {
       // The first measured run would otherwise pay for the load generator's and the fake LLM's cold JIT
       // (its added latency read 5-10x the next run's); the relay warms them without touching Postgres.
       log('warm-up: the relay, 200 calls x 1 turn, not measured');
-      await runTarget('relay', { ...options, calls: Math.min(options.calls, 200), turns: 1, durationS: null, profile: false }, llmUrl, 0);
+      await runTarget(
+        'relay',
+        { ...options, calls: Math.min(options.calls, 200), turns: 1, durationS: null, profile: false },
+        llmUrl,
+        0,
+      );
     }
     for (const calls of options.sweep ?? [options.calls]) {
       const reports: TargetReport[] = [];
@@ -184,7 +225,8 @@ async function main(): Promise<void> {
           const report = await runTarget(target, { ...options, calls }, llmUrl, repeat);
           round.push(report);
           reports.push(report);
-          if (report.audit && !report.audit.complete) log(`[${target}] run ${repeat}: audit rows missing, the bench will fail`);
+          if (report.audit && !report.audit.complete)
+            log(`[${target}] run ${repeat}: audit rows missing, the bench will fail`);
         }
         printReport(round, { ...options, calls }, repeat);
       }
@@ -197,7 +239,10 @@ async function main(): Promise<void> {
   }
   const file = join(ROOT, 'bench', 'results', `${options.sweep ? 'sweep' : 'bench'}-${stamp}.json`);
   const results = options.sweep ? { runs } : { reports: runs[0].reports, comparison: runs[0].comparison };
-  writeFileSync(file, JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), ...results }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ options: { ...options, databaseUrl: undefined }, machine: machineInfo(), ...results }, null, 2),
+  );
   log(`results written to ${file}`);
   if (options.sweep) {
     const chart = join(ROOT, 'bench', 'results', `sweep-${stamp}.svg`);
@@ -212,14 +257,19 @@ function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): st
   const series = (target: 'service' | 'relay', value: (r: TargetReport) => number, color: string) => ({
     name: target === 'service' ? 'service' : 'bare relay',
     color,
-    points: runs.flatMap((run) => run.reports.filter((r) => r.target === target).map((r) => [run.calls, value(r)] as [number, number])),
+    points: runs.flatMap((run) =>
+      run.reports.filter((r) => r.target === target).map((r) => [run.calls, value(r)] as [number, number]),
+    ),
   });
   return renderChart([
     {
       title: 'p99 added latency to first token',
       xLabel: 'concurrent calls',
       yLabel: 'ms',
-      series: [series('service', (r) => r.addedFirstTokenMs.p99, '#d62728'), series('relay', (r) => r.addedFirstTokenMs.p99, '#1f77b4')],
+      series: [
+        series('service', (r) => r.addedFirstTokenMs.p99, '#d62728'),
+        series('relay', (r) => r.addedFirstTokenMs.p99, '#1f77b4'),
+      ],
     },
     {
       title: 'peak RSS',
@@ -231,8 +281,12 @@ function sweepChart(runs: Array<{ calls: number; reports: TargetReport[] }>): st
 }
 
 async function runTarget(
-  target: 'service' | 'relay', options: Options, llmUrl: string, repeat: number,
-  extraEnv: Record<string, string> = {}, measure?: (outcomes: CallOutcome[], runTag: string) => Promise<void>,
+  target: 'service' | 'relay',
+  options: Options,
+  llmUrl: string,
+  repeat: number,
+  extraEnv: Record<string, string> = {},
+  measure?: (outcomes: CallOutcome[], runTag: string) => Promise<void>,
 ): Promise<TargetReport> {
   const port = await freePort();
   const workers = target === 'service' ? options.workers : null;
@@ -260,13 +314,26 @@ async function runTarget(
   // Cluster workers inherit it and each get a port of their own (see InspectorAddresses).
   const nodeFlags = [INSPECT_FLAG, ...profileFlags];
   const inspectors = new InspectorAddresses();
-  const child = await startProcess(target, script, [], env, undefined, nodeFlags, options.pin ? TARGET_CPU : undefined, (text) => inspectors.feed(text));
+  const child = await startProcess(
+    target,
+    script,
+    [],
+    env,
+    undefined,
+    nodeFlags,
+    options.pin ? TARGET_CPU : undefined,
+    (text) => inspectors.feed(text),
+  );
   await waitForPort(port, child);
   if (target === 'service') await waitForHealthReady(port, child);
   if (workers !== null) {
     const processes = await waitForStartUp(child.pid!, workers);
-    log(`[${target}] WORKERS=${workers}: ${processes} process${processes === 1 ? '' : 'es'} running` +
-      (processes < workers + 1 ? ' (no cluster: the service runs one process)' : ` (primary + ${processes - 1} workers)`));
+    log(
+      `[${target}] WORKERS=${workers}: ${processes} process${processes === 1 ? '' : 'es'} running` +
+        (processes < workers + 1
+          ? ' (no cluster: the service runs one process)'
+          : ` (primary + ${processes - 1} workers)`),
+    );
   }
   if (inspectors.urls.length === 0) throw new Error(`${target}: no DevTools address in its output`);
   // Heap after GC: one process, or the sum over every process of a cluster (each read in
@@ -281,7 +348,14 @@ async function runTarget(
   monitor.start();
   const runTag = `bench-${target}-${stamp}`;
   const url = `ws://127.0.0.1:${port}/llm-websocket`;
-  const progress: CallProgress = { connected: 0, greeted: 0, turnsDone: 0, holding: 0, framesSent: 0, framesReceived: 0 };
+  const progress: CallProgress = {
+    connected: 0,
+    greeted: 0,
+    turnsDone: 0,
+    holding: 0,
+    framesSent: 0,
+    framesReceived: 0,
+  };
   const random = seededRandom(42);
   const started = Date.now();
   await sleep(300);
@@ -291,7 +365,9 @@ async function runTarget(
 
   const ticker = setInterval(() => {
     const planned = options.durationS === null ? `/${options.calls * options.turns}` : '';
-    log(`[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}${planned}`);
+    log(
+      `[${target}] connected ${progress.connected}/${options.calls}, greeted ${progress.greeted}, turns ${progress.turnsDone}${planned}`,
+    );
   }, 1000);
   let rssIdleKb = NaN;
   const idleProbe = (async () => {
@@ -343,7 +419,8 @@ async function runTarget(
 
   const timings = await fetchTimings(llmUrl);
   const processes = monitor.peakProcesses();
-  const audit = target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes, processes) : undefined;
+  const audit =
+    target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes, processes) : undefined;
   // What the calls left behind once they ended (for the service, once the audit has drained too).
   const heapEnded = await readHeap().catch(() => NaN);
   monitor.stop();
@@ -373,7 +450,8 @@ async function runTarget(
   report.repeat = repeat;
   report.workers = workers;
   if (workers !== null && ![heapBefore, heapIdle, heapEnded].every(Number.isFinite)) {
-    report.heapNote = `not every process of the cluster could be read (${inspectors.urls.length} DevTools addresses, ` +
+    report.heapNote =
+      `not every process of the cluster could be read (${inspectors.urls.length} DevTools addresses, ` +
       `${processes} processes, ${inspectors.failed} inspector start-ups failed)`;
   }
   report.audit = audit;
@@ -404,7 +482,9 @@ function summarise(
     loadSeconds: number;
   },
 ): TargetReport {
-  const byKey = new Map(timings.requests.filter((r) => r.user.startsWith(runTag)).map((r) => [r.user.split(' [fake')[0], r]));
+  const byKey = new Map(
+    timings.requests.filter((r) => r.user.startsWith(runTag)).map((r) => [r.user.split(' [fake')[0], r]),
+  );
   const firstToken: number[] = [];
   const perToken: number[] = [];
   const gaps: number[] = [];
@@ -418,7 +498,10 @@ function summarise(
       const n = Math.min(turn.pieceAt.length, upstream.tokenWrittenAt.length);
       for (let k = 0; k < n; k++) {
         perToken.push(turn.pieceAt[k] - upstream.tokenWrittenAt[k]);
-        if (k > 0) gaps.push(turn.pieceAt[k] - turn.pieceAt[k - 1] - (upstream.tokenWrittenAt[k] - upstream.tokenWrittenAt[k - 1]));
+        if (k > 0)
+          gaps.push(
+            turn.pieceAt[k] - turn.pieceAt[k - 1] - (upstream.tokenWrittenAt[k] - upstream.tokenWrittenAt[k - 1]),
+          );
       }
     }
   }
@@ -465,13 +548,22 @@ function summarise(
  * no row pending. The rows are then counted until they match, or until the counts have not
  * moved for 3 s, so rows from a worker the probes happened to miss are still waited for.
  */
-async function checkAudit(port: number, databaseUrl: string, runTag: string, outcomes: CallOutcome[], processes: number) {
+async function checkAudit(
+  port: number,
+  databaseUrl: string,
+  runTag: string,
+  outcomes: CallOutcome[],
+  processes: number,
+) {
   let peakBacklog = 0;
   const probesInARow = 2 * Math.max(1, processes);
   const drainDeadline = Date.now() + 30_000;
-  for (let quiet = 0; quiet < probesInARow && Date.now() < drainDeadline; ) {
+  for (let quiet = 0; quiet < probesInARow && Date.now() < drainDeadline;) {
     try {
-      const live = (await getJson(port, '/health/live')) as { activeCalls: number; audit: { backlog: number; peakBacklog: number } };
+      const live = (await getJson(port, '/health/live')) as {
+        activeCalls: number;
+        audit: { backlog: number; peakBacklog: number };
+      };
       // Per process: with a cluster, the highest any worker reported.
       peakBacklog = Math.max(peakBacklog, live.audit.peakBacklog);
       if (live.audit.backlog === 0 && live.activeCalls === 0) {
@@ -504,7 +596,7 @@ async function checkAudit(port: number, databaseUrl: string, runTag: string, out
       return rows[0] as Record<string, number>;
     };
     let stored = await count();
-    for (let movedAt = Date.now(); !isComplete(stored) && Date.now() - movedAt < 3_000; ) {
+    for (let movedAt = Date.now(); !isComplete(stored) && Date.now() - movedAt < 3_000;) {
       await sleep(250);
       const next = await count();
       if (JSON.stringify(next) !== JSON.stringify(stored)) movedAt = Date.now();
@@ -524,7 +616,8 @@ function getJson(port: number, path: string, timeoutMs = 5_000): Promise<unknown
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
       response.on('end', () => {
-        if (response.statusCode !== 200) return reject(new Error(`GET ${path}: ${response.statusCode} ${body.slice(0, 200)}`));
+        if (response.statusCode !== 200)
+          return reject(new Error(`GET ${path}: ${response.statusCode} ${body.slice(0, 200)}`));
         try {
           resolvePromise(JSON.parse(body));
         } catch (error) {
@@ -549,9 +642,13 @@ function fmt(n: number, digits = 2): string {
 
 function printReport(reports: TargetReport[], options: Options, repeat: number): void {
   // With a cluster, a heap figure is the sum over every process, or missing if one could not be read.
-  const heap = (r: TargetReport, n: number) => (!Number.isFinite(n) && r.workers !== null ? 'n/a (workers)' : fmt(n, 1));
+  const heap = (r: TargetReport, n: number) =>
+    !Number.isFinite(n) && r.workers !== null ? 'n/a (workers)' : fmt(n, 1);
   const rows: Array<[string, (r: TargetReport) => string]> = [
-    ['processes (primary + workers)', (r) => (r.workers === null ? String(r.processes) : `${r.processes} (WORKERS=${r.workers})`)],
+    [
+      'processes (primary + workers)',
+      (r) => (r.workers === null ? String(r.processes) : `${r.processes} (WORKERS=${r.workers})`),
+    ],
     ['turns measured', (r) => String(r.turns)],
     ['failed calls', (r) => String(r.failedCalls)],
     ['added latency to first token p50 (ms)', (r) => fmt(r.addedFirstTokenMs.p50, 3)],
@@ -577,14 +674,20 @@ function printReport(reports: TargetReport[], options: Options, repeat: number):
     ['heap after GC, all calls idle (MB)', (r) => heap(r, r.heapIdleCallsMb)],
     ['heap after GC, all calls ended (MB)', (r) => heap(r, r.heapEndedMb)],
     ['heap per idle call (KB)', (r) => heap(r, r.heapPerIdleCallKb)],
-    ['audit rows expected = stored', (r) => (r.audit ? `${r.audit.complete ? 'yes' : 'NO'} ${JSON.stringify(r.audit.stored)}` : 'n/a')],
+    [
+      'audit rows expected = stored',
+      (r) => (r.audit ? `${r.audit.complete ? 'yes' : 'NO'} ${JSON.stringify(r.audit.stored)}` : 'n/a'),
+    ],
     ['audit backlog peak (rows)', (r) => (r.audit ? String(r.audit.peakBacklog) : 'n/a')],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   const run = options.repeat > 1 ? `, run ${repeat} of ${options.repeat}` : '';
-  console.log(`\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}${run}\n`);
+  console.log(
+    `\n${options.calls} concurrent calls, ${options.durationS === null ? `${options.turns} turns each` : `${options.durationS} s of turns each`}${run}\n`,
+  );
   console.log(`${'metric'.padEnd(width)}  ${reports.map((r) => r.target.padStart(14)).join('  ')}`);
-  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
+  for (const [label, value] of rows)
+    console.log(`${label.padEnd(width)}  ${reports.map((r) => value(r).padStart(14)).join('  ')}`);
   for (const r of reports) if (r.heapNote) console.log(`${r.target}: heap n/a: ${r.heapNote}`);
   const service = reports.find((r) => r.target === 'service');
   const relay = reports.find((r) => r.target === 'relay');
@@ -647,7 +750,11 @@ function compareTargets(reports: TargetReport[]): Comparison | undefined {
   if (of('service').length === 0 || of('relay').length === 0) return undefined;
   const spread = (values: number[]): Spread => {
     const finite = values.filter(Number.isFinite);
-    return { median: median(finite), min: finite.length ? Math.min(...finite) : NaN, max: finite.length ? Math.max(...finite) : NaN };
+    return {
+      median: median(finite),
+      min: finite.length ? Math.min(...finite) : NaN,
+      max: finite.length ? Math.max(...finite) : NaN,
+    };
   };
   const perTarget = (target: 'service' | 'relay') => ({
     addedFirstTokenP50Ms: spread(of(target).map((r) => r.addedFirstTokenP50Ms)),
@@ -669,15 +776,21 @@ function compareTargets(reports: TargetReport[]): Comparison | undefined {
     runs,
     service,
     relay,
-    ratios: { addedFirstTokenP50: ratio('addedFirstTokenP50Ms'), addedFirstTokenP99: ratio('addedFirstTokenP99Ms'), cpuPerFrame: ratio('cpuPerFrameUs') },
+    ratios: {
+      addedFirstTokenP50: ratio('addedFirstTokenP50Ms'),
+      addedFirstTokenP99: ratio('addedFirstTokenP99Ms'),
+      cpuPerFrame: ratio('cpuPerFrameUs'),
+    },
   };
 }
 
 function printComparison(comparison: Comparison, options: Options): void {
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
   const workers = options.workers === null ? '' : `, service WORKERS=${options.workers}`;
-  console.log(`\ncomparison: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ` +
-    `${comparison.repetitions} repetition${comparison.repetitions === 1 ? '' : 's'}${workers}\n`);
+  console.log(
+    `\ncomparison: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ` +
+      `${comparison.repetitions} repetition${comparison.repetitions === 1 ? '' : 's'}${workers}\n`,
+  );
   const header = ['target', 'run', 'p50 (ms)', 'p99 (ms)', 'CPU/frame (us)', 'CPU (s)', 'frames', 'procs', 'audit'];
   const table: string[][] = comparison.runs.map((r) => [
     r.target,
@@ -693,15 +806,32 @@ function printComparison(comparison: Comparison, options: Options): void {
   if (comparison.repetitions > 1) {
     for (const target of ['service', 'relay'] as const) {
       const t = comparison[target];
-      table.push([target, 'median', fmt(t.addedFirstTokenP50Ms.median, 3), fmt(t.addedFirstTokenP99Ms.median, 2), fmt(t.cpuPerFrameUs.median, 1), '', '', '', '']);
+      table.push([
+        target,
+        'median',
+        fmt(t.addedFirstTokenP50Ms.median, 3),
+        fmt(t.addedFirstTokenP99Ms.median, 2),
+        fmt(t.cpuPerFrameUs.median, 1),
+        '',
+        '',
+        '',
+        '',
+      ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   for (const row of table) console.log(line(row));
-  const ratio = (s: Spread) => (comparison.repetitions > 1 ? `${fmt(s.median)}x (${fmt(s.min)}-${fmt(s.max)}x)` : `${fmt(s.median)}x`);
-  console.log(`\nservice / relay, from the medians${comparison.repetitions > 1 ? ' (min-max of the per-repetition ratios)' : ''}:`);
+  const ratio = (s: Spread) =>
+    comparison.repetitions > 1 ? `${fmt(s.median)}x (${fmt(s.min)}-${fmt(s.max)}x)` : `${fmt(s.median)}x`;
+  console.log(
+    `\nservice / relay, from the medians${comparison.repetitions > 1 ? ' (min-max of the per-repetition ratios)' : ''}:`,
+  );
   console.log(`  added latency to first token p50  ${ratio(comparison.ratios.addedFirstTokenP50)}`);
   console.log(`  added latency to first token p99  ${ratio(comparison.ratios.addedFirstTokenP99)}`);
   console.log(`  CPU per relayed frame             ${ratio(comparison.ratios.cpuPerFrame)}`);
@@ -813,7 +943,10 @@ async function waitForStartUp(pid: number, workers: number): Promise<number> {
     const first = samples.find((s) => s.at >= last.at - ms);
     if (!first || last.at - first.at < ms * 0.9) return false;
     const window = samples.filter((s) => s.at >= first.at);
-    return window.every((s) => s.processes === last.processes) && (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000) < 0.1;
+    return (
+      window.every((s) => s.processes === last.processes) &&
+      (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000) < 0.1
+    );
   };
   while (Date.now() < deadline) {
     const sample = sampleProcessTree(pid);
@@ -836,9 +969,11 @@ function checkFileLimit(calls: number): void {
   const needed = 3 * calls + 256;
   const soft = openFilesLimit();
   if (soft >= needed) return;
-  log(`warning: this process may open ${soft} files at most, and ${calls} calls need about ${needed} in the service. ` +
-    `Raise the hard limit before the run (e.g. \`ulimit -Hn ${needed}\` as root, or LimitNOFILE in a unit), ` +
-    `or calls will fail with EMFILE.`);
+  log(
+    `warning: this process may open ${soft} files at most, and ${calls} calls need about ${needed} in the service. ` +
+      `Raise the hard limit before the run (e.g. \`ulimit -Hn ${needed}\` as root, or LimitNOFILE in a unit), ` +
+      `or calls will fail with EMFILE.`,
+  );
 }
 
 /** The soft limit on open files of this process (Infinity when unlimited). */
@@ -854,7 +989,9 @@ function openFilesLimit(): number {
  */
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
-  const descendants = [...processTree(child.pid!).keys()].filter((pid) => pid !== child.pid).map((pid) => ({ pid, started: startTime(pid) }));
+  const descendants = [...processTree(child.pid!).keys()]
+    .filter((pid) => pid !== child.pid)
+    .map((pid) => ({ pid, started: startTime(pid) }));
   const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000)]);

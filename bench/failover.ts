@@ -33,7 +33,13 @@ export function parseFailoverOptions(argv: string[]): FailoverBenchOptions | nul
   const mode = get('failover');
   const stall = get('stall-first-tokens');
   if (mode === undefined && stall === undefined) return null;
-  const variants: Record<string, Variant[]> = { off: ['alone'], on: ['failover'], hedged: ['hedged'], compare: ['alone', 'failover'], all: ['alone', 'failover', 'hedged'] };
+  const variants: Record<string, Variant[]> = {
+    off: ['alone'],
+    on: ['failover'],
+    hedged: ['hedged'],
+    compare: ['alone', 'failover'],
+    all: ['alone', 'failover', 'hedged'],
+  };
   if (!variants[mode ?? 'compare']) throw new Error(`--failover must be off, on, hedged, compare or all, not ${mode}`);
   const stallShare = Number(stall ?? '0.2');
   if (!(stallShare >= 0 && stallShare <= 1)) throw new Error('--stall-first-tokens must be a number from 0 to 1');
@@ -56,7 +62,11 @@ export interface BenchHarness {
   stopProcess(child: ChildProcess): Promise<void>;
   freePort(): Promise<number>;
   /** Runs the service once with `env` added, calling `measure` with the calls' outcomes before it stops. */
-  runService(env: Record<string, string>, repeat: number, measure: (outcomes: CallOutcome[], runTag: string) => Promise<void>): Promise<{ failedCalls: number }>;
+  runService(
+    env: Record<string, string>,
+    repeat: number,
+    measure: (outcomes: CallOutcome[], runTag: string) => Promise<void>,
+  ): Promise<{ failedCalls: number }>;
   resultsDir: string;
   repeat: number;
   log(message: string): void;
@@ -76,7 +86,11 @@ interface VariantRun {
   failedCalls: number;
 }
 
-export async function runFailoverBench(options: FailoverBenchOptions, primaryUrl: string, harness: BenchHarness): Promise<void> {
+export async function runFailoverBench(
+  options: FailoverBenchOptions,
+  primaryUrl: string,
+  harness: BenchHarness,
+): Promise<void> {
   const backupPort = await harness.freePort();
   const backup = await harness.startFake(backupPort);
   const backupUrl = `http://127.0.0.1:${backupPort}/v1`;
@@ -90,7 +104,13 @@ export async function runFailoverBench(options: FailoverBenchOptions, primaryUrl
       for (const variant of options.variants) {
         const env: Record<string, string> = {
           LLM_TIMEOUT_MS: String(options.budgetMs),
-          ...(variant === 'alone' ? {} : { LLM_PROVIDERS: JSON.stringify([{ name: 'second', base_url: backupUrl, api_key: 'bench', model: 'fake-model' }]) }),
+          ...(variant === 'alone'
+            ? {}
+            : {
+                LLM_PROVIDERS: JSON.stringify([
+                  { name: 'second', base_url: backupUrl, api_key: 'bench', model: 'fake-model' },
+                ]),
+              }),
           ...(variant === 'hedged' ? { LLM_HEDGE_AFTER_MS: String(options.hedgeAfterMs) } : {}),
         };
         let measured: Omit<VariantRun, 'failedCalls'> | undefined;
@@ -100,7 +120,9 @@ export async function runFailoverBench(options: FailoverBenchOptions, primaryUrl
         if (!measured) throw new Error(`${variant}: no measurement`);
         const run = { ...measured, failedCalls };
         runs.push(run);
-        harness.log(`[${variant}] run ${repeat}: first words p99 ${fmt(run.firstWordsMs.p99)} ms, fallback ${run.answeredBy.fallback}/${run.turns}`);
+        harness.log(
+          `[${variant}] run ${repeat}: first words p99 ${fmt(run.firstWordsMs.p99)} ms, fallback ${run.answeredBy.fallback}/${run.turns}`,
+        );
       }
     }
   } finally {
@@ -117,7 +139,14 @@ async function timings(llmUrl: string): Promise<FakeTimings> {
 }
 
 /** Classifies each measured turn by which fake wrote its first token (matched on the user's words), or none: the fallback. */
-function measure(variant: Variant, repeat: number, outcomes: CallOutcome[], runTag: string, primary: FakeTimings, second: FakeTimings): Omit<VariantRun, 'failedCalls'> {
+function measure(
+  variant: Variant,
+  repeat: number,
+  outcomes: CallOutcome[],
+  runTag: string,
+  primary: FakeTimings,
+  second: FakeTimings,
+): Omit<VariantRun, 'failedCalls'> {
   const byKey = (timings: FakeTimings) => {
     const map = new Map<string, FakeTimings['requests'][number]>();
     for (const r of timings.requests) if (r.user.startsWith(runTag)) map.set(r.user.split(' [fake')[0], r);
@@ -144,7 +173,15 @@ function measure(variant: Variant, repeat: number, outcomes: CallOutcome[], runT
       firstAnswer.push(heard);
     }
   }
-  return { variant, repeat, turns: firstWords.length, stalled, answeredBy, firstWordsMs: distribution(firstWords), firstAnswerMs: distribution(firstAnswer) };
+  return {
+    variant,
+    repeat,
+    turns: firstWords.length,
+    stalled,
+    answeredBy,
+    firstWordsMs: distribution(firstWords),
+    firstAnswerMs: distribution(firstAnswer),
+  };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -152,7 +189,20 @@ function fmt(n: number, digits = 0): string {
 }
 
 function printFailoverReport(runs: VariantRun[], options: FailoverBenchOptions): void {
-  const header = ['variant', 'run', 'turns', 'stalled', 'by 1st', 'by 2nd', 'fallback', 'words p50', 'p95', 'p99', 'max', 'answer p99'];
+  const header = [
+    'variant',
+    'run',
+    'turns',
+    'stalled',
+    'by 1st',
+    'by 2nd',
+    'fallback',
+    'words p50',
+    'p95',
+    'p99',
+    'max',
+    'answer p99',
+  ];
   const rows = runs.map((r) => [
     r.variant,
     String(r.repeat),
@@ -169,16 +219,23 @@ function printFailoverReport(runs: VariantRun[], options: FailoverBenchOptions):
     r.answeredBy.fallback / Math.max(1, r.turns) > 0.01 ? 'none' : fmt(r.firstAnswerMs.p99),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(`\nfailover: first provider stalls ${Math.round(options.stallShare * 100)}% of first tokens, budget ${options.budgetMs} ms (ms from stream_request to the first words heard)\n`);
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(
+    `\nfailover: first provider stalls ${Math.round(options.stallShare * 100)}% of first tokens, budget ${options.budgetMs} ms (ms from stream_request to the first words heard)\n`,
+  );
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   if (runs.length > options.variants.length) {
     console.log('\nmedian over runs (min-max) of the p99 to first words:');
     for (const variant of options.variants) {
       const p99s = runs.filter((r) => r.variant === variant).map((r) => r.firstWordsMs.p99);
-      const fallbacks = runs.filter((r) => r.variant === variant).map((r) => r.answeredBy.fallback / Math.max(1, r.turns));
-      console.log(`  ${variant.padEnd(8)} ${fmt(median(p99s))} ms (${fmt(Math.min(...p99s))}-${fmt(Math.max(...p99s))}), fallback ${fmt(median(fallbacks) * 100, 1)}% of turns`);
+      const fallbacks = runs
+        .filter((r) => r.variant === variant)
+        .map((r) => r.answeredBy.fallback / Math.max(1, r.turns));
+      console.log(
+        `  ${variant.padEnd(8)} ${fmt(median(p99s))} ms (${fmt(Math.min(...p99s))}-${fmt(Math.max(...p99s))}), fallback ${fmt(median(fallbacks) * 100, 1)}% of turns`,
+      );
     }
   }
 }

@@ -77,7 +77,12 @@ export function sampleProcessTree(root: number): ProcessSample | null {
     ticks += stat.ticks;
     rssPages += stat.rssPages;
   }
-  return { at: Date.now(), cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssKb: rssPages * PAGE_KB, processes: tree.size };
+  return {
+    at: Date.now(),
+    cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+    rssKb: rssPages * PAGE_KB,
+    processes: tree.size,
+  };
 }
 
 /** Samples a process tree at a fixed interval until stopped. */
@@ -118,7 +123,8 @@ export class ProcessMonitor {
     for (let i = 0, j = 0; j < this.samples.length; j++) {
       while (this.samples[j].at - this.samples[i].at > windowMs) i++;
       const span = this.samples[j].at - this.samples[i].at;
-      if (span >= windowMs / 2) peak = Math.max(peak, (this.samples[j].cpuSeconds - this.samples[i].cpuSeconds) / (span / 1000));
+      if (span >= windowMs / 2)
+        peak = Math.max(peak, (this.samples[j].cpuSeconds - this.samples[i].cpuSeconds) / (span / 1000));
     }
     return peak;
   }

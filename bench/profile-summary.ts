@@ -50,7 +50,10 @@ export function printProfileFileSummary(file: string, top = 20): void {
     const count = hits.get(node.id) ?? 0;
     if (!count) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'node_modules/').replace(/.*\/dist\//, 'dist/');
+    const where = url
+      .replace(/^file:\/\//, '')
+      .replace(/.*\/node_modules\//, 'node_modules/')
+      .replace(/.*\/dist\//, 'dist/');
     const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + count);
     byArea.set(area(url, functionName), (byArea.get(area(url, functionName)) ?? 0) + count);
@@ -59,7 +62,8 @@ export function printProfileFileSummary(file: string, top = 20): void {
   console.log(`\nCPU profile ${file} (${total} samples)\nby area:`);
   for (const [name, n] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(n)}  ${name}`);
   console.log('hottest functions (self time):');
-  for (const [name, n] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(n)}  ${name}`);
+  for (const [name, n] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(n)}  ${name}`);
 }
 
 function area(url: string, functionName: string): string {

@@ -57,7 +57,10 @@ export interface CallProgress {
 export async function simulateCall(plan: CallPlan, progress: CallProgress, random: () => number): Promise<CallOutcome> {
   const outcome: CallOutcome = { turns: [], framesSent: 0, framesReceived: 0, partialsSent: 0, interruptsSent: 0 };
   const socket = new WebSocket(plan.url, { perMessageDeflate: false });
-  let onFrame: (frame: { type: string; data: { stream_id: number; content: string; end_of_stream: boolean } }) => void = () => {};
+  let onFrame: (frame: {
+    type: string;
+    data: { stream_id: number; content: string; end_of_stream: boolean };
+  }) => void = () => {};
   socket.on('message', (raw) => {
     outcome.framesReceived++;
     progress.framesReceived++;
@@ -92,14 +95,18 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
     progress.greeted++;
 
     const transcript: Array<{ role: string; content: string }> = [{ role: 'assistant', content: greeting }];
-    const more = (streamId: number) => (plan.deadline === undefined ? streamId <= plan.turns : Date.now() < plan.deadline);
+    const more = (streamId: number) =>
+      plan.deadline === undefined ? streamId <= plan.turns : Date.now() < plan.deadline;
     for (let streamId = 1; more(streamId); streamId++) {
       const think = sleep(plan.thinkMs * (0.8 + 0.4 * random()));
       await think;
       const key = `${plan.sessionId} t${streamId}`;
       const utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;
       for (const words of [utterance.split(' ').slice(0, 1).join(' '), key]) {
-        send({ type: 'partial_transcript', data: { session_id: plan.sessionId, transcript: words, is_final: words === key } });
+        send({
+          type: 'partial_transcript',
+          data: { session_id: plan.sessionId, transcript: words, is_final: words === key },
+        });
         outcome.partialsSent++;
       }
       transcript.push({ role: 'user', content: utterance });

@@ -36,7 +36,9 @@ function renderPanel(panel: Panel): string {
   const sy = (y: number) => MARGIN.top + plotH - (y / yMax) * plotH;
 
   const parts: string[] = [];
-  parts.push(`<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escape(panel.title)}</text>`);
+  parts.push(
+    `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escape(panel.title)}</text>`,
+  );
   for (let i = 0; i <= 4; i++) {
     const y = (yMax * i) / 4;
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${sy(y)}" y2="${sy(y)}" stroke="#e5e5e5"/>`);
@@ -46,7 +48,9 @@ function renderPanel(panel: Panel): string {
   for (const x of xs) parts.push(`<text x="${sx(x)}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${x}</text>`);
   parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${sy(0)}" y2="${sy(0)}" stroke="#333"/>`);
   parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${sy(0)}" stroke="#333"/>`);
-  parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escape(panel.xLabel)}</text>`);
+  parts.push(
+    `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escape(panel.xLabel)}</text>`,
+  );
   parts.push(
     `<text transform="translate(16,${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(panel.yLabel)}</text>`,
   );

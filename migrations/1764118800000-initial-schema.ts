@@ -35,7 +35,9 @@ export class InitialSchema1764118800000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX ix_call_sessions_started_at ON call_sessions (started_at DESC, id DESC)`);
     await queryRunner.query(`CREATE INDEX ix_call_sessions_agent_started ON call_sessions (agent_id, started_at DESC)`);
-    await queryRunner.query(`CREATE INDEX ix_call_sessions_from_number ON call_sessions (from_number_id, started_at DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX ix_call_sessions_from_number ON call_sessions (from_number_id, started_at DESC)`,
+    );
     await queryRunner.query(`CREATE INDEX ix_call_sessions_to_number ON call_sessions (to_number_id, started_at DESC)`);
     await queryRunner.query(`CREATE INDEX ix_call_sessions_active ON call_sessions (status) WHERE status = 'active'`);
 
@@ -60,7 +62,9 @@ export class InitialSchema1764118800000 implements MigrationInterface {
         CONSTRAINT ck_stream_exchanges_status CHECK (status IN ('streaming', 'completed', 'interrupted', 'superseded', 'failed')),
         CONSTRAINT ck_stream_exchanges_kind CHECK (kind IN ('greeting', 'reply'))
       )`);
-    await queryRunner.query(`CREATE INDEX ix_stream_exchanges_session ON stream_exchanges (call_session_id, requested_at)`);
+    await queryRunner.query(
+      `CREATE INDEX ix_stream_exchanges_session ON stream_exchanges (call_session_id, requested_at)`,
+    );
     await queryRunner.query(`CREATE INDEX ix_stream_exchanges_requested_at ON stream_exchanges (requested_at)`);
 
     await queryRunner.query(`

@@ -40,12 +40,18 @@ export class CallHistory1764900000000 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE call_sessions ADD COLUMN redacted_at timestamptz NULL`);
 
     await queryRunner.query(`CREATE INDEX ix_phone_numbers_digits ON phone_numbers (phone_digits(number))`);
-    await queryRunner.query(`CREATE INDEX ix_call_sessions_unredacted ON call_sessions (started_at) WHERE redacted_at IS NULL`);
-    await queryRunner.query(`CREATE INDEX ix_stream_exchanges_failed ON stream_exchanges (call_session_id) WHERE status = 'failed'`);
+    await queryRunner.query(
+      `CREATE INDEX ix_call_sessions_unredacted ON call_sessions (started_at) WHERE redacted_at IS NULL`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX ix_stream_exchanges_failed ON stream_exchanges (call_session_id) WHERE status = 'failed'`,
+    );
     await queryRunner.query(
       `CREATE INDEX ix_stream_exchanges_search ON stream_exchanges USING gin (exchange_search_vector(response_text, transcript))`,
     );
-    await queryRunner.query(`CREATE INDEX ix_call_events_orphan_received ON call_events (received_at) WHERE call_session_id IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX ix_call_events_orphan_received ON call_events (received_at) WHERE call_session_id IS NULL`,
+    );
 
     await queryRunner.query(`
       CREATE VIEW call_summaries AS
@@ -85,7 +91,9 @@ export class CallHistory1764900000000 implements MigrationInterface {
         ORDER BY e.requested_at, e.stream_id
         LIMIT 1
       ) f ON true`);
-    await queryRunner.query(`COMMENT ON VIEW call_summaries IS 'One row per call with the fields of GET /api/calls; see docs/sql.md'`);
+    await queryRunner.query(
+      `COMMENT ON VIEW call_summaries IS 'One row per call with the fields of GET /api/calls; see docs/sql.md'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

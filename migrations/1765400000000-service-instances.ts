@@ -17,7 +17,9 @@ export class ServiceInstances1765400000000 implements MigrationInterface {
         last_seen_at timestamptz NOT NULL,
         stopped_at   timestamptz NULL
       )`);
-    await queryRunner.query(`CREATE INDEX ix_service_instances_name ON service_instances (name) WHERE stopped_at IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX ix_service_instances_name ON service_instances (name) WHERE stopped_at IS NULL`,
+    );
     // Nullable, no default: adding it rewrites nothing, even on a large table.
     await queryRunner.query(`ALTER TABLE call_sessions ADD COLUMN instance_id uuid NULL`);
   }

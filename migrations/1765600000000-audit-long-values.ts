@@ -31,10 +31,14 @@ export class AuditLongValues1765600000000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX ix_phone_numbers_digits ON phone_numbers USING hash (phone_digits(number))`);
 
     await queryRunner.query(`ALTER TABLE call_sessions DROP CONSTRAINT uq_call_sessions_session_id`);
-    await queryRunner.query(`CREATE UNIQUE INDEX uq_call_sessions_session_id ON call_sessions (text_sha256(session_id))`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX uq_call_sessions_session_id ON call_sessions (text_sha256(session_id))`,
+    );
     await queryRunner.query(`CREATE INDEX ix_call_sessions_session_id ON call_sessions USING hash (session_id)`);
     await queryRunner.query(`DROP INDEX ix_call_sessions_agent_started`);
-    await queryRunner.query(`CREATE INDEX ix_call_sessions_agent_started ON call_sessions (left(agent_id, 200), started_at DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX ix_call_sessions_agent_started ON call_sessions (left(agent_id, 200), started_at DESC)`,
+    );
 
     await queryRunner.query(`
       CREATE OR REPLACE FUNCTION exchange_search_vector(response_text text, transcript jsonb) RETURNS tsvector

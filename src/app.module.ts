@@ -11,6 +11,17 @@ import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
 
 @Module({
-  imports: [AppConfigModule, DatabaseModule, AuditModule, CallsModule, HealthModule, HistoryModule, RetentionModule, DashboardModule, ObservabilityModule, AppointmentsModule],
+  imports: [
+    AppConfigModule,
+    DatabaseModule,
+    AuditModule,
+    CallsModule,
+    HealthModule,
+    HistoryModule,
+    RetentionModule,
+    DashboardModule,
+    ObservabilityModule,
+    AppointmentsModule,
+  ],
 })
 export class AppModule {}

@@ -16,7 +16,9 @@ import { urlGuard } from './http/url-guard.middleware';
  */
 export function configureApp(app: INestApplication, options: { configWarnings?: boolean } = {}): AppConfig {
   const config = app.get(AppConfig);
-  app.useWebSocketAdapter(new CallSocketAdapter(app as NestExpressApplication, config, app.get(CallAdmission), app.get(CallService)));
+  app.useWebSocketAdapter(
+    new CallSocketAdapter(app as NestExpressApplication, config, app.get(CallAdmission), app.get(CallService)),
+  );
   applySecurityHeaders(app);
   app.use(requestLogger(config));
   app.use(urlGuard);
@@ -29,7 +31,9 @@ export function configureApp(app: INestApplication, options: { configWarnings?: 
 export function warnAboutRiskyConfig(config: AppConfig): void {
   const logger = new Logger('Config');
   if (!config.ws.authToken && config.security.allowedIps.length === 0) {
-    logger.warn('SECURITY: NO AUTHENTICATION on /llm-websocket (neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS is set): anyone who can reach it can start calls. Set WS_AUTH_TOKEN in production.');
+    logger.warn(
+      'SECURITY: NO AUTHENTICATION on /llm-websocket (neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS is set): anyone who can reach it can start calls. Set WS_AUTH_TOKEN in production.',
+    );
   } else if (!config.ws.authToken) {
     logger.warn('WS_AUTH_TOKEN is not set: /llm-websocket is protected by WS_ALLOWED_IPS only.');
   }
@@ -40,9 +44,13 @@ export function warnAboutRiskyConfig(config: AppConfig): void {
   if (keyless.some((p) => p.name === 'default') && config.llm.providers.length === 1) {
     logger.warn('OPENAI_API_KEY is not set: LLM requests will fail and callers will hear the fallback message.');
   } else if (keyless.length) {
-    logger.warn(`LLM provider(s) ${keyless.map((p) => p.name).join(', ')} have neither a key nor a base URL: their requests to OpenAI will fail and turns will move on to the next provider.`);
+    logger.warn(
+      `LLM provider(s) ${keyless.map((p) => p.name).join(', ')} have neither a key nor a base URL: their requests to OpenAI will fail and turns will move on to the next provider.`,
+    );
   }
   if (!config.database.url) {
-    logger.warn(`DATABASE_URL is not set: using the embedded Postgres in ${config.database.embeddedDir} (development only).`);
+    logger.warn(
+      `DATABASE_URL is not set: using the embedded Postgres in ${config.database.embeddedDir} (development only).`,
+    );
   }
 }

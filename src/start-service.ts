@@ -19,7 +19,10 @@ export interface RunningService {
  * Run on its own (WORKERS unset) with AppModule, or as a cluster worker with `root` adding the
  * worker's link to the primary (the shared listening socket is node:cluster's).
  */
-export async function startService(root: Type | DynamicModule = AppModule, options: { worker?: boolean } = {}): Promise<RunningService> {
+export async function startService(
+  root: Type | DynamicModule = AppModule,
+  options: { worker?: boolean } = {},
+): Promise<RunningService> {
   // abortOnError off: a configuration error reaches main's catch as one readable message.
   const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false });
   const config = configureApp(app, { configWarnings: !options.worker });
@@ -32,15 +35,19 @@ export async function startService(root: Type | DynamicModule = AppModule, optio
   }
 
   // Refuse new calls, let replies finish, flush the audit, exit 0.
-  drainOnSignals(logger, { starting: 'draining calls and flushing the audit', going: 'still draining calls and flushing the audit' }, () => {
-    app
-      .close()
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
-        process.exit(1);
-      });
-  });
+  drainOnSignals(
+    logger,
+    { starting: 'draining calls and flushing the audit', going: 'still draining calls and flushing the audit' },
+    () => {
+      app
+        .close()
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          logger.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
+          process.exit(1);
+        });
+    },
+  );
 
   await app.listen(config.http.port, config.http.host);
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -34,7 +34,9 @@ export class AgentProfileRepository {
   }
 
   async find(agentId: string): Promise<AgentProfile | null> {
-    const rows: ProfileRow[] = await this.dataSource.query(`SELECT * FROM agent_profiles WHERE agent_id = $1`, [agentId]);
+    const rows: ProfileRow[] = await this.dataSource.query(`SELECT * FROM agent_profiles WHERE agent_id = $1`, [
+      agentId,
+    ]);
     return rows.length ? toProfile(rows[0]) : null;
   }
 
@@ -81,7 +83,10 @@ export class AgentProfileRepository {
 
   async delete(agentId: string): Promise<boolean> {
     // TypeORM answers a DELETE with [rows, affected].
-    const [, affected]: [unknown[], number] = await this.dataSource.query(`DELETE FROM agent_profiles WHERE agent_id = $1`, [agentId]);
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM agent_profiles WHERE agent_id = $1`,
+      [agentId],
+    );
     return affected > 0;
   }
 }

@@ -49,7 +49,8 @@ export class AgentProfileService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     try {
-      for (const profile of await this.repository.findAll()) this.remember(profile.agentId, settingsFromProfile(this.config, profile));
+      for (const profile of await this.repository.findAll())
+        this.remember(profile.agentId, settingsFromProfile(this.config, profile));
     } catch (error) {
       this.logger.warn(`could not preload agent profiles: ${(error as Error).message}`);
     }
@@ -94,7 +95,9 @@ export class AgentProfileService implements OnApplicationBootstrap {
 
   async patch(agentId: string, body: PatchAgentProfileDto): Promise<AgentProfileDto> {
     const current = toDto(await this.require(agentId));
-    const merged = Object.fromEntries(Object.entries({ ...current, ...body }).filter(([, v]) => v !== undefined)) as PutAgentProfileDto;
+    const merged = Object.fromEntries(
+      Object.entries({ ...current, ...body }).filter(([, v]) => v !== undefined),
+    ) as PutAgentProfileDto;
     return (await this.put(agentId, merged)).profile;
   }
 
@@ -109,22 +112,37 @@ export class AgentProfileService implements OnApplicationBootstrap {
     return profile;
   }
 
-  private check(fields: { tools: string[]; transferDestinations: Array<{ name: string }>; providers: string[] | null }): void {
+  private check(fields: {
+    tools: string[];
+    transferDestinations: Array<{ name: string }>;
+    providers: string[] | null;
+  }): void {
     const known = new Set(this.registry?.names ?? []);
     const unknown = fields.tools.filter((name) => !known.has(name));
     if (unknown.length) {
-      throw new AgentsException(AgentsExceptionCode.UNKNOWN_TOOL, `unknown tool(s): ${unknown.join(', ')}; available: ${[...known].join(', ')}`);
+      throw new AgentsException(
+        AgentsExceptionCode.UNKNOWN_TOOL,
+        `unknown tool(s): ${unknown.join(', ')}; available: ${[...known].join(', ')}`,
+      );
     }
     const names = fields.transferDestinations.map((d) => d.name);
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-    if (duplicate) throw new AgentsException(AgentsExceptionCode.DUPLICATE_DESTINATION, `transfer destination "${duplicate}" is listed twice`);
+    if (duplicate)
+      throw new AgentsException(
+        AgentsExceptionCode.DUPLICATE_DESTINATION,
+        `transfer destination "${duplicate}" is listed twice`,
+      );
     const configured = this.config.llm.providers.map((p) => p.name);
     const unknownProviders = (fields.providers ?? []).filter((name) => !configured.includes(name));
     if (unknownProviders.length) {
-      throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `unknown LLM provider(s): ${unknownProviders.join(', ')}; configured: ${configured.join(', ')}`);
+      throw new AgentsException(
+        AgentsExceptionCode.UNKNOWN_PROVIDER,
+        `unknown LLM provider(s): ${unknownProviders.join(', ')}; configured: ${configured.join(', ')}`,
+      );
     }
     const repeated = (fields.providers ?? []).find((name, i, all) => all.indexOf(name) !== i);
-    if (repeated) throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `LLM provider "${repeated}" is listed twice`);
+    if (repeated)
+      throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `LLM provider "${repeated}" is listed twice`);
   }
 
   private load(agentId: string): Promise<AgentSettings> {
@@ -136,7 +154,9 @@ export class AgentProfileService implements OnApplicationBootstrap {
       .then((profile) => {
         const written = this.cache.peek(agentId);
         if (written && written.writtenAt > startedAfter) return written.settings;
-        const settings = profile ? settingsFromProfile(this.config, profile) : defaultAgentSettings(this.config, agentId);
+        const settings = profile
+          ? settingsFromProfile(this.config, profile)
+          : defaultAgentSettings(this.config, agentId);
         this.remember(agentId, settings);
         return settings;
       })

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put, Res, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Put,
+  Res,
+  UseFilters,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
@@ -26,13 +39,19 @@ const bodyValidationPipe = new ValidationPipe({ transform: true, whitelist: true
 @RequireApiKey()
 @UseFilters(AgentsExceptionFilter)
 @UsePipes(bodyValidationPipe)
-@ApiBadRequestResponse({ description: 'The body is invalid or malformed JSON (the message says which field and why), or names an unknown tool.' })
+@ApiBadRequestResponse({
+  description:
+    'The body is invalid or malformed JSON (the message says which field and why), or names an unknown tool.',
+})
 @Controller('api/agents')
 export class AgentsController {
   constructor(private readonly profiles: AgentProfileService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every agent profile', description: 'Agents without a profile use the environment defaults.' })
+  @ApiOperation({
+    summary: 'Every agent profile',
+    description: 'Agents without a profile use the environment defaults.',
+  })
   @ApiOkResponse({ type: AgentProfileDto, isArray: true })
   list(): Promise<AgentProfileDto[]> {
     return this.profiles.list();
@@ -48,7 +67,10 @@ export class AgentsController {
   }
 
   @Put(':agentId')
-  @ApiOperation({ summary: 'Create or replace an agent profile', description: 'Fields left out fall back to the environment defaults. Calls starting after this see it.' })
+  @ApiOperation({
+    summary: 'Create or replace an agent profile',
+    description: 'Fields left out fall back to the environment defaults. Calls starting after this see it.',
+  })
   @ApiParam(AGENT_ID_PARAM)
   @ApiOkResponse({ type: AgentProfileDto, description: 'Replaced.' })
   @ApiCreatedResponse({ type: AgentProfileDto, description: 'Created.' })
@@ -65,7 +87,10 @@ export class AgentsController {
   }
 
   @Patch(':agentId')
-  @ApiOperation({ summary: 'Change some fields of an agent profile', description: 'null resets a field to the environment default.' })
+  @ApiOperation({
+    summary: 'Change some fields of an agent profile',
+    description: 'null resets a field to the environment default.',
+  })
   @ApiParam(AGENT_ID_PARAM)
   @ApiOkResponse({ type: AgentProfileDto })
   @ApiNotFoundResponse({ description: 'No profile for this agent.' })

@@ -12,7 +12,8 @@ export class ApiAuthController {
   @Get('status')
   @ApiOperation({
     summary: 'Whether an API key is configured',
-    description: 'Public and says nothing else, so the call desk sign-in page can tell "no key configured" from "wrong key".',
+    description:
+      'Public and says nothing else, so the call desk sign-in page can tell "no key configured" from "wrong key".',
     security: [],
   })
   @ApiOkResponse({ type: ApiAuthStatusDto })

@@ -14,7 +14,9 @@ export class ApiAuthModule implements OnModuleInit {
 
   onModuleInit(): void {
     if (!this.config.api.key) {
-      new Logger('ApiAuth').warn('API_KEY is not set: every request to /api is answered 401. Set it to use the REST API.');
+      new Logger('ApiAuth').warn(
+        'API_KEY is not set: every request to /api is answered 401. Set it to use the REST API.',
+      );
     }
   }
 }

@@ -4,7 +4,11 @@ import type { QueuedRow } from './audit-queue';
  * Splits rows into statements of at most `maxRows` rows and `maxBytes` estimated bytes,
  * in order. A row larger than `maxBytes` goes alone: Postgres decides whether it fits.
  */
-export function splitIntoChunks<T>(rows: Array<QueuedRow<T>>, maxRows: number, maxBytes: number): Array<Array<QueuedRow<T>>> {
+export function splitIntoChunks<T>(
+  rows: Array<QueuedRow<T>>,
+  maxRows: number,
+  maxBytes: number,
+): Array<Array<QueuedRow<T>>> {
   const chunks: Array<Array<QueuedRow<T>>> = [];
   let chunk: Array<QueuedRow<T>> = [];
   let bytes = 0;

@@ -95,7 +95,10 @@ describe('AuditQueue', () => {
     const bytes = queue.bytes;
 
     const batch = queue.take();
-    const held = [...batch.phones, ...batch.sessions, ...batch.exchanges, ...batch.events].reduce((sum, q) => sum + q.bytes, 0);
+    const held = [...batch.phones, ...batch.sessions, ...batch.exchanges, ...batch.events].reduce(
+      (sum, q) => sum + q.bytes,
+      0,
+    );
 
     expect(held).toBe(bytes);
     expect(batch.sessions.map((q) => q.bytes)).toEqual(batch.sessions.map((q) => estimateJsonBytes(q.row)));

@@ -1,4 +1,12 @@
-import { AUDIT_TABLES, AuditRow, AuditTable, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
+import {
+  AUDIT_TABLES,
+  AuditRow,
+  AuditTable,
+  EventRecord,
+  ExchangeRecord,
+  PhoneSighting,
+  SessionRecord,
+} from './audit-records';
 import { estimateJsonBytes } from './row-size';
 
 /** A queued row with its estimated size (see estimateJsonBytes). */

@@ -2,7 +2,15 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import { AppConfig } from '../config/app-config';
 import { splitIntoChunks } from './audit-chunks';
 import { AuditQueue, emptyQueuedBatch, QueuedBatch, QueuedRow, queuedBytes, queuedRows } from './audit-queue';
-import { AUDIT_TABLES, AuditRow, AuditTable, emptyBatch, EventRecord, ExchangeRecord, SessionRecord } from './audit-records';
+import {
+  AUDIT_TABLES,
+  AuditRow,
+  AuditTable,
+  emptyBatch,
+  EventRecord,
+  ExchangeRecord,
+  SessionRecord,
+} from './audit-records';
 import { AuditRepository } from './audit.repository';
 import { DeadLetter, DeadLetterFile } from './dead-letter-file';
 import { RefusalTally } from './refusal-tally';
@@ -52,7 +60,15 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private stopped = false;
   /** Last time a row was stored or dead-lettered, or the writer went from idle to busy. */
   private lastProgressAt = Date.now();
-  private readonly stats = { peakBacklog: 0, peakBacklogBytes: 0, rowsWritten: 0, flushes: 0, failedFlushes: 0, deadLettered: 0, lastError: null as string | null };
+  private readonly stats = {
+    peakBacklog: 0,
+    peakBacklogBytes: 0,
+    rowsWritten: 0,
+    flushes: 0,
+    failedFlushes: 0,
+    deadLettered: 0,
+    lastError: null as string | null,
+  };
   private backlogWarned = false;
   private deadLetterFileFailing = false;
   private readonly batchListeners: Array<(durationMs: number, ok: boolean) => void> = [];
@@ -105,7 +121,10 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
 
   /** True when queued rows have not moved for AUDIT_STALL_MS beyond a flush interval. */
   get stalled(): boolean {
-    return this.backlog > 0 && Date.now() - this.lastProgressAt > this.config.audit.flushIntervalMs + this.config.audit.stallMs;
+    return (
+      this.backlog > 0 &&
+      Date.now() - this.lastProgressAt > this.config.audit.flushIntervalMs + this.config.audit.stallMs
+    );
   }
 
   /** Called after every flush attempt (for metrics). */
@@ -138,17 +157,29 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
         failed = true;
       }
       // Wait before retrying an outage, or a dead-letter file that could not be written.
-      if (failed || (this.queue.rows === 0 && this.backlog > 0)) await delay(Math.min(1_000, Math.max(0, deadline - Date.now())));
+      if (failed || (this.queue.rows === 0 && this.backlog > 0))
+        await delay(Math.min(1_000, Math.max(0, deadline - Date.now())));
     }
     if (this.queue.rows > 0) {
       // Only rows an outage kept are left: Postgres never said they were unwritable.
       const left = this.queue.take();
       const batch = emptyBatch();
-      for (const table of AUDIT_TABLES) setRows(batch, table, left[table].map((q) => q.row));
-      await this.appendDeadLetter({ reason: `database unreachable at shutdown: ${this.stats.lastError ?? 'no answer'}`, code: null, batch });
+      for (const table of AUDIT_TABLES)
+        setRows(
+          batch,
+          table,
+          left[table].map((q) => q.row),
+        );
+      await this.appendDeadLetter({
+        reason: `database unreachable at shutdown: ${this.stats.lastError ?? 'no answer'}`,
+        code: null,
+        batch,
+      });
     }
     await this.appendDeadLetter();
-    this.logger.log(`Audit flushed at shutdown: ${this.stats.rowsWritten} rows written, ${this.stats.deadLettered} dead-lettered`);
+    this.logger.log(
+      `Audit flushed at shutdown: ${this.stats.rowsWritten} rows written, ${this.stats.deadLettered} dead-lettered`,
+    );
   }
 
   private beforeEnqueue(): void {
@@ -181,8 +212,13 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
       this.retryDelayMs = 0;
       if (!this.overBound) this.backlogWarned = false;
     } catch (error) {
-      this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(this.config.audit.flushIntervalMs, this.retryDelayMs * 2));
-      this.logger.warn(`Audit write failed (${(error as Error).message}); ${this.backlog} rows queued, retrying in ${this.retryDelayMs} ms`);
+      this.retryDelayMs = Math.min(
+        MAX_RETRY_DELAY_MS,
+        Math.max(this.config.audit.flushIntervalMs, this.retryDelayMs * 2),
+      );
+      this.logger.warn(
+        `Audit write failed (${(error as Error).message}); ${this.backlog} rows queued, retrying in ${this.retryDelayMs} ms`,
+      );
     }
     this.schedule(this.retryDelayMs || this.config.audit.flushIntervalMs);
   }
@@ -197,7 +233,11 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     const unwritten = emptyQueuedBatch();
     try {
       for (const [index, table] of AUDIT_TABLES.entries()) {
-        const chunks = splitIntoChunks<AuditRow<AuditTable>>(batch[table], this.config.audit.batchSize, this.config.audit.batchBytes);
+        const chunks = splitIntoChunks<AuditRow<AuditTable>>(
+          batch[table],
+          this.config.audit.batchSize,
+          this.config.audit.batchBytes,
+        );
         for (const [chunkIndex, chunk] of chunks.entries()) {
           try {
             await this.writeChunk(table, chunk, refusals);
@@ -224,10 +264,17 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Writes a chunk; on a refusal, halves it until each refused row is alone. Throws on an outage: the caller keeps the chunk for the retry. */
-  private async writeChunk(table: AuditTable, chunk: Array<QueuedRow<AuditRow<AuditTable>>>, refusals: RefusalTally): Promise<void> {
+  private async writeChunk(
+    table: AuditTable,
+    chunk: Array<QueuedRow<AuditRow<AuditTable>>>,
+    refusals: RefusalTally,
+  ): Promise<void> {
     let missingParent: Array<AuditRow<AuditTable>>;
     try {
-      missingParent = await this.repository.write(table, chunk.map((q) => q.row));
+      missingParent = await this.repository.write(
+        table,
+        chunk.map((q) => q.row),
+      );
     } catch (error) {
       const failure = describeWriteFailure(error);
       if (failure.kind === 'outage') throw error;
@@ -243,11 +290,23 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     this.stats.rowsWritten += chunk.length - missingParent.length;
     this.lastProgressAt = Date.now();
     if (missingParent.length > 0) {
-      await this.refuse(table, missingParent, 'missing_session', 'the call session of this row is not stored (it was refused)', refusals);
+      await this.refuse(
+        table,
+        missingParent,
+        'missing_session',
+        'the call session of this row is not stored (it was refused)',
+        refusals,
+      );
     }
   }
 
-  private async refuse(table: AuditTable, rows: Array<AuditRow<AuditTable>>, code: string | null, message: string, refusals: RefusalTally): Promise<void> {
+  private async refuse(
+    table: AuditTable,
+    rows: Array<AuditRow<AuditTable>>,
+    code: string | null,
+    message: string,
+    refusals: RefusalTally,
+  ): Promise<void> {
     const batch = emptyBatch();
     setRows(batch, table, rows);
     await this.appendDeadLetter({ reason: message, code, batch });

@@ -46,7 +46,11 @@ export class AuditRepository {
        ON CONFLICT ((text_sha256(number))) DO UPDATE SET
          first_seen_at = LEAST(phone_numbers.first_seen_at, EXCLUDED.first_seen_at),
          last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
-      [asParameter(phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })))],
+      [
+        asParameter(
+          phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })),
+        ),
+      ],
     );
   }
 
@@ -141,7 +145,12 @@ export class AuditRepository {
         started_after_ms: h.startedAfterMs,
         winner: h.winner,
         hedge_won: h.hedgeWon,
-        extra: h.extra.map((x) => ({ provider: x.provider, model: x.model, outcome: x.outcome, duration_ms: x.durationMs })),
+        extra: h.extra.map((x) => ({
+          provider: x.provider,
+          model: x.model,
+          outcome: x.outcome,
+          duration_ms: x.durationMs,
+        })),
         extra_prompt_tokens: h.extraPromptTokens,
       })),
     }));

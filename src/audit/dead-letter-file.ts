@@ -48,7 +48,13 @@ function toLine(letter: DeadLetter): string {
     return JSON.stringify({ at, ...letter });
   } catch (error) {
     // Too deep or circular for JSON: keep what identifies the rows.
-    return JSON.stringify({ at, ...letter, batch: null, unserializable: (error as Error).message, rows: identify(letter.batch) });
+    return JSON.stringify({
+      at,
+      ...letter,
+      batch: null,
+      unserializable: (error as Error).message,
+      rows: identify(letter.batch),
+    });
   }
 }
 

@@ -17,6 +17,8 @@ export class RefusalTally {
   }
 
   describe(): string {
-    return [...this.byCode.entries()].map(([key, { rows, message }]) => `${key}: ${rows} row(s), "${message.slice(0, LOGGED_MESSAGE_CHARS)}"`).join('; ');
+    return [...this.byCode.entries()]
+      .map(([key, { rows, message }]) => `${key}: ${rows} row(s), "${message.slice(0, LOGGED_MESSAGE_CHARS)}"`)
+      .join('; ');
   }
 }

@@ -24,12 +24,24 @@ describe('describeWriteFailure', () => {
     expect(describeWriteFailure(postgresError(code, message))).toEqual({ kind: 'refused', code, message });
   });
 
-  it.each(['08006', '08P01', '57P01', '57P03', '57014', '53300', '53100', '40001', '40P01', '55P03', '58030', '28P01', '3D000', '25006'])(
-    '%s is an outage',
-    (code) => {
-      expect(describeWriteFailure(postgresError(code)).kind).toBe('outage');
-    },
-  );
+  it.each([
+    '08006',
+    '08P01',
+    '57P01',
+    '57P03',
+    '57014',
+    '53300',
+    '53100',
+    '40001',
+    '40P01',
+    '55P03',
+    '58030',
+    '28P01',
+    '3D000',
+    '25006',
+  ])('%s is an outage', (code) => {
+    expect(describeWriteFailure(postgresError(code)).kind).toBe('outage');
+  });
 
   it('reads the SQLSTATE through the TypeORM wrapper', () => {
     const wrapped = new QueryFailedError('INSERT ...', [], postgresError('54000', 'too long'));
@@ -39,7 +51,10 @@ describe('describeWriteFailure', () => {
 
   it.each([
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
-    ['a broken pipe (a five-letter code that is no SQLSTATE)', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })],
+    [
+      'a broken pipe (a five-letter code that is no SQLSTATE)',
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+    ],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],
     ['a query timeout', new Error('Query read timeout')],

@@ -22,7 +22,14 @@ export type CallActivity =
       at: string;
     }
   | { type: 'call_ended'; sessionId: string; endReason: EndReason; at: string }
-  | { type: 'reply_started'; sessionId: string; streamId: number; kind: ExchangeKind; userText: string | null; at: string }
+  | {
+      type: 'reply_started';
+      sessionId: string;
+      streamId: number;
+      kind: ExchangeKind;
+      userText: string | null;
+      at: string;
+    }
   /** One piece as sent to the caller: published only while `wantsPieces` (a live view is open somewhere). */
   | { type: 'reply_piece'; sessionId: string; streamId: number; content: string }
   | {

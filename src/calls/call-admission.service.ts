@@ -13,7 +13,11 @@ export interface Refusal {
   reason: RefusalReason;
 }
 
-const STATUS_TEXT: Record<Refusal['status'], string> = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<Refusal['status'], string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  503: 'Service Unavailable',
+};
 
 /**
  * Whether a WebSocket upgrade may become a call. Who the peer is comes first (address,
@@ -46,9 +50,11 @@ export class CallAdmission {
   }
 
   private decide(req: IncomingMessage, openConnections: number): Refusal | null {
-    if (!this.allowList.allows(clientAddress(req, this.config.security.trustedProxy))) return { status: 403, reason: 'forbidden_address' };
+    if (!this.allowList.allows(clientAddress(req, this.config.security.trustedProxy)))
+      return { status: 403, reason: 'forbidden_address' };
     const expected = this.config.ws.authToken;
-    if (expected !== undefined && !secretsMatch(presentedToken(req), expected)) return { status: 401, reason: 'unauthorized' };
+    if (expected !== undefined && !secretsMatch(presentedToken(req), expected))
+      return { status: 401, reason: 'unauthorized' };
     if (this.calls.isDraining) return { status: 503, reason: 'draining' };
     if (openConnections >= this.config.security.maxCalls) return { status: 503, reason: 'capacity' };
     if (this.audit.overBound) return { status: 503, reason: 'audit_backlog' };

@@ -107,7 +107,10 @@ describe('CallConnection: the states of a call', () => {
   }
 
   async function ask(streamId: number): Promise<FedStream> {
-    service.streamRequest(call, { stream_id: streamId, transcript: [{ role: 'user', content: `question ${streamId}` }] });
+    service.streamRequest(call, {
+      stream_id: streamId,
+      transcript: [{ role: 'user', content: `question ${streamId}` }],
+    });
     note();
     await settle();
     return client.streams[client.streams.length - 1];
@@ -143,7 +146,11 @@ describe('CallConnection: the states of a call', () => {
     expect(call.state).toBe('ended');
     expect(stream.signal.aborted).toBe(true);
     expect(socket.responses(1).map((r) => r.content)).toEqual(['Half']);
-    expect(audit.latestExchange(1)).toMatchObject({ status: 'interrupted', error: 'connection closed', responseText: 'Half' });
+    expect(audit.latestExchange(1)).toMatchObject({
+      status: 'interrupted',
+      error: 'connection closed',
+      responseText: 'Half',
+    });
     expect(audit.sessions.at(-1)).toMatchObject({ status: 'ended', endReason: 'connection_closed', closeCode: 1006 });
   });
 
@@ -244,7 +251,14 @@ describe('CallConnection: the states of a call', () => {
 
     jest.advanceTimersByTime(DROP_SUMMARY_WINDOW_MS);
     expect(audit.events).toEqual([
-      expect.objectContaining({ type: 'invalid', payload: expect.objectContaining({ reason: 'rate_limited', bytes: 300, received: { dropped: 3, window_ms: DROP_SUMMARY_WINDOW_MS } }) }),
+      expect.objectContaining({
+        type: 'invalid',
+        payload: expect.objectContaining({
+          reason: 'rate_limited',
+          bytes: 300,
+          received: { dropped: 3, window_ms: DROP_SUMMARY_WINDOW_MS },
+        }),
+      }),
     ]);
     expect(activity).toContainEqual({ type: 'frame_rejected', sessionId: null, reason: 'rate_limited', count: 3 });
     // The bucket refills with time.
@@ -254,14 +268,21 @@ describe('CallConnection: the states of a call', () => {
   it('drops not yet summarised are recorded when the socket closes', () => {
     for (let i = 0; i < 7; i++) call.admitFrame(1);
     socket.peerCloses(1000);
-    expect(audit.events).toEqual([expect.objectContaining({ payload: expect.objectContaining({ received: { dropped: 2, window_ms: DROP_SUMMARY_WINDOW_MS } }) })]);
+    expect(audit.events).toEqual([
+      expect.objectContaining({
+        payload: expect.objectContaining({ received: { dropped: 2, window_ms: DROP_SUMMARY_WINDOW_MS } }),
+      }),
+    ]);
   });
 
   it('a second start_call is recorded as invalid and changes nothing', () => {
     startCall();
     service.startCall(call, { stream_id: 5, agent_id: 'other', session_id: 'session-2' });
     expect(call.sessionId).toBe('session-1');
-    expect(audit.events.at(-1)).toMatchObject({ type: 'invalid', payload: expect.objectContaining({ detail: 'start_call received twice on one connection' }) });
+    expect(audit.events.at(-1)).toMatchObject({
+      type: 'invalid',
+      payload: expect.objectContaining({ detail: 'start_call received twice on one connection' }),
+    });
   });
 
   it('refuses a transition the machine does not allow', () => {

@@ -82,9 +82,19 @@ describe('CallService', () => {
     ]);
     expect(client.streams).toHaveLength(0);
     expect(audit.sessions).toEqual([
-      expect.objectContaining({ sessionId: 'session-1', agentId: 'agent-1', fromNumber: '+15550001', toNumber: '+15550002', status: 'active' }),
+      expect.objectContaining({
+        sessionId: 'session-1',
+        agentId: 'agent-1',
+        fromNumber: '+15550001',
+        toNumber: '+15550002',
+        status: 'active',
+      }),
     ]);
-    expect(audit.latestExchange(4)).toMatchObject({ kind: 'greeting', status: 'completed', responseText: 'Hello Ada.' });
+    expect(audit.latestExchange(4)).toMatchObject({
+      kind: 'greeting',
+      status: 'completed',
+      responseText: 'Hello Ada.',
+    });
   });
 
   it('streams a reply to a stream_request and completes its exchange', async () => {
@@ -101,7 +111,13 @@ describe('CallService', () => {
       { stream_id: 1, content: ' Done.', end_of_stream: false },
       { stream_id: 1, content: '', end_of_stream: true, flush: true },
     ]);
-    expect(audit.latestExchange(1)).toMatchObject({ kind: 'reply', status: 'completed', responseText: 'Sure. Done.', model: 'test-model', error: null });
+    expect(audit.latestExchange(1)).toMatchObject({
+      kind: 'reply',
+      status: 'completed',
+      responseText: 'Sure. Done.',
+      model: 'test-model',
+      error: null,
+    });
   });
 
   describe('interrupt', () => {
@@ -116,7 +132,9 @@ describe('CallService', () => {
       expect(audit.latestExchange(1)).toMatchObject({ status: 'interrupted', responseText: 'Let me', error: null });
       expect(audit.latestExchange(1).completedAt).not.toBeNull();
       expect(call.current).toBeNull();
-      expect(audit.events).toEqual([expect.objectContaining({ type: 'interrupt', streamId: 1, sessionId: 'session-1', payload: { stream_id: 1 } })]);
+      expect(audit.events).toEqual([
+        expect.objectContaining({ type: 'interrupt', streamId: 1, sessionId: 'session-1', payload: { stream_id: 1 } }),
+      ]);
 
       stream.text(' check that.');
       stream.finish();
@@ -218,7 +236,10 @@ describe('CallService', () => {
         responseText: `Let me check ${FALLBACK}`,
       });
       expect(call.current).toBeNull();
-      expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({ status: 'failed', errorCode: 'upstream_error' });
+      expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({
+        status: 'failed',
+        errorCode: 'upstream_error',
+      });
     });
 
     it('records a stream that ends without finishing as failed, after the fallback', async () => {
@@ -229,8 +250,13 @@ describe('CallService', () => {
 
       expect(channel.responses(1).map((r) => r.content)).toEqual([FALLBACK, '']);
       expect(channel.responses(1).at(-1)?.end_of_stream).toBe(true);
-      expect(audit.latestExchange(1)).toMatchObject({ status: 'failed', error: 'the model stream ended before it finished' });
-      expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({ errorCode: 'stream_cut' });
+      expect(audit.latestExchange(1)).toMatchObject({
+        status: 'failed',
+        error: 'the model stream ended before it finished',
+      });
+      expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({
+        errorCode: 'stream_cut',
+      });
     });
   });
 
@@ -245,7 +271,12 @@ describe('CallService', () => {
       expect(stream.signal.aborted).toBe(true);
       expect(audit.latestExchange(1)).toMatchObject({ status: 'interrupted', error: 'connection closed' });
       const session = audit.sessions.at(-1)!;
-      expect(session).toMatchObject({ sessionId: 'session-1', status: 'ended', endReason: 'connection_closed', closeCode: 1006 });
+      expect(session).toMatchObject({
+        sessionId: 'session-1',
+        status: 'ended',
+        endReason: 'connection_closed',
+        closeCode: 1006,
+      });
       expect(session.endedAt).not.toBeNull();
       expect(service.activeCalls).toBe(0);
 
@@ -298,7 +329,10 @@ describe('CallService', () => {
     await settle();
 
     expect(activity.filter((a) => a.type === 'reply_piece')).toEqual([]);
-    expect(activity.filter((a) => a.type === 'reply_finished').at(-1)).toMatchObject({ streamId: 1, text: 'Sure, done.' });
+    expect(activity.filter((a) => a.type === 'reply_finished').at(-1)).toMatchObject({
+      streamId: 1,
+      text: 'Sure, done.',
+    });
   });
 
   it('records a stream_request before start_call as invalid and does not call the model', async () => {

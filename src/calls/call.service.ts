@@ -71,8 +71,16 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
 
   startCall(call: CallConnection, frame: StartCallDto): void {
     if (call.state !== 'connected') {
-      const detail = call.session ? 'start_call received twice on one connection' : `start_call on a ${call.state} connection`;
-      this.recordInvalid(call, { reason: 'invalid_fields', detail, frameType: 'start_call', received: frame, bytes: 0 });
+      const detail = call.session
+        ? 'start_call received twice on one connection'
+        : `start_call on a ${call.state} connection`;
+      this.recordInvalid(call, {
+        reason: 'invalid_fields',
+        detail,
+        frameType: 'start_call',
+        received: frame,
+        bytes: 0,
+      });
       return;
     }
     const now = preciseNow();
@@ -119,12 +127,21 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     const reply = this.replies.begin(call, frame.stream_id, 'greeting', []);
     if (call.agent) this.replies.greet(call, reply, call.agent);
     // The profile is being read (first call of this agent since boot): greet once it is known.
-    else reply.done = call.agentReady.then((settings) => (reply.controller.signal.aborted ? undefined : this.replies.greet(call, reply, settings)));
+    else
+      reply.done = call.agentReady.then((settings) =>
+        reply.controller.signal.aborted ? undefined : this.replies.greet(call, reply, settings),
+      );
   }
 
   streamRequest(call: CallConnection, frame: StreamRequestDto): void {
     if (!call.session) {
-      this.recordInvalid(call, { reason: 'invalid_fields', detail: 'stream_request before start_call', frameType: 'stream_request', received: { stream_id: frame.stream_id }, bytes: 0 });
+      this.recordInvalid(call, {
+        reason: 'invalid_fields',
+        detail: 'stream_request before start_call',
+        frameType: 'stream_request',
+        received: { stream_id: frame.stream_id },
+        bytes: 0,
+      });
       return;
     }
     if (frame.stream_id < call.newestStreamId) {
@@ -172,7 +189,12 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     const session = call.endedSession(closeCode, reason, preciseNow());
     if (!session) return;
     this.audit.recordSession(session);
-    this.activity.publish({ type: 'call_ended', sessionId: session.sessionId, endReason: session.endReason!, at: session.endedAt! });
+    this.activity.publish({
+      type: 'call_ended',
+      sessionId: session.sessionId,
+      endReason: session.endReason!,
+      at: session.endedAt!,
+    });
     call.log.debug(`call ${session.sessionId} ended (${session.endReason})`);
   }
 
@@ -194,8 +216,20 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     for (const call of this.calls.values()) call.checkAlive();
   }
 
-  private recordEvent(call: CallConnection, type: CallEventType, streamId: number | null, payload: Record<string, unknown>): void {
-    this.audit.recordEvent({ id: randomUUID(), sessionId: call.sessionId, type, streamId, payload, receivedAt: preciseNow() });
+  private recordEvent(
+    call: CallConnection,
+    type: CallEventType,
+    streamId: number | null,
+    payload: Record<string, unknown>,
+  ): void {
+    this.audit.recordEvent({
+      id: randomUUID(),
+      sessionId: call.sessionId,
+      type,
+      streamId,
+      payload,
+      receivedAt: preciseNow(),
+    });
   }
 
   /** `count`: how many frames the record stands for (a rate-limit summary stands for every frame it dropped). */

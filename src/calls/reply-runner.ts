@@ -50,7 +50,12 @@ export class ReplyRunner {
     return Promise.resolve();
   }
 
-  begin(call: CallConnection, streamId: number, kind: ExchangeRecord['kind'], transcript: TranscriptTurn[]): ReplyInFlight {
+  begin(
+    call: CallConnection,
+    streamId: number,
+    kind: ExchangeRecord['kind'],
+    transcript: TranscriptTurn[],
+  ): ReplyInFlight {
     const exchange: ExchangeRecord = {
       id: randomUUID(),
       sessionId: call.session!.sessionId,
@@ -83,7 +88,12 @@ export class ReplyRunner {
     return reply;
   }
 
-  runLlm(call: CallConnection, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
+  runLlm(
+    call: CallConnection,
+    reply: ReplyInFlight,
+    transcript: TranscriptTurn[],
+    instruction?: string,
+  ): Promise<void> {
     reply.exchange.model = call.agent?.model ?? this.llm.model;
     reply.done = this.streamLlmReply(call, reply, transcript, instruction).catch((error: unknown) => {
       // Nothing in a reply may take the process down; log and close the exchange.
@@ -93,7 +103,12 @@ export class ReplyRunner {
     return reply.done;
   }
 
-  private async streamLlmReply(call: CallConnection, reply: ReplyInFlight, transcript: TranscriptTurn[], instruction?: string): Promise<void> {
+  private async streamLlmReply(
+    call: CallConnection,
+    reply: ReplyInFlight,
+    transcript: TranscriptTurn[],
+    instruction?: string,
+  ): Promise<void> {
     const shaper = new ReplyShaper();
     const { signal } = reply.controller;
     const agent = call.agent ?? (await call.agentReady);
@@ -158,7 +173,11 @@ export class ReplyRunner {
     this.endStream(call, reply);
     if (!call.maySpeak(reply)) return;
     call.endRequested(action.kind);
-    call.send(serializeFrame(action.kind === 'end_call' ? endCall(reply.streamId) : transferCall(reply.streamId, action.destination)));
+    call.send(
+      serializeFrame(
+        action.kind === 'end_call' ? endCall(reply.streamId) : transferCall(reply.streamId, action.destination),
+      ),
+    );
     call.log.debug(`call ${call.sessionId}: ${action.kind} sent on stream ${reply.streamId}`);
   }
 
@@ -174,7 +193,12 @@ export class ReplyRunner {
     reply.exchange.responseText += piece.content;
     call.send(serializeStreamResponse(reply.streamId, piece.content, false, piece.flush, piece.pause));
     if (this.activity.wantsPieces) {
-      this.activity.publish({ type: 'reply_piece', sessionId: reply.exchange.sessionId, streamId: reply.streamId, content: piece.content });
+      this.activity.publish({
+        type: 'reply_piece',
+        sessionId: reply.exchange.sessionId,
+        streamId: reply.streamId,
+        content: piece.content,
+      });
     }
   }
 
@@ -198,11 +222,18 @@ export class ReplyRunner {
   abort(call: CallConnection, reply: ReplyInFlight, cause: AbortCause): void {
     if (reply.controller.signal.aborted) return;
     reply.controller.abort(cause);
-    const error = cause === 'connection_closed' ? 'connection closed' : cause === 'shutdown' ? 'service shutting down' : null;
+    const error =
+      cause === 'connection_closed' ? 'connection closed' : cause === 'shutdown' ? 'service shutting down' : null;
     this.finish(call, reply, STATUS_FOR_ABORT[cause], error);
   }
 
-  private finish(call: CallConnection, reply: ReplyInFlight, status: ExchangeStatus, error: string | null = null, errorCode?: ReplyErrorCode): void {
+  private finish(
+    call: CallConnection,
+    reply: ReplyInFlight,
+    status: ExchangeStatus,
+    error: string | null = null,
+    errorCode?: ReplyErrorCode,
+  ): void {
     reply.exchange.status = status;
     reply.exchange.error = error;
     reply.exchange.completedAt = preciseNow();

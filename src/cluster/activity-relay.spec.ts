@@ -20,9 +20,29 @@ class FakeWorker implements WorkerPort {
   }
 }
 
-const started = (sessionId: string): CallActivity => ({ type: 'call_started', sessionId, agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
-const replyStarted = (sessionId: string, streamId = 1): CallActivity => ({ type: 'reply_started', sessionId, streamId, kind: 'reply', userText: 'Hours?', at: AT });
-const piece = (sessionId: string, content: string, streamId = 1): CallActivity => ({ type: 'reply_piece', sessionId, streamId, content });
+const started = (sessionId: string): CallActivity => ({
+  type: 'call_started',
+  sessionId,
+  agentId: 'a',
+  fromNumber: null,
+  toNumber: null,
+  metadata: null,
+  at: AT,
+});
+const replyStarted = (sessionId: string, streamId = 1): CallActivity => ({
+  type: 'reply_started',
+  sessionId,
+  streamId,
+  kind: 'reply',
+  userText: 'Hours?',
+  at: AT,
+});
+const piece = (sessionId: string, content: string, streamId = 1): CallActivity => ({
+  type: 'reply_piece',
+  sessionId,
+  streamId,
+  content,
+});
 const finished = (sessionId: string, text: string, streamId = 1): CallActivity => ({
   type: 'reply_finished',
   sessionId,
@@ -60,8 +80,20 @@ describe('ActivityRelay', () => {
     expect(two.viewersElsewhere).toEqual([]);
     expect(three.viewersElsewhere).toEqual([true]);
 
-    relay.receive(1, [started('s1'), replyStarted('s1'), piece('s1', 'We open '), piece('s1', 'at nine.'), finished('s1', 'We open at nine.')]);
-    expect(two.activity.map((a) => a.type)).toEqual(['call_started', 'reply_started', 'reply_piece', 'reply_piece', 'reply_finished']);
+    relay.receive(1, [
+      started('s1'),
+      replyStarted('s1'),
+      piece('s1', 'We open '),
+      piece('s1', 'at nine.'),
+      finished('s1', 'We open at nine.'),
+    ]);
+    expect(two.activity.map((a) => a.type)).toEqual([
+      'call_started',
+      'reply_started',
+      'reply_piece',
+      'reply_piece',
+      'reply_finished',
+    ]);
     expect(three.activity.map((a) => a.type)).toEqual(['call_started', 'reply_started', 'reply_finished']);
 
     relay.receive(3, [piece('s3', 'only pieces')]);
@@ -74,8 +106,17 @@ describe('ActivityRelay', () => {
 
   it('gives a worker that joins the calls in progress, a streaming turn with its text so far', () => {
     relay.viewers(1, 1);
-    relay.receive(2, [started('s1'), replyStarted('s1', 0), finished('s1', 'Hello.', 0), replyStarted('s1', 1), piece('s1', 'We open ')]);
-    relay.receive(2, [started('gone'), { type: 'call_ended', sessionId: 'gone', endReason: 'connection_closed', at: AT }]);
+    relay.receive(2, [
+      started('s1'),
+      replyStarted('s1', 0),
+      finished('s1', 'Hello.', 0),
+      replyStarted('s1', 1),
+      piece('s1', 'We open '),
+    ]);
+    relay.receive(2, [
+      started('gone'),
+      { type: 'call_ended', sessionId: 'gone', endReason: 'connection_closed', at: AT },
+    ]);
 
     const late = new FakeWorker(4);
     relay.join(late);

@@ -48,7 +48,8 @@ export class ActivityRelay {
     let withoutPieces: CallActivity[] | undefined;
     for (const member of this.members.values()) {
       if (member.port.id === from) continue;
-      const batch = member.viewers > 0 ? events : (withoutPieces ??= events.filter((activity) => activity.type !== 'reply_piece'));
+      const batch =
+        member.viewers > 0 ? events : (withoutPieces ??= events.filter((activity) => activity.type !== 'reply_piece'));
       if (batch.length > 0) member.port.send({ type: 'millis:activity', events: batch });
     }
   }
@@ -66,7 +67,8 @@ export class ActivityRelay {
     this.members.delete(id);
     const at = new Date().toISOString();
     const ended: CallActivity[] = [];
-    for (const [sessionId, owner] of this.owners) if (owner === id) ended.push({ type: 'call_ended', sessionId, endReason, at });
+    for (const [sessionId, owner] of this.owners)
+      if (owner === id) ended.push({ type: 'call_ended', sessionId, endReason, at });
     if (ended.length > 0) this.receive(id, ended);
     this.tellViewers();
   }

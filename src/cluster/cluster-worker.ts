@@ -30,7 +30,9 @@ export class ClusterWorker {
       if (isClusterMessage<PrimaryToWorker>(message)) this.dispatch(message);
     });
     this.on('millis:metrics-text', ({ id, text, error }) =>
-      text === undefined ? this.metricsRequests.fail(id, new Error(error ?? 'no metrics')) : this.metricsRequests.resolve(id, text),
+      text === undefined
+        ? this.metricsRequests.fail(id, new Error(error ?? 'no metrics'))
+        : this.metricsRequests.resolve(id, text),
     );
   }
 

@@ -32,5 +32,10 @@ export type PrimaryToWorker =
   | { type: 'millis:metrics-text'; id: number; text?: string; error?: string };
 
 export function isClusterMessage<T extends { type: string }>(message: unknown): message is T {
-  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string' && (message as { type: string }).type.startsWith('millis:');
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as { type?: unknown }).type === 'string' &&
+    (message as { type: string }).type.startsWith('millis:')
+  );
 }

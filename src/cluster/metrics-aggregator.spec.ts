@@ -6,9 +6,24 @@ import { MetricsAggregator } from './metrics-aggregator';
 /** A worker with a registry of its own, answering the primary's collects as WorkerMetricsResponder does. */
 class FakeWorker implements WorkerPort {
   readonly registry = new Registry();
-  readonly calls = new Counter({ name: 'millis_calls_started_total', help: 'h', labelNames: ['agent_id'], registers: [this.registry] });
-  readonly bound = new Gauge({ name: 'millis_audit_queue_bound', help: 'h', aggregator: 'first', registers: [this.registry] });
-  readonly ttft = new Histogram({ name: 'millis_reply_time_to_first_token_seconds', help: 'h', buckets: [0.1, 1], registers: [this.registry] });
+  readonly calls = new Counter({
+    name: 'millis_calls_started_total',
+    help: 'h',
+    labelNames: ['agent_id'],
+    registers: [this.registry],
+  });
+  readonly bound = new Gauge({
+    name: 'millis_audit_queue_bound',
+    help: 'h',
+    aggregator: 'first',
+    registers: [this.registry],
+  });
+  readonly ttft = new Histogram({
+    name: 'millis_reply_time_to_first_token_seconds',
+    help: 'h',
+    buckets: [0.1, 1],
+    registers: [this.registry],
+  });
   answer: 'yes' | 'never' | 'error' = 'yes';
   aggregator!: MetricsAggregator;
   collects = 0;
@@ -21,8 +36,11 @@ class FakeWorker implements WorkerPort {
     if (message.type !== 'millis:metrics-collect') return;
     this.collects++;
     if (this.answer === 'never') return;
-    if (this.answer === 'error') return void setImmediate(() => this.aggregator.collected(message.id, undefined, 'registry broken'));
-    void this.registry.getMetricsAsJSON().then((metrics) => this.aggregator.collected(message.id, JSON.parse(JSON.stringify(metrics)), undefined));
+    if (this.answer === 'error')
+      return void setImmediate(() => this.aggregator.collected(message.id, undefined, 'registry broken'));
+    void this.registry
+      .getMetricsAsJSON()
+      .then((metrics) => this.aggregator.collected(message.id, JSON.parse(JSON.stringify(metrics)), undefined));
   }
 }
 

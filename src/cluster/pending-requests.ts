@@ -4,7 +4,10 @@
  */
 export class PendingRequests<T> {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: T) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: T) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+  >();
 
   /** A new request id and the promise its answer settles. */
   open(timeoutMs: number, what: string): { id: number; answer: Promise<T> } {

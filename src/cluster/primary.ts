@@ -26,7 +26,10 @@ class ClusterPrimaryModule {}
  * SIGTERM/SIGINT/SIGHUP has every worker drain, waits for them, stops the embedded database and exits.
  */
 export async function runPrimary(config: AppConfig): Promise<void> {
-  const context = await NestFactory.createApplicationContext(ClusterPrimaryModule, { bufferLogs: true, abortOnError: false });
+  const context = await NestFactory.createApplicationContext(ClusterPrimaryModule, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   context.useLogger(new ServiceLogger(context.get(PinoNestLogger)));
   installProcessHandlers(context.get(PinoNestLogger));
   const logger = new Logger('Cluster');
@@ -35,7 +38,10 @@ export async function runPrimary(config: AppConfig): Promise<void> {
 
   drainOnSignals(
     logger,
-    { starting: 'every worker drains its calls and flushes its audit', going: 'the workers are still draining calls and flushing the audit' },
+    {
+      starting: 'every worker drains its calls and flushes its audit',
+      going: 'the workers are still draining calls and flushing the audit',
+    },
     () => primary.stop(),
   );
 
@@ -45,7 +51,12 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   let exitCode = 1;
   try {
     // Each worker opens its own pools on the embedded server.
-    const url = config.database.url ?? (await embedded!.start(config.database.embeddedDir, workers * (config.database.poolSize + config.audit.poolSize + 2)));
+    const url =
+      config.database.url ??
+      (await embedded!.start(
+        config.database.embeddedDir,
+        workers * (config.database.poolSize + config.audit.poolSize + 2),
+      ));
     await migrateDatabase(url);
     primary.start(url);
     exitCode = await primary.stopped;
@@ -87,7 +98,10 @@ class ClusterPrimary {
     private readonly config: AppConfig,
     private readonly logger: Logger,
   ) {
-    this.metrics = new MetricsAggregator({ readyWorkers: () => [...this.members.values()].filter((m) => m.ready), restarts: () => this.restarts });
+    this.metrics = new MetricsAggregator({
+      readyWorkers: () => [...this.members.values()].filter((m) => m.ready),
+      restarts: () => this.restarts,
+    });
     cluster.on('message', (worker, message) => this.route(worker, message));
     cluster.on('exit', (worker, code, signal) => this.exited(worker, code, signal));
   }
@@ -123,7 +137,9 @@ class ClusterPrimary {
       },
     };
     // A message sent as the channel closes fails asynchronously; without a listener that would end the primary.
-    worker.on('error', (error: Error) => this.logger.warn(`Worker ${slot} (pid ${worker.process.pid}): ${error.message}`));
+    worker.on('error', (error: Error) =>
+      this.logger.warn(`Worker ${slot} (pid ${worker.process.pid}): ${error.message}`),
+    );
     this.members.set(worker.id, member);
   }
 
@@ -134,7 +150,11 @@ class ClusterPrimary {
       case 'millis:ready':
         member.ready = true;
         this.logger.log(`Worker ${member.slot} (pid ${worker.process.pid}) is ready`);
-        if (this.phase === 'starting' && [...this.members.values()].every((m) => m.ready) && this.members.size === this.config.cluster.workers) {
+        if (
+          this.phase === 'starting' &&
+          [...this.members.values()].every((m) => m.ready) &&
+          this.members.size === this.config.cluster.workers
+        ) {
           this.phase = 'running';
           writeStartUpBanner(this.config, message.port);
         }

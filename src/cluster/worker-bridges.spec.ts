@@ -41,7 +41,15 @@ describe('WorkerActivityBridge', () => {
 
   it("joins the primary's live view, then sends this worker's activity in order, one message per event-loop turn", async () => {
     expect(channel.sent[0]).toEqual({ type: 'millis:live-join' });
-    feed.publish({ type: 'call_started', sessionId: 's1', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
+    feed.publish({
+      type: 'call_started',
+      sessionId: 's1',
+      agentId: 'a',
+      fromNumber: null,
+      toNumber: null,
+      metadata: null,
+      at: AT,
+    });
     feed.publish({ type: 'frame_rejected', sessionId: 's1', reason: 'not_json', count: 1 });
     feed.publish({ type: 'reply_started', sessionId: 's1', streamId: 1, kind: 'reply', userText: 'Hi', at: AT });
     expect(channel.of('millis:activity')).toEqual([]);
@@ -55,9 +63,21 @@ describe('WorkerActivityBridge', () => {
 
   it('sends no more of a reply text than the live view keeps', async () => {
     const text = 'x'.repeat(MAX_TEXT_CHARS + 10);
-    feed.publish({ type: 'reply_finished', sessionId: 's1', streamId: 1, status: 'completed', timeToFirstTokenMs: 1, totalMs: 2, error: null, text, at: AT });
+    feed.publish({
+      type: 'reply_finished',
+      sessionId: 's1',
+      streamId: 1,
+      status: 'completed',
+      timeToFirstTokenMs: 1,
+      totalMs: 2,
+      error: null,
+      text,
+      at: AT,
+    });
     await nextTurn();
-    const [finished] = channel.of('millis:activity')[0].events as Array<Extract<CallActivity, { type: 'reply_finished' }>>;
+    const [finished] = channel.of('millis:activity')[0].events as Array<
+      Extract<CallActivity, { type: 'reply_finished' }>
+    >;
     expect(finished.text).toHaveLength(MAX_TEXT_CHARS);
   });
 
@@ -66,7 +86,10 @@ describe('WorkerActivityBridge', () => {
     const everywhere: string[] = [];
     feed.activity$.subscribe((a) => here.push(a.sessionId ?? ''));
     feed.clusterActivity$.subscribe((a) => everywhere.push(a.sessionId ?? ''));
-    channel.fromPrimary({ type: 'millis:activity', events: [{ type: 'call_ended', sessionId: 'other', endReason: 'crashed', at: AT }] });
+    channel.fromPrimary({
+      type: 'millis:activity',
+      events: [{ type: 'call_ended', sessionId: 'other', endReason: 'crashed', at: AT }],
+    });
     expect(everywhere).toEqual(['other']);
     expect(here).toEqual([]);
 
@@ -83,7 +106,9 @@ describe('WorkerActivityBridge', () => {
 
     feed.publish({ type: 'call_ended', sessionId: 's1', endReason: 'shutdown', at: AT });
     bridge.onApplicationShutdown();
-    expect(channel.of('millis:activity')).toEqual([{ type: 'millis:activity', events: [expect.objectContaining({ type: 'call_ended', sessionId: 's1' })] }]);
+    expect(channel.of('millis:activity')).toEqual([
+      { type: 'millis:activity', events: [expect.objectContaining({ type: 'call_ended', sessionId: 's1' })] },
+    ]);
   });
 });
 
@@ -92,10 +117,17 @@ describe('WorkerMetricsResponder', () => {
     const channel = new FakeChannel();
     const registry = new Registry();
     new Counter({ name: 'millis_calls_started_total', help: 'h', registers: [registry] });
-    new WorkerMetricsResponder({ registry } as unknown as MetricsService, new ClusterWorker(1, channel)).onApplicationBootstrap();
+    new WorkerMetricsResponder(
+      { registry } as unknown as MetricsService,
+      new ClusterWorker(1, channel),
+    ).onApplicationBootstrap();
 
     const answered = new Promise((resolve) => channel.once('sent', resolve));
     channel.fromPrimary({ type: 'millis:metrics-collect', id: 7 });
-    expect(await answered).toEqual({ type: 'millis:metrics-collected', id: 7, metrics: [expect.objectContaining({ name: 'millis_calls_started_total' })] });
+    expect(await answered).toEqual({
+      type: 'millis:metrics-collected',
+      id: 7,
+      metrics: [expect.objectContaining({ name: 'millis_calls_started_total' })],
+    });
   });
 });

@@ -28,7 +28,9 @@ describe('readOrCreateApiKey', () => {
   it('refuses a file without a usable key, in one readable message, and leaves the file as it was', () => {
     const file = join(dir, 'api-key');
     writeFileSync(file, 'short\n');
-    expect(() => readOrCreateApiKey(file)).toThrow(/^Invalid configuration:\n {2}- API_KEY_FILE: .*api-key: it holds no key of 16\+ characters/);
+    expect(() => readOrCreateApiKey(file)).toThrow(
+      /^Invalid configuration:\n {2}- API_KEY_FILE: .*api-key: it holds no key of 16\+ characters/,
+    );
     expect(readFileSync(file, 'utf8')).toBe('short\n');
   });
 });
@@ -50,8 +52,15 @@ describe('AppConfig.forService', () => {
   });
 
   it('uses API_KEY when it is set, and in production never makes a key', () => {
-    expect(AppConfig.forService({ API_KEY: 'given-key-0123456789', API_KEY_FILE: file }).api).toEqual({ key: 'given-key-0123456789' });
-    const production = AppConfig.forService({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db.internal/calls', WS_AUTH_TOKEN: 'a-websocket-token-of-length', API_KEY_FILE: file });
+    expect(AppConfig.forService({ API_KEY: 'given-key-0123456789', API_KEY_FILE: file }).api).toEqual({
+      key: 'given-key-0123456789',
+    });
+    const production = AppConfig.forService({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db.internal/calls',
+      WS_AUTH_TOKEN: 'a-websocket-token-of-length',
+      API_KEY_FILE: file,
+    });
     expect(production.production).toBe(true);
     expect(production.api).toEqual({ key: undefined });
     expect(existsSync(file)).toBe(false);

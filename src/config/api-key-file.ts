@@ -48,12 +48,17 @@ function readKey(file: string): string | undefined {
   }
   const key = text.trim();
   if (key.length < MIN_LENGTH || /\s/.test(key)) {
-    throw keyFileError(file, `it holds no key of ${MIN_LENGTH}+ characters without spaces; delete it to have a new key made, or set API_KEY`);
+    throw keyFileError(
+      file,
+      `it holds no key of ${MIN_LENGTH}+ characters without spaces; delete it to have a new key made, or set API_KEY`,
+    );
   }
   return key;
 }
 
 /** Worded like the other configuration errors, so start-up stops with one readable message. */
 function keyFileError(file: string, problem: string): Error {
-  return new Error(`Invalid configuration:\n  - API_KEY_FILE: ${file}: ${problem}.\nSee .env.example for every variable.`);
+  return new Error(
+    `Invalid configuration:\n  - API_KEY_FILE: ${file}: ${problem}.\nSee .env.example for every variable.`,
+  );
 }

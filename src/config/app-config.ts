@@ -104,7 +104,10 @@ export class AppConfig {
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     };
     this.agents = {
-      tools: (env.AGENT_TOOLS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      tools: (env.AGENT_TOOLS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       transferDestinations: (env.TRANSFER_DESTINATIONS ?? '')
         .split(',')
         .map((s) => s.trim())
@@ -117,7 +120,11 @@ export class AppConfig {
       profileCacheTtlMs: env.AGENT_PROFILE_CACHE_TTL_MS,
       profileCacheMax: env.AGENT_PROFILE_CACHE_MAX,
     };
-    this.tools = { timeoutMs: env.TOOL_TIMEOUT_MS, fillerAfterMs: env.TOOL_FILLER_AFTER_MS, maxRounds: env.MAX_TOOL_ROUNDS };
+    this.tools = {
+      timeoutMs: env.TOOL_TIMEOUT_MS,
+      fillerAfterMs: env.TOOL_FILLER_AFTER_MS,
+      maxRounds: env.MAX_TOOL_ROUNDS,
+    };
     this.audit = {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       batchSize: env.AUDIT_BATCH_SIZE,
@@ -129,7 +136,10 @@ export class AppConfig {
       shutdownFlushMs: env.AUDIT_SHUTDOWN_FLUSH_MS,
       deadLetterFile: env.AUDIT_DEAD_LETTER_FILE,
     };
-    this.api = storedKey && !env.API_KEY ? { key: storedKey.key, keyFile: { path: storedKey.file, created: storedKey.created } } : { key: env.API_KEY };
+    this.api =
+      storedKey && !env.API_KEY
+        ? { key: storedKey.key, keyFile: { path: storedKey.file, created: storedKey.created } }
+        : { key: env.API_KEY };
     this.history = {
       statementTimeoutMs: env.HISTORY_STATEMENT_TIMEOUT_MS,
       exportMaxConcurrent: env.EXPORT_MAX_CONCURRENT,
@@ -137,7 +147,10 @@ export class AppConfig {
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.security = {
-      allowedIps: (env.WS_ALLOWED_IPS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      allowedIps: (env.WS_ALLOWED_IPS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       trustedProxy: env.TRUSTED_PROXY,
       maxCalls: env.MAX_CALLS,
       maxFramesPerSecond: env.WS_MAX_FRAMES_PER_SECOND,
@@ -148,7 +161,10 @@ export class AppConfig {
     this.logging = { format: env.LOG_FORMAT, pii: env.LOG_PII };
     this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
     this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
-    this.cluster = { workers: env.WORKERS === 'auto' ? availableParallelism() : env.WORKERS, workerSlot: env.CLUSTER_WORKER_SLOT };
+    this.cluster = {
+      workers: env.WORKERS === 'auto' ? availableParallelism() : env.WORKERS,
+      workerSlot: env.CLUSTER_WORKER_SLOT,
+    };
   }
 
   static from(raw: Record<string, unknown>): AppConfig {

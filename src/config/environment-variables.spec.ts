@@ -101,7 +101,10 @@ describe('validateEnvironment', () => {
     const error = errorOf({ PORT: 'abc', LLM_TEMPERATURE: '5', DATABASE_URL: 'http://x' });
 
     expect(error.message).toMatch(/^Invalid configuration:/);
-    const listed = error.message.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4).split(':')[0]);
+    const listed = error.message
+      .split('\n')
+      .filter((line) => line.startsWith('  - '))
+      .map((line) => line.slice(4).split(':')[0]);
     expect(listed.sort()).toEqual(['DATABASE_URL', 'LLM_TEMPERATURE', 'PORT']);
     expect(error.message).toMatch(/PORT: .*integer/);
     expect(error.message).toMatch(/LLM_TEMPERATURE: .*not be greater than 2/);
@@ -132,7 +135,9 @@ describe('validateEnvironment', () => {
   });
 
   it('treats a blank FALLBACK_MESSAGE as unset, keeping the default', () => {
-    expect(validateEnvironment({ FALLBACK_MESSAGE: '' }).FALLBACK_MESSAGE).toBe(new EnvironmentVariables().FALLBACK_MESSAGE);
+    expect(validateEnvironment({ FALLBACK_MESSAGE: '' }).FALLBACK_MESSAGE).toBe(
+      new EnvironmentVariables().FALLBACK_MESSAGE,
+    );
   });
 
   it('runs one process without WORKERS, and that many workers with it (auto = the available cores)', () => {
@@ -145,7 +150,9 @@ describe('validateEnvironment', () => {
   });
 
   it.each(['0', '-1', '1.5', 'many', '2000'])('refuses WORKERS=%s with one message', (value) => {
-    const lines = errorOf({ WORKERS: value }).message.split('\n').filter((line) => line.startsWith('  - '));
+    const lines = errorOf({ WORKERS: value })
+      .message.split('\n')
+      .filter((line) => line.startsWith('  - '));
     expect(lines).toEqual(['  - WORKERS: WORKERS must be a whole number from 1 to 1024, or auto']);
   });
 
@@ -164,13 +171,17 @@ describe('validateEnvironment', () => {
 
     it('refuses to start without DATABASE_URL, with one line naming the opt-out', () => {
       const error = errorOf({ NODE_ENV: 'production', WS_AUTH_TOKEN: TOKEN });
-      expect(error.message).toMatch(/^Invalid configuration:\n {2}- DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/);
+      expect(error.message).toMatch(
+        /^Invalid configuration:\n {2}- DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/,
+      );
       expect(error.message).not.toMatch(/WS_AUTH_TOKEN/);
     });
 
     it('refuses to start with neither WS_AUTH_TOKEN nor WS_ALLOWED_IPS', () => {
       const error = errorOf({ NODE_ENV: 'production', DATABASE_URL: DB });
-      expect(error.message).toMatch(/- WS_AUTH_TOKEN: required when NODE_ENV=production unless WS_ALLOWED_IPS .*ALLOW_OPEN_WEBSOCKET=true/);
+      expect(error.message).toMatch(
+        /- WS_AUTH_TOKEN: required when NODE_ENV=production unless WS_ALLOWED_IPS .*ALLOW_OPEN_WEBSOCKET=true/,
+      );
     });
 
     it('reports both refusals at once', () => {
@@ -178,12 +189,20 @@ describe('validateEnvironment', () => {
     });
 
     it('starts with a database and either a token or an address allow-list', () => {
-      expect(validateEnvironment({ NODE_ENV: 'production', DATABASE_URL: DB, WS_AUTH_TOKEN: TOKEN }).NODE_ENV).toBe('production');
-      expect(validateEnvironment({ NODE_ENV: 'production', DATABASE_URL: DB, WS_ALLOWED_IPS: '10.0.0.0/8' }).NODE_ENV).toBe('production');
+      expect(validateEnvironment({ NODE_ENV: 'production', DATABASE_URL: DB, WS_AUTH_TOKEN: TOKEN }).NODE_ENV).toBe(
+        'production',
+      );
+      expect(
+        validateEnvironment({ NODE_ENV: 'production', DATABASE_URL: DB, WS_ALLOWED_IPS: '10.0.0.0/8' }).NODE_ENV,
+      ).toBe('production');
     });
 
     it('starts with the explicit opt-outs', () => {
-      const env = validateEnvironment({ NODE_ENV: 'production', ALLOW_EMBEDDED_DATABASE: 'true', ALLOW_OPEN_WEBSOCKET: 'true' });
+      const env = validateEnvironment({
+        NODE_ENV: 'production',
+        ALLOW_EMBEDDED_DATABASE: 'true',
+        ALLOW_OPEN_WEBSOCKET: 'true',
+      });
       expect(env).toMatchObject({ ALLOW_EMBEDDED_DATABASE: true, ALLOW_OPEN_WEBSOCKET: true });
     });
 

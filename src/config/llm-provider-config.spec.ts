@@ -13,12 +13,28 @@ function errorOf(raw: Record<string, unknown>): string {
   throw new Error('expected validateEnvironment to throw');
 }
 
-const GROQ = { name: 'groq', base_url: 'https://api.groq.com/openai/v1', api_key: 'gsk-groq-secret', model: 'llama-3.3-70b-versatile' };
-const AZURE = { name: 'azure-east', kind: 'azure', base_url: 'https://east.openai.azure.com/', api_key: 'azure-secret-key', deployment: 'gpt4o-mini' };
+const GROQ = {
+  name: 'groq',
+  base_url: 'https://api.groq.com/openai/v1',
+  api_key: 'gsk-groq-secret',
+  model: 'llama-3.3-70b-versatile',
+};
+const AZURE = {
+  name: 'azure-east',
+  kind: 'azure',
+  base_url: 'https://east.openai.azure.com/',
+  api_key: 'azure-secret-key',
+  deployment: 'gpt4o-mini',
+};
 
 describe('LLM providers in the environment', () => {
   it('keeps the single-provider variables as one provider named default', () => {
-    const config = AppConfig.from({ OPENAI_API_KEY: 'sk-one', OPENAI_BASE_URL: 'http://127.0.0.1:8089/v1', LLM_TIMEOUT_MS: '1500', LLM_IDLE_TIMEOUT_MS: '900' });
+    const config = AppConfig.from({
+      OPENAI_API_KEY: 'sk-one',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8089/v1',
+      LLM_TIMEOUT_MS: '1500',
+      LLM_IDLE_TIMEOUT_MS: '900',
+    });
 
     expect(config.llm.providers).toEqual([
       {
@@ -42,10 +58,19 @@ describe('LLM providers in the environment', () => {
   });
 
   it('reads LLM_PROVIDERS as JSON, after default when the OPENAI_* variables are set too', () => {
-    const config = AppConfig.from({ OPENAI_API_KEY: 'sk-one', LLM_PROVIDERS: JSON.stringify([GROQ, { ...AZURE, first_token_timeout_ms: 800, headers: { 'x-team': 'voice' } }]) });
+    const config = AppConfig.from({
+      OPENAI_API_KEY: 'sk-one',
+      LLM_PROVIDERS: JSON.stringify([GROQ, { ...AZURE, first_token_timeout_ms: 800, headers: { 'x-team': 'voice' } }]),
+    });
 
     expect(config.llm.providers.map((p) => p.name)).toEqual(['default', 'groq', 'azure-east']);
-    expect(config.llm.providers[1]).toMatchObject({ kind: 'openai', baseUrl: GROQ.base_url, apiKey: GROQ.api_key, model: GROQ.model, firstTokenTimeoutMs: 10_000 });
+    expect(config.llm.providers[1]).toMatchObject({
+      kind: 'openai',
+      baseUrl: GROQ.base_url,
+      apiKey: GROQ.api_key,
+      model: GROQ.model,
+      firstTokenTimeoutMs: 10_000,
+    });
     expect(config.llm.providers[2]).toMatchObject({
       kind: 'azure',
       baseUrl: 'https://east.openai.azure.com/',
@@ -91,7 +116,14 @@ describe('LLM providers in the environment', () => {
   it('hands every key and credential header to the log scrubber', () => {
     const config = AppConfig.from({
       OPENAI_API_KEY: 'sk-default-secret',
-      LLM_PROVIDERS: JSON.stringify([GROQ, { name: 'gateway', base_url: 'https://gw.example.com/v1', headers: { 'x-gateway-token': 'gw-secret-token', 'X-Title': 'voice' } }]),
+      LLM_PROVIDERS: JSON.stringify([
+        GROQ,
+        {
+          name: 'gateway',
+          base_url: 'https://gw.example.com/v1',
+          headers: { 'x-gateway-token': 'gw-secret-token', 'X-Title': 'voice' },
+        },
+      ]),
     });
     expect(config.llm.secrets).toEqual(['sk-default-secret', 'gsk-groq-secret', 'gw-secret-token']);
   });
@@ -128,8 +160,12 @@ describe('LLM providers in the environment', () => {
     expect(errorOf({ LLM_PROVIDERS: JSON.stringify([GROQ]), LLM_PROVIDER_1_NAME: 'x' })).toContain('not both');
     expect(errorOf({ LLM_PROVIDERS: '{"name":"x"}' })).toContain('must be a JSON array');
     expect(errorOf({ LLM_PROVIDERS: '[{' })).toContain('LLM_PROVIDERS: not valid JSON');
-    expect(errorOf({ LLM_PROVIDER_1_NAME: 'x', LLM_PROVIDER_1_BASEURL: 'http://x' })).toContain('LLM_PROVIDER_1_BASEURL: unknown variable');
-    expect(errorOf({ LLM_PROVIDER_1_NAME: 'x', LLM_PROVIDER_1_HEADERS: 'nope' })).toContain('LLM_PROVIDER_1_HEADERS: must be a JSON object');
+    expect(errorOf({ LLM_PROVIDER_1_NAME: 'x', LLM_PROVIDER_1_BASEURL: 'http://x' })).toContain(
+      'LLM_PROVIDER_1_BASEURL: unknown variable',
+    );
+    expect(errorOf({ LLM_PROVIDER_1_NAME: 'x', LLM_PROVIDER_1_HEADERS: 'nope' })).toContain(
+      'LLM_PROVIDER_1_HEADERS: must be a JSON object',
+    );
     expect(errorOf({ LLM_CIRCUIT_FAILURES: '-1' })).toContain('LLM_CIRCUIT_FAILURES');
     expect(errorOf({ LLM_HEDGE_AFTER_MS: 'soon' })).toContain('LLM_HEDGE_AFTER_MS');
   });
@@ -140,12 +176,34 @@ describe('.env.example', () => {
 
   it('documents every variable, the LLM provider ones included', () => {
     const variables = Object.keys(new EnvironmentVariables()).filter((key) => key === key.toUpperCase());
-    expect(variables).toEqual(expect.arrayContaining(['LLM_PROVIDERS', 'LLM_PROVIDER_ORDER', 'LLM_HEDGE_AFTER_MS', 'LLM_CIRCUIT_FAILURES', 'LLM_CIRCUIT_OPEN_MS']));
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        'LLM_PROVIDERS',
+        'LLM_PROVIDER_ORDER',
+        'LLM_HEDGE_AFTER_MS',
+        'LLM_CIRCUIT_FAILURES',
+        'LLM_CIRCUIT_OPEN_MS',
+      ]),
+    );
     for (const variable of variables) expect(example).toMatch(new RegExp(`^${variable}=`, 'm'));
   });
 
   it('names every field of a provider in both forms', () => {
-    for (const field of ['name', 'kind', 'base_url', 'api_key', 'model', 'deployment', 'api_version', 'headers', 'first_token_timeout_ms', 'idle_timeout_ms', 'max_tokens_param', 'temperature', 'extra_body']) {
+    for (const field of [
+      'name',
+      'kind',
+      'base_url',
+      'api_key',
+      'model',
+      'deployment',
+      'api_version',
+      'headers',
+      'first_token_timeout_ms',
+      'idle_timeout_ms',
+      'max_tokens_param',
+      'temperature',
+      'extra_body',
+    ]) {
       expect(example).toContain(`${field} / ${field.toUpperCase()}`);
     }
   });

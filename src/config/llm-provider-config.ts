@@ -70,7 +70,9 @@ const FIELDS = {
   extra_body: 'EXTRA_BODY',
 } as const;
 type Field = keyof typeof FIELDS;
-const SUFFIX_TO_FIELD = new Map<string, Field>(Object.entries(FIELDS).map(([field, suffix]) => [suffix, field as Field]));
+const SUFFIX_TO_FIELD = new Map<string, Field>(
+  Object.entries(FIELDS).map(([field, suffix]) => [suffix, field as Field]),
+);
 const NUMBERED = /^LLM_PROVIDER_(\d{1,3})_([A-Z_]+)$/;
 
 export interface ProviderDefaults {
@@ -93,14 +95,19 @@ export interface ProviderReading {
  * Reads the providers from the raw environment. Errors name the variable (or the JSON path)
  * and say what is wrong; nothing is thrown, so they join the configuration's single error.
  */
-export function readLlmProviders(raw: Record<string, unknown>, defaults: ProviderDefaults, orderVariable?: string): ProviderReading {
+export function readLlmProviders(
+  raw: Record<string, unknown>,
+  defaults: ProviderDefaults,
+  orderVariable?: string,
+): ProviderReading {
   const errors: string[] = [];
   const entries: Array<{ where: (field: Field) => string; values: Partial<Record<Field, unknown>> }> = [];
 
   const json = raw.LLM_PROVIDERS;
   const numbered = numberedEntries(raw, errors);
   if (typeof json === 'string' && json.trim() !== '') {
-    if (numbered.length > 0) errors.push('  - LLM_PROVIDERS: set either LLM_PROVIDERS or LLM_PROVIDER_<n>_* variables, not both');
+    if (numbered.length > 0)
+      errors.push('  - LLM_PROVIDERS: set either LLM_PROVIDERS or LLM_PROVIDER_<n>_* variables, not both');
     entries.push(...jsonEntries(json, errors));
   } else {
     entries.push(...numbered);
@@ -115,7 +122,9 @@ export function readLlmProviders(raw: Record<string, unknown>, defaults: Provide
   const legacy = Boolean(defaults.apiKey || defaults.baseUrl);
   if (legacy || entries.length === 0) {
     if (providers.some((p) => p.name === DEFAULT_PROVIDER)) {
-      errors.push(`  - LLM_PROVIDERS: the name "${DEFAULT_PROVIDER}" is taken by OPENAI_API_KEY / OPENAI_BASE_URL; give that provider another name`);
+      errors.push(
+        `  - LLM_PROVIDERS: the name "${DEFAULT_PROVIDER}" is taken by OPENAI_API_KEY / OPENAI_BASE_URL; give that provider another name`,
+      );
     }
     providers.unshift({
       name: DEFAULT_PROVIDER,
@@ -129,14 +138,22 @@ export function readLlmProviders(raw: Record<string, unknown>, defaults: Provide
     });
   }
   const names = providers.map((p) => p.name);
-  const duplicates = new Set(names.filter((name, i) => names.indexOf(name) !== i && !(legacy && name === DEFAULT_PROVIDER)));
+  const duplicates = new Set(
+    names.filter((name, i) => names.indexOf(name) !== i && !(legacy && name === DEFAULT_PROVIDER)),
+  );
   for (const duplicate of duplicates) errors.push(`  - LLM_PROVIDERS: the provider name "${duplicate}" is used twice`);
 
   let order = names;
   if (orderVariable !== undefined && orderVariable.trim() !== '') {
-    order = orderVariable.split(',').map((s) => s.trim()).filter(Boolean);
+    order = orderVariable
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = order.filter((name) => !names.includes(name));
-    if (unknown.length) errors.push(`  - LLM_PROVIDER_ORDER: unknown provider(s) ${unknown.join(', ')}; configured: ${[...new Set(names)].join(', ')}`);
+    if (unknown.length)
+      errors.push(
+        `  - LLM_PROVIDER_ORDER: unknown provider(s) ${unknown.join(', ')}; configured: ${[...new Set(names)].join(', ')}`,
+      );
     const repeated = order.find((name, i) => order.indexOf(name) !== i);
     if (repeated) errors.push(`  - LLM_PROVIDER_ORDER: "${repeated}" is listed twice`);
   }
@@ -162,7 +179,9 @@ function jsonEntries(json: string, errors: string[]) {
     return [];
   }
   if (!Array.isArray(parsed)) {
-    errors.push('  - LLM_PROVIDERS: must be a JSON array of provider objects, e.g. [{"name":"groq","base_url":"https://api.groq.com/openai/v1","api_key":"...","model":"llama-3.3-70b-versatile"}]');
+    errors.push(
+      '  - LLM_PROVIDERS: must be a JSON array of provider objects, e.g. [{"name":"groq","base_url":"https://api.groq.com/openai/v1","api_key":"...","model":"llama-3.3-70b-versatile"}]',
+    );
     return [];
   }
   return parsed.flatMap((item, i) => {
@@ -228,7 +247,8 @@ function parseEntry(
   const number = (field: Field, min: number, max: number, integer: boolean): number | undefined => {
     const value = values[field];
     if (value === undefined || value === null || value === '') return undefined;
-    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    const n =
+      typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
       fail(field, `must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
       return undefined;
@@ -247,14 +267,16 @@ function parseEntry(
 
   const name = text('name');
   if (!name) fail('name', 'is required');
-  else if (!NAME.test(name)) fail('name', 'must be 1 to 40 letters, digits, ., _ or -, starting with a letter or digit');
+  else if (!NAME.test(name))
+    fail('name', 'must be 1 to 40 letters, digits, ., _ or -, starting with a letter or digit');
 
   const kind = text('kind') ?? 'openai';
   if (kind !== 'openai' && kind !== 'azure') fail('kind', 'must be openai or azure');
 
   const baseUrl = text('base_url');
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) fail('base_url', 'must be an http(s) URL');
-  if (kind === 'azure' && !baseUrl) fail('base_url', 'is required for kind azure: the resource endpoint, e.g. https://my-resource.openai.azure.com');
+  if (kind === 'azure' && !baseUrl)
+    fail('base_url', 'is required for kind azure: the resource endpoint, e.g. https://my-resource.openai.azure.com');
 
   const apiKey = text('api_key');
   if (kind === 'azure' && !apiKey) fail('api_key', 'is required for kind azure (sent as the api-key header)');
@@ -274,7 +296,8 @@ function parseEntry(
   }
 
   const maxTokensParam = text('max_tokens_param') ?? 'max_tokens';
-  if (maxTokensParam !== 'max_tokens' && maxTokensParam !== 'max_completion_tokens') fail('max_tokens_param', 'must be max_tokens or max_completion_tokens');
+  if (maxTokensParam !== 'max_tokens' && maxTokensParam !== 'max_completion_tokens')
+    fail('max_tokens_param', 'must be max_tokens or max_completion_tokens');
 
   const provider: LlmProviderConfig = {
     name: name ?? '',
@@ -285,7 +308,8 @@ function parseEntry(
     deployment,
     apiVersion: kind === 'azure' ? (apiVersion ?? DEFAULT_AZURE_API_VERSION) : undefined,
     headers,
-    firstTokenTimeoutMs: number('first_token_timeout_ms', MIN_TIMEOUT_MS, MAX_TIMEOUT_MS, true) ?? defaults.firstTokenTimeoutMs,
+    firstTokenTimeoutMs:
+      number('first_token_timeout_ms', MIN_TIMEOUT_MS, MAX_TIMEOUT_MS, true) ?? defaults.firstTokenTimeoutMs,
     idleTimeoutMs: number('idle_timeout_ms', MIN_TIMEOUT_MS, MAX_TIMEOUT_MS, true) ?? defaults.idleTimeoutMs,
     maxTokensParam: maxTokensParam as MaxTokensParam,
     temperature: number('temperature', 0, 2, false),

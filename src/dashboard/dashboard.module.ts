@@ -17,7 +17,10 @@ const ASSETS: ServeStaticModuleOptions = {
     index: false,
     // Hashed file names never change; index.html is revalidated so a new build is picked up.
     setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
-      res.setHeader('Cache-Control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader(
+        'Cache-Control',
+        /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
     },
   },
 };
@@ -47,7 +50,9 @@ export class DashboardModule implements OnModuleInit {
     if (!adapter || adapter.getType() !== 'express') return;
     new ExpressLoader().register(adapter, this.appConfig, [{ ...ASSETS }]);
     if (!existsSync(join(ASSETS.rootPath!, 'index.html'))) {
-      new Logger('Dashboard').warn(`The call desk is not built (${ASSETS.rootPath}): run npm run build:web to serve it at /.`);
+      new Logger('Dashboard').warn(
+        `The call desk is not built (${ASSETS.rootPath}): run npm run build:web to serve it at /.`,
+      );
     }
   }
 }

@@ -50,7 +50,12 @@ export class LiveCallsState {
       case 'reply_piece': {
         const turn = this.turnOf(activity.sessionId, activity.streamId);
         if (turn && turn.text.length < MAX_TEXT_CHARS) turn.text = capped(turn.text + activity.content);
-        return { type: 'reply_piece', session_id: activity.sessionId, stream_id: activity.streamId, content: activity.content };
+        return {
+          type: 'reply_piece',
+          session_id: activity.sessionId,
+          stream_id: activity.streamId,
+          content: activity.content,
+        };
       }
       case 'reply_finished': {
         const text = activity.text === undefined ? undefined : capped(activity.text);
@@ -102,7 +107,14 @@ export class LiveCallsState {
       activities.push({ type: 'call_started', sessionId, agentId, fromNumber, toNumber, metadata: null, at });
       for (const turn of call.turns) {
         const streamId = turn.stream_id;
-        activities.push({ type: 'reply_started', sessionId, streamId, kind: turn.kind, userText: turn.user_text, at: turn.requested_at });
+        activities.push({
+          type: 'reply_started',
+          sessionId,
+          streamId,
+          kind: turn.kind,
+          userText: turn.user_text,
+          at: turn.requested_at,
+        });
         if (turn.status === 'streaming') {
           if (turn.text) activities.push({ type: 'reply_piece', sessionId, streamId, content: turn.text });
           continue;

@@ -30,7 +30,15 @@ describe('LiveCallsService', () => {
   afterEach(() => live.onModuleDestroy());
 
   const startCall = (sessionId = 's1') =>
-    feed.publish({ type: 'call_started', sessionId, agentId: 'agent-1', fromNumber: '+15550100', toNumber: '+15550199', metadata: { secret: 1 }, at: AT });
+    feed.publish({
+      type: 'call_started',
+      sessionId,
+      agentId: 'agent-1',
+      fromNumber: '+15550100',
+      toNumber: '+15550199',
+      metadata: { secret: 1 },
+      at: AT,
+    });
 
   it('folds the feed into the calls in progress, with the reply as sent so far', () => {
     startCall();
@@ -41,10 +49,25 @@ describe('LiveCallsService', () => {
     const [call] = live.snapshot();
     expect(call).toMatchObject({ session_id: 's1', agent_id: 'agent-1', from_number: '+15550100', started_at: AT });
     expect(call).not.toHaveProperty('metadata');
-    expect(call.turns).toEqual([expect.objectContaining({ stream_id: 1, user_text: 'Hours?', text: 'We open at nine.', status: 'streaming' })]);
+    expect(call.turns).toEqual([
+      expect.objectContaining({ stream_id: 1, user_text: 'Hours?', text: 'We open at nine.', status: 'streaming' }),
+    ]);
 
-    feed.publish({ type: 'reply_finished', sessionId: 's1', streamId: 1, status: 'completed', timeToFirstTokenMs: 120, totalMs: 480, error: null, at: AT });
-    expect(live.snapshot()[0].turns[0]).toMatchObject({ status: 'completed', time_to_first_token_ms: 120, total_ms: 480 });
+    feed.publish({
+      type: 'reply_finished',
+      sessionId: 's1',
+      streamId: 1,
+      status: 'completed',
+      timeToFirstTokenMs: 120,
+      totalMs: 480,
+      error: null,
+      at: AT,
+    });
+    expect(live.snapshot()[0].turns[0]).toMatchObject({
+      status: 'completed',
+      time_to_first_token_ms: 120,
+      total_ms: 480,
+    });
 
     feed.publish({ type: 'call_ended', sessionId: 's1', endReason: 'connection_closed', at: AT });
     expect(live.snapshot()).toEqual([]);
@@ -66,7 +89,15 @@ describe('LiveCallsService', () => {
   it('drops a client that refuses or throws, and keeps serving the others without disturbing the publisher', () => {
     const good = recordingClient();
     const full: LiveClient = { send: jest.fn().mockReturnValueOnce(true).mockReturnValue(false), close: jest.fn() };
-    const broken: LiveClient = { send: jest.fn().mockReturnValueOnce(true).mockImplementation(() => { throw new Error('socket gone'); }), close: jest.fn() };
+    const broken: LiveClient = {
+      send: jest
+        .fn()
+        .mockReturnValueOnce(true)
+        .mockImplementation(() => {
+          throw new Error('socket gone');
+        }),
+      close: jest.fn(),
+    };
     live.add(full);
     live.add(broken);
     live.add(good);
@@ -79,7 +110,6 @@ describe('LiveCallsService', () => {
   });
 
   describe('and the feed', () => {
-
     it('wants reply pieces only while a live view is connected here or in another worker', () => {
       // Metrics subscribe at boot: observers alone do not make pieces worth producing.
       feed.activity$.subscribe(() => undefined);
@@ -111,24 +141,61 @@ describe('LiveCallsService', () => {
     it("shows another worker's calls as its own, without them reaching this process's counters", () => {
       const counted: string[] = [];
       feed.activity$.subscribe((activity) => counted.push(activity.type));
-      feed.receive({ type: 'call_started', sessionId: 'elsewhere', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
-      feed.publish({ type: 'call_started', sessionId: 'here', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
+      feed.receive({
+        type: 'call_started',
+        sessionId: 'elsewhere',
+        agentId: 'a',
+        fromNumber: null,
+        toNumber: null,
+        metadata: null,
+        at: AT,
+      });
+      feed.publish({
+        type: 'call_started',
+        sessionId: 'here',
+        agentId: 'a',
+        fromNumber: null,
+        toNumber: null,
+        metadata: null,
+        at: AT,
+      });
 
       expect(live.snapshot().map((call) => call.session_id)).toEqual(['elsewhere', 'here']);
       expect(counted).toEqual(['call_started']);
     });
 
     it('completes a turn from the whole text of reply_finished when its pieces were not streamed (a view opened mid-reply)', () => {
-      feed.publish({ type: 'call_started', sessionId: 's1', agentId: 'a', fromNumber: null, toNumber: null, metadata: null, at: AT });
+      feed.publish({
+        type: 'call_started',
+        sessionId: 's1',
+        agentId: 'a',
+        fromNumber: null,
+        toNumber: null,
+        metadata: null,
+        at: AT,
+      });
       feed.publish({ type: 'reply_started', sessionId: 's1', streamId: 1, kind: 'reply', userText: 'Hours?', at: AT });
       const view = recordingClient();
       live.add(view);
       feed.publish({ type: 'reply_piece', sessionId: 's1', streamId: 1, content: 'at nine.' });
       const text = 'We open at nine.';
-      feed.publish({ type: 'reply_finished', sessionId: 's1', streamId: 1, status: 'completed', timeToFirstTokenMs: 90, totalMs: 300, error: null, text, at: AT });
+      feed.publish({
+        type: 'reply_finished',
+        sessionId: 's1',
+        streamId: 1,
+        status: 'completed',
+        timeToFirstTokenMs: 90,
+        totalMs: 300,
+        error: null,
+        text,
+        at: AT,
+      });
 
       expect(live.snapshot()[0].turns[0]).toMatchObject({ text, status: 'completed' });
-      expect(events(view.chunks).at(-1)).toEqual({ type: 'reply_finished', data: expect.objectContaining({ stream_id: 1, text }) });
+      expect(events(view.chunks).at(-1)).toEqual({
+        type: 'reply_finished',
+        data: expect.objectContaining({ stream_id: 1, text }),
+      });
     });
   });
 

@@ -26,7 +26,10 @@ class EmbeddedPostgresModule {}
       inject: [AppConfig, EmbeddedPostgres, { token: ClusterWorker, optional: true }],
       useFactory: async (config: AppConfig, embedded: EmbeddedPostgres, worker?: ClusterWorker) => {
         const { url, embeddedDir, poolSize } = config.database;
-        const options = buildDataSourceOptions(url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)), poolSize);
+        const options = buildDataSourceOptions(
+          url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)),
+          poolSize,
+        );
         // A cluster's workers find the schema migrated: their primary ran the migrations before forking them.
         return { ...options, migrationsRun: !worker };
       },

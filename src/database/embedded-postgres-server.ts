@@ -47,9 +47,24 @@ export class EmbeddedPostgresServer {
     await stopOrphan(this.dataDir);
     const port = await freePort();
     const log: string[] = [];
-    const settings = { listen_addresses: '127.0.0.1', max_connections: String(this.options.maxConnections ?? 100), ...this.options.settings };
-    const args = ['-D', this.dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-    const child = spawn(bin.postgres, args, { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+    const settings = {
+      listen_addresses: '127.0.0.1',
+      max_connections: String(this.options.maxConnections ?? 100),
+      ...this.options.settings,
+    };
+    const args = [
+      '-D',
+      this.dataDir,
+      '-p',
+      String(port),
+      ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ];
+    const child = spawn(bin.postgres, args, {
+      ...owner,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    });
     this.process = child;
     // Should the service exit without stop(): its connections close with it, and a smart
     // shutdown then ends the server cleanly.
@@ -57,7 +72,10 @@ export class EmbeddedPostgresServer {
     process.once('exit', this.exitGuard);
 
     await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(new Error(`PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (chunk: string) => {
         for (const line of chunk.split('\n').filter(Boolean)) {
@@ -71,7 +89,9 @@ export class EmbeddedPostgresServer {
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        fail(new Error(`PostgreSQL exited during start-up (${signal ?? `code ${code}`}): ${log.slice(-5).join(' | ')}`));
+        fail(
+          new Error(`PostgreSQL exited during start-up (${signal ?? `code ${code}`}): ${log.slice(-5).join(' | ')}`),
+        );
       });
     });
     // The service's life does not depend on the server process's handles.
@@ -116,7 +136,8 @@ export class EmbeddedPostgresServer {
             `Move that folder away (or set EMBEDDED_DB_DIR to another folder) to start with an empty database.`,
         );
       }
-      if (!existsSync(passwordFile(dir))) throw new Error(`${dir} holds a database but its password file ${passwordFile(dir)} is missing.`);
+      if (!existsSync(passwordFile(dir)))
+        throw new Error(`${dir} holds a database but its password file ${passwordFile(dir)} is missing.`);
       return readFileSync(passwordFile(dir), 'utf8').trim();
     }
     const password = randomBytes(18).toString('base64url');
@@ -129,10 +150,14 @@ export class EmbeddedPostgresServer {
     writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
     if (owner.uid !== undefined) chownSync(pwfile, owner.uid, owner.gid!);
     try {
-      execFileSync(initdb, ['-D', dir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C.UTF-8'], {
-        ...owner,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        initdb,
+        ['-D', dir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C.UTF-8'],
+        {
+          ...owner,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (error) {
       const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
       rmSync(dir, { recursive: true, force: true });
@@ -175,7 +200,9 @@ function binariesRoot(): string {
     // The package exports only its entry point, dist/index.js.
     return resolve(dirname(require.resolve(BINARIES_PACKAGE)), '..');
   } catch {
-    throw new Error(`No embedded PostgreSQL for ${process.platform}-${process.arch} (${BINARIES_PACKAGE} is not installed). Set DATABASE_URL to use a Postgres server.`);
+    throw new Error(
+      `No embedded PostgreSQL for ${process.platform}-${process.arch} (${BINARIES_PACKAGE} is not installed). Set DATABASE_URL to use a Postgres server.`,
+    );
   }
 }
 
@@ -197,7 +224,9 @@ function serverUser(): { uid?: number; gid?: number } {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new Error('PostgreSQL will not run as root and there is no "postgres" system user to run it as: run as another user, create one (useradd --system postgres), or set DATABASE_URL.');
+    throw new Error(
+      'PostgreSQL will not run as root and there is no "postgres" system user to run it as: run as another user, create one (useradd --system postgres), or set DATABASE_URL.',
+    );
   }
 }
 

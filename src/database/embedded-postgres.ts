@@ -14,10 +14,16 @@ export class EmbeddedPostgres implements OnApplicationShutdown {
   async start(dataDir: string, maxConnections: number): Promise<string> {
     const started = Date.now();
     // Headroom over the pools for migrations, psql and the retention CLI.
-    this.server = new EmbeddedPostgresServer({ dataDir, maxConnections: Math.max(maxConnections + 10, 30), onLog: (line) => this.logger.debug(line) });
+    this.server = new EmbeddedPostgresServer({
+      dataDir,
+      maxConnections: Math.max(maxConnections + 10, 30),
+      onLog: (line) => this.logger.debug(line),
+    });
     const url = await this.server.start();
     const { port } = new URL(url);
-    this.logger.log(`Embedded PostgreSQL in ${this.server.dataDir}, on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`);
+    this.logger.log(
+      `Embedded PostgreSQL in ${this.server.dataDir}, on 127.0.0.1:${port} (started in ${Date.now() - started} ms)`,
+    );
     return url;
   }
 

@@ -38,7 +38,10 @@ async function main(): Promise<void> {
 
   step(`Calling ${wsUrl} as the Millis platform would (script: examples/calls/demo.yaml)`);
   const outcome = await runCallScript(loadCallScript(SCRIPT), { url: wsUrl }, (turn) => {
-    const timing = turn.firstPieceMs == null ? '' : `   [first words after ${turn.firstPieceMs.toFixed(0)} ms${turn.interrupted ? ', interrupted' : ''}]`;
+    const timing =
+      turn.firstPieceMs == null
+        ? ''
+        : `   [first words after ${turn.firstPieceMs.toFixed(0)} ms${turn.interrupted ? ', interrupted' : ''}]`;
     console.log(`  ${turn.speaker === 'agent' ? 'agent ' : 'caller'}: ${turn.text}${timing}`);
   });
 
@@ -48,7 +51,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(summarise(call), null, 2));
 
   step(`The transcript as heard: GET /api/calls/${outcome.sessionId}/transcript (Accept: text/plain)`);
-  const transcript = await fetch(`${base}/api/calls/${outcome.sessionId}/transcript`, { headers: { ...headers, accept: 'text/plain' } });
+  const transcript = await fetch(`${base}/api/calls/${outcome.sessionId}/transcript`, {
+    headers: { ...headers, accept: 'text/plain' },
+  });
   console.log(await transcript.text());
 
   step('Done. Try it yourself: `npm start` then `npm run call`; the API is documented at /api/docs.');

@@ -74,7 +74,7 @@ export const DIALECTS: Record<FakeDialect, DialectTraits> = {
     usage: 'every-chunk',
     finishOnLastToken: true,
     source:
-      'vLLM: reasoning deltas renamed reasoning_content -> reasoning (vllm-project/vllm#27752, #33402); stream_options.continuous_usage_stats puts running usage on every chunk; finish_reason on the last token\'s chunk (vllm-project/vllm#36944); parallel tool-call pieces interleaved by index (continuedev/continue#13223, maximhq/bifrost#1830)',
+      "vLLM: reasoning deltas renamed reasoning_content -> reasoning (vllm-project/vllm#27752, #33402); stream_options.continuous_usage_stats puts running usage on every chunk; finish_reason on the last token's chunk (vllm-project/vllm#36944); parallel tool-call pieces interleaved by index (continuedev/continue#13223, maximhq/bifrost#1830)",
   },
   ollama: {
     opening: 'none',
@@ -97,7 +97,8 @@ export const DIALECTS: Record<FakeDialect, DialectTraits> = {
     opening: 'role',
     toolCalls: 'whole',
     usage: 'x_groq',
-    source: "Groq: usage under x_groq.usage on the finish chunk and each tool call whole in one chunk (recorded Groq streams in the AI SDK's Groq provider tests)",
+    source:
+      "Groq: usage under x_groq.usage on the finish chunk and each tool call whole in one chunk (recorded Groq streams in the AI SDK's Groq provider tests)",
   },
   deepseek: {
     opening: 'role-only',
@@ -114,7 +115,8 @@ export const DIALECTS: Record<FakeDialect, DialectTraits> = {
     reasoningField: 'reasoning',
     toolCalls: 'pieces',
     usage: 'final-chunk',
-    source: 'OpenRouter streaming docs: ": OPENROUTER PROCESSING" comments to keep the connection open, `reasoning` deltas, usage in a final chunk',
+    source:
+      'OpenRouter streaming docs: ": OPENROUTER PROCESSING" comments to keep the connection open, `reasoning` deltas, usage in a final chunk',
   },
 };
 

@@ -332,11 +332,7 @@ export function chooseScenario(
   responder: FakeResponder | undefined,
   request: RecordedRequest,
 ): FakeScenario {
-  return (
-    queued ??
-    responder?.(request) ??
-    parseDirective(lastUserText(request.body)) ?? { kind: 'text' }
-  );
+  return queued ?? responder?.(request) ?? parseDirective(lastUserText(request.body)) ?? { kind: 'text' };
 }
 
 /** Splits a JSON string into 2-4 pieces so clients have to reassemble it. */
@@ -371,7 +367,8 @@ export function errorBody(status: number, message?: string): OpenAiErrorBody {
 export function planResponse(
   scenario: FakeScenario,
   body: ChatRequestBody,
-  options: Pick<FakeLlmOptions, 'firstTokenDelayMs' | 'tokenDelayMs' | 'defaultReply' | 'replyStyle'> & Partial<Pick<FakeLlmOptions, 'dialect'>>,
+  options: Pick<FakeLlmOptions, 'firstTokenDelayMs' | 'tokenDelayMs' | 'defaultReply' | 'replyStyle'> &
+    Partial<Pick<FakeLlmOptions, 'dialect'>>,
 ): ResponsePlan {
   const traits = DIALECTS[options.dialect ?? 'openai'];
   if (scenario.kind === 'error') {
@@ -390,13 +387,14 @@ export function planResponse(
   const content = (tokens: string[]): StreamStep[] => tokens.map((text) => ({ type: 'content', text }));
   const reply = (text: string | undefined) => tokenize(text ?? defaultReplyText(body, options));
   const thinking = (reasoning: string | undefined): StreamStep[] =>
-    traits.reasoningField && reasoning !== '' ? tokenize(reasoning ?? DEFAULT_REASONING).map((text) => ({ type: 'reasoning', text })) : [];
+    traits.reasoningField && reasoning !== ''
+      ? tokenize(reasoning ?? DEFAULT_REASONING).map((text) => ({ type: 'reasoning', text }))
+      : [];
 
   switch (scenario.kind) {
     case 'text': {
       let tokens =
-        scenario.tokens ??
-        (scenario.tokenCount !== undefined ? wordTokens(scenario.tokenCount) : reply(scenario.text));
+        scenario.tokens ?? (scenario.tokenCount !== undefined ? wordTokens(scenario.tokenCount) : reply(scenario.text));
       // A reply longer than the request allows stops there, as a provider's does.
       const limit = body.max_completion_tokens ?? body.max_tokens;
       const truncated = typeof limit === 'number' && limit >= 0 && tokens.length > limit;
@@ -435,11 +433,19 @@ function toolSteps(calls: FakeToolCall[], traits: DialectTraits): StreamStep[] {
     if (whole) return [{ type: 'tool', index, id, name: call.name, arguments: args, first: true }];
     return [
       { type: 'tool', index, id, name: call.name, arguments: '', first: true },
-      ...splitArguments(args).map((piece): StreamStep => ({ type: 'tool', index, id, name: call.name, arguments: piece, first: false })),
+      ...splitArguments(args).map((piece): StreamStep => ({
+        type: 'tool',
+        index,
+        id,
+        name: call.name,
+        arguments: piece,
+        first: false,
+      })),
     ];
   });
   if (!traits.interleaveToolCalls) return perCall.flat();
   const steps: StreamStep[] = [];
-  for (let i = 0; perCall.some((pieces) => i < pieces.length); i++) for (const pieces of perCall) if (i < pieces.length) steps.push(pieces[i]);
+  for (let i = 0; perCall.some((pieces) => i < pieces.length); i++)
+    for (const pieces of perCall) if (i < pieces.length) steps.push(pieces[i]);
   return steps;
 }

@@ -1,6 +1,14 @@
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { DIALECTS, FAKE_DIALECTS, FakeDialect, FakeLlmServer, parseDirective, splitArguments, tokenize } from './fake-llm-server';
+import {
+  DIALECTS,
+  FAKE_DIALECTS,
+  FakeDialect,
+  FakeLlmServer,
+  parseDirective,
+  splitArguments,
+  tokenize,
+} from './fake-llm-server';
 
 const MODEL = 'fake-model';
 
@@ -157,7 +165,9 @@ describe('FakeLlmServer with the openai client', () => {
   it('sends a usage chunk when asked', async () => {
     server.enqueue({ kind: 'text', text: 'One two three.' });
     const chunks = await collect(
-      await client.chat.completions.create(params('count my words please', { stream_options: { include_usage: true } })),
+      await client.chat.completions.create(
+        params('count my words please', { stream_options: { include_usage: true } }),
+      ),
     );
     const last = chunks[chunks.length - 1];
     expect(last.choices).toEqual([]);
@@ -246,7 +256,10 @@ describe('FakeLlmServer with the openai client', () => {
 
   it('answers a non-streaming request with a chat.completion', async () => {
     server.enqueue({ kind: 'text', text: 'All in one go.' });
-    const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(completion).toMatchObject({
       object: 'chat.completion',
       model: MODEL,
@@ -348,12 +361,22 @@ describe('FakeLlmServer dialects, on the wire', () => {
   afterAll(() => server.stop());
 
   /** The raw SSE text of one streamed request. */
-  async function raw(dialect: FakeDialect, scenario: Parameters<FakeLlmServer['enqueue']>[0], extra: object = {}): Promise<string> {
+  async function raw(
+    dialect: FakeDialect,
+    scenario: Parameters<FakeLlmServer['enqueue']>[0],
+    extra: object = {},
+  ): Promise<string> {
     server.setOptions({ dialect });
     server.enqueue(scenario);
     const response = await fetch(`${server.baseUrl}/chat/completions`, {
       method: 'POST',
-      body: JSON.stringify({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }], ...extra }),
+      body: JSON.stringify({
+        model: MODEL,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'hi' }],
+        ...extra,
+      }),
     });
     return response.text();
   }
@@ -370,7 +393,10 @@ describe('FakeLlmServer dialects, on the wire', () => {
   it('azure: a first chunk with no choices but prompt filter results, filter results on every choice, and an annotation chunk with no delta', async () => {
     const chunks = events(await raw('azure', { kind: 'text', text: 'Hi there.' }));
     expect(chunks[0]).toMatchObject({ choices: [], model: '', id: '', prompt_filter_results: [{ prompt_index: 0 }] });
-    expect(chunks[1].choices[0]).toMatchObject({ delta: { role: 'assistant' }, content_filter_results: { hate: { filtered: false } } });
+    expect(chunks[1].choices[0]).toMatchObject({
+      delta: { role: 'assistant' },
+      content_filter_results: { hate: { filtered: false } },
+    });
     const annotation = chunks.find((c) => c.choices[0] && !('delta' in c.choices[0]));
     expect(annotation?.choices[0]).toMatchObject({ content_filter_offsets: expect.any(Object) });
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 3 } });
@@ -378,23 +404,53 @@ describe('FakeLlmServer dialects, on the wire', () => {
 
   it('vllm: reasoning deltas first, running usage on every chunk, finish on the last token, interleaved tool calls', async () => {
     const chunks = events(await raw('vllm', { kind: 'text', text: 'Hi there.', reasoning: 'Greet back.' }));
-    expect(chunks.filter((c) => c.choices[0]?.delta?.reasoning).map((c) => c.choices[0].delta.reasoning).join('')).toBe('Greet back.');
+    expect(
+      chunks
+        .filter((c) => c.choices[0]?.delta?.reasoning)
+        .map((c) => c.choices[0].delta.reasoning)
+        .join(''),
+    ).toBe('Greet back.');
     expect(chunks.every((c) => c.usage)).toBe(true);
-    expect(chunks.map((c) => c.usage.completion_tokens)).toEqual([...chunks.map((c) => c.usage.completion_tokens)].sort((a, b) => a - b));
+    expect(chunks.map((c) => c.usage.completion_tokens)).toEqual(
+      [...chunks.map((c) => c.usage.completion_tokens)].sort((a, b) => a - b),
+    );
     const last = chunks.at(-1)!;
     expect(last.choices[0]).toMatchObject({ delta: { content: '.' }, finish_reason: 'stop' });
 
-    const tools = events(await raw('vllm', { kind: 'tool_calls', reasoning: '', calls: [{ name: 'a', arguments: { x: 'one two three' } }, { name: 'b', arguments: { y: 'four five six' } }] }));
+    const tools = events(
+      await raw('vllm', {
+        kind: 'tool_calls',
+        reasoning: '',
+        calls: [
+          { name: 'a', arguments: { x: 'one two three' } },
+          { name: 'b', arguments: { y: 'four five six' } },
+        ],
+      }),
+    );
     const order = tools.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []).map((t: { index: number }) => t.index);
     expect(order.slice(0, 4)).toEqual([0, 1, 0, 1]);
   });
 
   it('ollama: no role chunk of its own, each tool call whole and every one at index 0', async () => {
-    const chunks = events(await raw('ollama', { kind: 'tool_calls', reasoning: '', calls: [{ name: 'a', arguments: {} }, { name: 'b', arguments: { q: 1 } }] }));
+    const chunks = events(
+      await raw('ollama', {
+        kind: 'tool_calls',
+        reasoning: '',
+        calls: [
+          { name: 'a', arguments: {} },
+          { name: 'b', arguments: { q: 1 } },
+        ],
+      }),
+    );
     const calls = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
     expect(calls).toEqual([
       { index: 0, id: expect.stringMatching(/^call_/), type: 'function', function: { name: 'a', arguments: '{}' } },
-      { index: 0, id: expect.stringMatching(/^call_/), type: 'function', function: { name: 'b', arguments: '{"q":1}' } },
+      {
+        index: 0,
+        id: expect.stringMatching(/^call_/),
+        type: 'function',
+        function: { name: 'b', arguments: '{"q":1}' },
+      },
     ]);
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
   });
@@ -404,13 +460,19 @@ describe('FakeLlmServer dialects, on the wire', () => {
     const [call] = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
     expect(call).not.toHaveProperty('index');
     const finishing = chunks.find((c) => c.choices[0]?.finish_reason);
-    expect(finishing).toMatchObject({ choices: [{ finish_reason: 'tool_calls' }], usage: { completion_tokens_details: { reasoning_tokens: 12 } } });
+    expect(finishing).toMatchObject({
+      choices: [{ finish_reason: 'tool_calls' }],
+      usage: { completion_tokens_details: { reasoning_tokens: 12 } },
+    });
   });
 
   it('groq: usage under x_groq on the finish chunk, and nowhere else', async () => {
     const chunks = events(await raw('groq', { kind: 'text', text: 'Hi.' }));
     expect(chunks.some((c) => 'usage' in c)).toBe(false);
-    expect(chunks.at(-1)).toMatchObject({ choices: [{ finish_reason: 'stop', delta: {} }], x_groq: { usage: { completion_tokens: 2 } } });
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [{ finish_reason: 'stop', delta: {} }],
+      x_groq: { usage: { completion_tokens: 2 } },
+    });
   });
 
   it('deepseek: keep-alive comments while it has not started, a role-only chunk, reasoning_content, the tool id on every piece', async () => {
@@ -420,7 +482,13 @@ describe('FakeLlmServer dialects, on the wire', () => {
     expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant' });
     expect(chunks[1].choices[0].delta).toEqual({ content: null, reasoning_content: 'Hmm' });
 
-    const tools = events(await raw('deepseek', { kind: 'tool_calls', reasoning: '', calls: [{ name: 'look_up', arguments: { q: 'opening hours today' } }] }));
+    const tools = events(
+      await raw('deepseek', {
+        kind: 'tool_calls',
+        reasoning: '',
+        calls: [{ name: 'look_up', arguments: { q: 'opening hours today' } }],
+      }),
+    );
     const pieces = tools.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
     expect(pieces.length).toBeGreaterThan(2);
     expect(new Set(pieces.map((p: { id: string }) => p.id)).size).toBe(1);
@@ -444,21 +512,33 @@ describe('FakeLlmServer dialects, on the wire', () => {
   it('answers 429 with retry-after (and retry-after-ms in the azure dialect)', async () => {
     server.setOptions({ dialect: 'azure' });
     server.enqueue({ kind: 'error', status: 429, retryAfterS: 2 });
-    const response = await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: MODEL, messages: [] }) });
+    const response = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: MODEL, messages: [] }),
+    });
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('2');
     expect(response.headers.get('retry-after-ms')).toBe('2000');
     expect(await response.json()).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
   });
 
-  it('serves Azure\'s path only with an api-key header and an api-version', async () => {
+  it("serves Azure's path only with an api-key header and an api-version", async () => {
     const root = server.baseUrl.replace(/\/v1$/, '');
     const post = (path: string, headers: Record<string, string>) =>
-      fetch(`${root}${path}`, { method: 'POST', headers, body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }) });
+      fetch(`${root}${path}`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }),
+      });
     expect((await post('/openai/deployments/voice/chat/completions?api-version=2024-10-21', {})).status).toBe(401);
     expect((await post('/openai/deployments/voice/chat/completions', { 'api-key': 'k' })).status).toBe(404);
-    expect((await post('/openai/deployments/voice/chat/completions?api-version=2024-10-21', { 'api-key': 'k' })).status).toBe(200);
-    expect(server.requests.at(-1)).toMatchObject({ deployment: 'voice', url: '/openai/deployments/voice/chat/completions?api-version=2024-10-21' });
+    expect(
+      (await post('/openai/deployments/voice/chat/completions?api-version=2024-10-21', { 'api-key': 'k' })).status,
+    ).toBe(200);
+    expect(server.requests.at(-1)).toMatchObject({
+      deployment: 'voice',
+      url: '/openai/deployments/voice/chat/completions?api-version=2024-10-21',
+    });
   });
 
   it('stalls an even share of first tokens, the same every run', async () => {

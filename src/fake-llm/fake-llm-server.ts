@@ -376,7 +376,11 @@ export class FakeLlmServer {
     const toolCalls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
     for (const step of plan.steps) {
       if (step.type !== 'tool') continue;
-      (toolCalls[step.index] ??= { id: step.id, type: 'function', function: { name: step.name, arguments: '' } }).function.arguments += step.arguments;
+      (toolCalls[step.index] ??= {
+        id: step.id,
+        type: 'function',
+        function: { name: step.name, arguments: '' },
+      }).function.arguments += step.arguments;
     }
     const message = {
       role: 'assistant',

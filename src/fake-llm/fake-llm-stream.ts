@@ -44,7 +44,14 @@ export class ChunkRenderer {
         return [this.chunk({ role: 'assistant' })];
       case 'azure-filter':
         return [
-          sse({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [{ prompt_index: 0, content_filter_results: SAFE }] }),
+          sse({
+            choices: [],
+            created: 0,
+            id: '',
+            model: '',
+            object: '',
+            prompt_filter_results: [{ prompt_index: 0, content_filter_results: SAFE }],
+          }),
           this.chunk({ role: 'assistant', content: '' }),
         ];
       case 'none':
@@ -57,7 +64,10 @@ export class ChunkRenderer {
   }
 
   step(step: StreamStep, last: boolean, finishReason: string): string {
-    const delta: Record<string, unknown> = this.steps === 0 && this.traits.opening === 'none' ? { role: 'assistant', ...deltaOf(step, this.traits) } : deltaOf(step, this.traits);
+    const delta: Record<string, unknown> =
+      this.steps === 0 && this.traits.opening === 'none'
+        ? { role: 'assistant', ...deltaOf(step, this.traits) }
+        : deltaOf(step, this.traits);
     this.steps++;
     if (step.type !== 'tool' || step.arguments !== '') this.completion++;
     if (last && this.traits.finishOnLastToken) return this.chunk(delta, finishReason, this.usageOnFinish());
@@ -66,7 +76,8 @@ export class ChunkRenderer {
 
   ending(finishReason: string): string[] {
     const frames: string[] = [];
-    if (!(this.traits.finishOnLastToken && this.steps > 0)) frames.push(this.chunk({}, finishReason, this.usageOnFinish()));
+    if (!(this.traits.finishOnLastToken && this.steps > 0))
+      frames.push(this.chunk({}, finishReason, this.usageOnFinish()));
     if (this.traits.contentFilter) {
       // Azure's asynchronous filter: an annotation whose choice has no delta at all.
       frames.push(
@@ -75,12 +86,28 @@ export class ChunkRenderer {
           object: 'chat.completion.chunk',
           created: this.ctx.created,
           model: this.ctx.model,
-          choices: [{ index: 0, finish_reason: null, content_filter_results: SAFE, content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: this.completion } }],
+          choices: [
+            {
+              index: 0,
+              finish_reason: null,
+              content_filter_results: SAFE,
+              content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: this.completion },
+            },
+          ],
         }),
       );
     }
     if (this.ctx.includeUsage && this.traits.usage === 'final-chunk') {
-      frames.push(sse({ id: this.ctx.id, object: 'chat.completion.chunk', created: this.ctx.created, model: this.ctx.model, choices: [], usage: this.usage() }));
+      frames.push(
+        sse({
+          id: this.ctx.id,
+          object: 'chat.completion.chunk',
+          created: this.ctx.created,
+          model: this.ctx.model,
+          choices: [],
+          usage: this.usage(),
+        }),
+      );
     }
     frames.push('data: [DONE]\n\n');
     return frames;
@@ -117,7 +144,15 @@ export class ChunkRenderer {
         : this.ctx.includeUsage && this.traits.usageNullOnChunks
           ? { usage: null }
           : {};
-    return sse({ id: this.ctx.id, object: 'chat.completion.chunk', created: this.ctx.created, model: this.ctx.model, choices: [choice], ...usage, ...extra });
+    return sse({
+      id: this.ctx.id,
+      object: 'chat.completion.chunk',
+      created: this.ctx.created,
+      model: this.ctx.model,
+      choices: [choice],
+      ...usage,
+      ...extra,
+    });
   }
 }
 
@@ -127,10 +162,15 @@ function deltaOf(step: StreamStep, traits: DialectTraits): Record<string, unknow
       return { content: step.text };
     case 'reasoning':
       // DeepSeek sends content: null beside reasoning_content.
-      return traits.reasoningField === 'reasoning_content' ? { content: null, reasoning_content: step.text } : { [traits.reasoningField ?? 'reasoning']: step.text };
+      return traits.reasoningField === 'reasoning_content'
+        ? { content: null, reasoning_content: step.text }
+        : { [traits.reasoningField ?? 'reasoning']: step.text };
     case 'tool': {
       const head = step.first || traits.toolCalls === 'id-every-piece';
-      const index = traits.toolCalls === 'whole-no-index' ? {} : { index: traits.toolCalls === 'whole-index-zero' ? 0 : step.index };
+      const index =
+        traits.toolCalls === 'whole-no-index'
+          ? {}
+          : { index: traits.toolCalls === 'whole-index-zero' ? 0 : step.index };
       const fn = head ? { name: step.name, arguments: step.arguments } : { arguments: step.arguments };
       return { tool_calls: [{ ...index, ...(head ? { id: step.id, type: 'function' } : {}), function: fn }] };
     }

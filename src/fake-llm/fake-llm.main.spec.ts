@@ -22,14 +22,33 @@ describe('npm run fake-llm', () => {
     expect(CLI_DEFAULTS.tokenMs).toBeGreaterThanOrEqual(60);
     expect(CLI_DEFAULTS.tokenMs).toBeLessThanOrEqual(100);
     expect(
-      parseFakeLlmArgs(['--port', '0', '--host=0.0.0.0', '--first-token-ms', '200', '--token-ms=10', '--echo', '--reply', 'Hi.']),
-    ).toEqual({ port: 0, host: '0.0.0.0', firstTokenDelayMs: 200, tokenDelayMs: 10, replyStyle: 'echo', defaultReply: 'Hi.' });
+      parseFakeLlmArgs([
+        '--port',
+        '0',
+        '--host=0.0.0.0',
+        '--first-token-ms',
+        '200',
+        '--token-ms=10',
+        '--echo',
+        '--reply',
+        'Hi.',
+      ]),
+    ).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      firstTokenDelayMs: 200,
+      tokenDelayMs: 10,
+      replyStyle: 'echo',
+      defaultReply: 'Hi.',
+    });
   });
 
   it('refuses unknown flags and bad numbers with a clear message', () => {
     expect(() => parseFakeLlmArgs(['--prot', '1'])).toThrow(UsageError);
     expect(() => parseFakeLlmArgs(['--prot', '1'])).toThrow(/--prot/);
-    expect(() => parseFakeLlmArgs(['--token-ms', 'fast'])).toThrow('--token-ms must be a whole number of 0 or more, got "fast"');
+    expect(() => parseFakeLlmArgs(['--token-ms', 'fast'])).toThrow(
+      '--token-ms must be a whole number of 0 or more, got "fast"',
+    );
     expect(() => parseFakeLlmArgs(['--port=-1'])).toThrow('--port must be a whole number');
   });
 
@@ -42,18 +61,26 @@ describe('npm run fake-llm', () => {
   });
 
   it('--help prints the usage and exits without starting a server', async () => {
-    const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/fake-llm/fake-llm.main.ts', '--help'], {
-      cwd: ROOT,
-      timeout: 30_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/fake-llm/fake-llm.main.ts', '--help'],
+      {
+        cwd: ROOT,
+        timeout: 30_000,
+      },
+    );
     expect(stdout.trim()).toBe(USAGE);
   });
 
   it('exits 2 with the reason on a bad flag', async () => {
-    const failure = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/fake-llm/fake-llm.main.ts', '--bogus'], {
-      cwd: ROOT,
-      timeout: 30_000,
-    }).catch((error: { code: number; stderr: string }) => error);
+    const failure = await run(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/fake-llm/fake-llm.main.ts', '--bogus'],
+      {
+        cwd: ROOT,
+        timeout: 30_000,
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining("'--bogus'") });
     expect((failure as { stderr: string }).stderr).toContain('Run with --help');
   });

@@ -53,7 +53,8 @@ export function parseFakeLlmArgs(argv: string[]): Partial<FakeLlmOptions> | null
   const { values } = parsed;
   if (values.help) return null;
   const dialect = values.dialect;
-  if (dialect !== undefined && !isFakeDialect(dialect)) throw new UsageError(`--dialect must be one of ${FAKE_DIALECTS.join(', ')}, got "${dialect}"`);
+  if (dialect !== undefined && !isFakeDialect(dialect))
+    throw new UsageError(`--dialect must be one of ${FAKE_DIALECTS.join(', ')}, got "${dialect}"`);
   return {
     port: nonNegative(values.port, CLI_DEFAULTS.port, '--port'),
     host: values.host ?? CLI_DEFAULTS.host,
@@ -62,13 +63,16 @@ export function parseFakeLlmArgs(argv: string[]): Partial<FakeLlmOptions> | null
     replyStyle: values.echo ? 'echo' : 'conversation',
     defaultReply: values.reply,
     ...(dialect !== undefined ? { dialect } : {}),
-    ...(values['stall-first-tokens'] !== undefined ? { stallFirstTokens: share(values['stall-first-tokens'], '--stall-first-tokens') } : {}),
+    ...(values['stall-first-tokens'] !== undefined
+      ? { stallFirstTokens: share(values['stall-first-tokens'], '--stall-first-tokens') }
+      : {}),
   };
 }
 
 function share(value: string, name: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} must be a number from 0 to 1, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`${name} must be a number from 0 to 1, got "${value}"`);
   return n;
 }
 
@@ -107,8 +111,12 @@ async function main(argv: string[]): Promise<void> {
   const url = await server.start();
   const style = options.defaultReply !== undefined ? 'a fixed reply' : `${options.replyStyle} replies`;
   const dialect = options.dialect ? `, ${options.dialect} dialect` : '';
-  const stalls = options.stallFirstTokens ? `, ${Math.round(options.stallFirstTokens * 100)}% of first tokens stalled` : '';
-  console.log(`fake LLM listening on ${url} (${options.firstTokenDelayMs} ms to the first token, ${options.tokenDelayMs} ms per token, ${style}${dialect}${stalls})`);
+  const stalls = options.stallFirstTokens
+    ? `, ${Math.round(options.stallFirstTokens * 100)}% of first tokens stalled`
+    : '';
+  console.log(
+    `fake LLM listening on ${url} (${options.firstTokenDelayMs} ms to the first token, ${options.tokenDelayMs} ms per token, ${style}${dialect}${stalls})`,
+  );
   if (options.dialect) console.log(`  ${options.dialect}: ${DIALECTS[options.dialect].source}`);
 
   let stopping = false;

@@ -18,7 +18,11 @@ export function encodeCursor(cursor: CallCursor): string {
 }
 
 export function decodeCursor(token: string): CallCursor {
-  const malformed = () => new HistoryException(HistoryExceptionCode.INVALID_CURSOR, 'cursor is malformed: pass next_cursor from a previous page unchanged');
+  const malformed = () =>
+    new HistoryException(
+      HistoryExceptionCode.INVALID_CURSOR,
+      'cursor is malformed: pass next_cursor from a previous page unchanged',
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -27,7 +31,8 @@ export function decodeCursor(token: string): CallCursor {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) throw malformed();
   const [startedAt, id] = parsed as unknown[];
-  if (typeof startedAt !== 'string' || !TIMESTAMP.test(startedAt) || Number.isNaN(Date.parse(startedAt))) throw malformed();
+  if (typeof startedAt !== 'string' || !TIMESTAMP.test(startedAt) || Number.isNaN(Date.parse(startedAt)))
+    throw malformed();
   if (typeof id !== 'string' || !UUID.test(id)) throw malformed();
   return { startedAt, id };
 }

@@ -83,7 +83,9 @@ export class CallExportService {
       out.once('close', onClose);
       if (out.destroyed) onClose();
       try {
-        await pipeline(stream?.rows ?? emptySource(), toExportRows(), encoder, writeTo(out, exportStallTimeoutMs), { signal: gone.signal });
+        await pipeline(stream?.rows ?? emptySource(), toExportRows(), encoder, writeTo(out, exportStallTimeoutMs), {
+          signal: gone.signal,
+        });
       } finally {
         out.off('close', onClose);
         this.running--;

@@ -53,7 +53,13 @@ export function toExchange(row: ExchangeRow): ExchangeDto {
 }
 
 export function toEvent(row: EventRow): CallEventDto {
-  return { id: row.id, type: row.type, stream_id: row.stream_id, payload: row.payload, received_at: iso(row.received_at) };
+  return {
+    id: row.id,
+    type: row.type,
+    stream_id: row.stream_id,
+    payload: row.payload,
+    received_at: iso(row.received_at),
+  };
 }
 
 export function toCallDetail(call: CallSummaryRow, exchanges: ExchangeRow[], events: EventRow[]): CallDetailDto {

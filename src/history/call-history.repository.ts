@@ -242,7 +242,9 @@ export class CallHistoryRepository {
 
   /** A query error as the API can report it: a cancelled statement becomes a QUERY_TIMEOUT. */
   private explain(error: unknown): unknown {
-    const code = (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (error as { code?: unknown })?.code;
+    const code =
+      (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ??
+      (error as { code?: unknown })?.code;
     if (typeof code !== 'string' || !TIMED_OUT.includes(code)) return error;
     const ms = this.config.history.statementTimeoutMs;
     return new HistoryException(
@@ -255,11 +257,17 @@ export class CallHistoryRepository {
 export const PHONE_NUMBER_IDS_QUERY = `SELECT id FROM phone_numbers WHERE phone_digits(number) = phone_digits($1)`;
 
 /** The list (and, without a limit, the export) query; also what `npm run explain-check` explains. */
-export function listCallsQuery(filters: CallFilters, after?: CallCursor, limit?: number): { sql: string; params: unknown[] } {
+export function listCallsQuery(
+  filters: CallFilters,
+  after?: CallCursor,
+  limit?: number,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const where = buildWhere(filters, params);
   if (after) {
-    where.push(`(v.started_at, v.id) < (${param(params, after.startedAt)}::timestamptz, ${param(params, after.id)}::uuid)`);
+    where.push(
+      `(v.started_at, v.id) < (${param(params, after.startedAt)}::timestamptz, ${param(params, after.id)}::uuid)`,
+    );
   }
   const sql = `SELECT ${SUMMARY_COLUMNS}
     FROM call_summaries v
@@ -278,7 +286,10 @@ function buildWhere(filters: CallFilters, params: unknown[]): string[] {
   const where: string[] = [];
   if (filters.from) where.push(`v.started_at >= ${param(params, filters.from)}`);
   if (filters.to) where.push(`v.started_at < ${param(params, filters.to)}`);
-  if (filters.agentId !== undefined) where.push(`left(v.agent_id, 200) = left(${param(params, filters.agentId)}, 200) AND v.agent_id = $${params.length}`);
+  if (filters.agentId !== undefined)
+    where.push(
+      `left(v.agent_id, 200) = left(${param(params, filters.agentId)}, 200) AND v.agent_id = $${params.length}`,
+    );
   if (filters.phoneNumberIds) {
     const ids = param(params, filters.phoneNumberIds);
     where.push(`(v.from_number_id = ANY(${ids}::uuid[]) OR v.to_number_id = ANY(${ids}::uuid[]))`);

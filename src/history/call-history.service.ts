@@ -27,13 +27,17 @@ export class CallHistoryService {
   async listCallsForNumber(number: string, query: ListCallsQueryDto): Promise<CallPageDto> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const filters = await this.resolveFilters({ ...query, phone: number });
-    if (!filters) throw new HistoryException(HistoryExceptionCode.PHONE_NUMBER_NOT_FOUND, `unknown phone number ${number}`);
+    if (!filters)
+      throw new HistoryException(HistoryExceptionCode.PHONE_NUMBER_NOT_FOUND, `unknown phone number ${number}`);
     return this.page(filters, after, query.limit);
   }
 
   async getCall(sessionId: string): Promise<CallDetailDto> {
     const call = await this.findCall(sessionId);
-    const [exchanges, events] = await Promise.all([this.repository.findExchanges(call.id), this.repository.findEvents(call.id)]);
+    const [exchanges, events] = await Promise.all([
+      this.repository.findExchanges(call.id),
+      this.repository.findEvents(call.id),
+    ]);
     return toCallDetail(call, exchanges, events);
   }
 
@@ -51,7 +55,9 @@ export class CallHistoryService {
     return {
       from: from.toISOString(),
       to: to.toISOString(),
-      totals: totals ? bucket(totals) : { calls: 0, turns: 0, failed_exchanges: 0, failed_calls: 0, ttft_p50_ms: null, ttft_p95_ms: null },
+      totals: totals
+        ? bucket(totals)
+        : { calls: 0, turns: 0, failed_exchanges: 0, failed_calls: 0, ttft_p50_ms: null, ttft_p95_ms: null },
       by_agent: rows.filter((r) => r.grouping_set === 1).map((r) => ({ agent_id: r.agent_id!, ...bucket(r) })),
       by_day: rows.filter((r) => r.grouping_set === 2).map((r) => ({ day: r.day!, ...bucket(r) })),
     };
@@ -76,7 +82,8 @@ export class CallHistoryService {
 
   private async findCall(sessionId: string): Promise<CallSummaryRow> {
     const call = await this.repository.findCall(sessionId);
-    if (!call) throw new HistoryException(HistoryExceptionCode.SESSION_NOT_FOUND, `no call with session id ${sessionId}`);
+    if (!call)
+      throw new HistoryException(HistoryExceptionCode.SESSION_NOT_FOUND, `no call with session id ${sessionId}`);
     return call;
   }
 
@@ -86,7 +93,8 @@ export class CallHistoryService {
     const last = items.at(-1);
     return {
       items: items.map(toCallSummary),
-      next_cursor: rows.length > limit && last ? encodeCursor({ startedAt: last.cursor_started_at, id: last.id }) : null,
+      next_cursor:
+        rows.length > limit && last ? encodeCursor({ startedAt: last.cursor_started_at, id: last.id }) : null,
     };
   }
 }

@@ -42,7 +42,12 @@ describe('buildTranscript', () => {
     exchange(0, { kind: 'greeting', response_text: 'Hello!' }),
     exchange(1, { user_text: 'First question', response_text: 'Well, the', status: 'superseded' }),
     exchange(2, { user_text: 'Second question', response_text: '', status: 'interrupted', first_token_at: null }),
-    exchange(3, { user_text: 'Third', response_text: 'Sorry, say that again?', status: 'failed', first_token_at: null }),
+    exchange(3, {
+      user_text: 'Third',
+      response_text: 'Sorry, say that again?',
+      status: 'failed',
+      first_token_at: null,
+    }),
   ]);
 
   it('takes one caller line per request and the agent text as sent, cut-off replies marked', () => {

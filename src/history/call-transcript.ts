@@ -17,7 +17,14 @@ export function buildTranscript(call: CallSummaryRow, exchanges: ExchangeRow[]):
   const lines: TranscriptLineDto[] = [];
   for (const exchange of exchanges) {
     if (exchange.kind === 'reply' && exchange.user_text) {
-      lines.push(line(exchange.requested_at, { speaker: 'caller', text: exchange.user_text, stream_id: exchange.stream_id, interrupted: false }));
+      lines.push(
+        line(exchange.requested_at, {
+          speaker: 'caller',
+          text: exchange.user_text,
+          stream_id: exchange.stream_id,
+          interrupted: false,
+        }),
+      );
     }
     if (exchange.response_text) {
       lines.push(

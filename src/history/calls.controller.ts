@@ -1,4 +1,15 @@
-import { Controller, Get, Logger, NotAcceptableException, Param, Query, Req, Res, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Logger,
+  NotAcceptableException,
+  Param,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiExtraModels,
   ApiNotAcceptableResponse,
@@ -33,7 +44,9 @@ const SESSION_ID_PARAM = { name: 'sessionId', description: "Millis' session id o
 @UseFilters(HistoryExceptionFilter)
 @UsePipes(queryValidationPipe)
 @ApiBadRequestResponse({ description: 'A query parameter is invalid (the message says which and why).' })
-@ApiServiceUnavailableResponse({ description: 'The query took longer than HISTORY_STATEMENT_TIMEOUT_MS and was cancelled.' })
+@ApiServiceUnavailableResponse({
+  description: 'The query took longer than HISTORY_STATEMENT_TIMEOUT_MS and was cancelled.',
+})
 @Controller('api/calls')
 export class CallsController {
   private readonly logger = new Logger(CallsController.name);
@@ -44,7 +57,10 @@ export class CallsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List calls, newest first', description: 'Keyset pagination: follow next_cursor until it is null.' })
+  @ApiOperation({
+    summary: 'List calls, newest first',
+    description: 'Keyset pagination: follow next_cursor until it is null.',
+  })
   @ApiOkResponse({ type: CallPageDto })
   list(@Query() query: ListCallsQueryDto): Promise<CallPageDto> {
     return this.history.listCalls(query);
@@ -61,7 +77,9 @@ export class CallsController {
   })
   @ApiExtraModels(CallExportRowDto)
   @ApiProduces(EXPORT_CONTENT_TYPES.ndjson, EXPORT_CONTENT_TYPES.csv)
-  @ApiTooManyRequestsResponse({ description: 'EXPORT_MAX_CONCURRENT exports are already running: try again when one has finished.' })
+  @ApiTooManyRequestsResponse({
+    description: 'EXPORT_MAX_CONCURRENT exports are already running: try again when one has finished.',
+  })
   @ApiOkResponse({
     description: 'One JSON object per line (NDJSON), or CSV with a header row; metadata is a JSON string in CSV.',
     content: {
@@ -70,7 +88,8 @@ export class CallsController {
     },
   })
   async export(@Query() query: ExportCallsQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const format: ExportFormat = query.format ?? (req.accepts(['application/x-ndjson', 'text/csv']) === 'text/csv' ? 'csv' : 'ndjson');
+    const format: ExportFormat =
+      query.format ?? (req.accepts(['application/x-ndjson', 'text/csv']) === 'text/csv' ? 'csv' : 'ndjson');
     const write = await this.exporter.prepare(query, format);
     res.setHeader('Content-Type', EXPORT_CONTENT_TYPES[format]);
     res.setHeader('Content-Disposition', `attachment; filename="calls.${format}"`);
@@ -95,7 +114,8 @@ export class CallsController {
   @Get(':sessionId/transcript')
   @ApiOperation({
     summary: 'The conversation as it was heard',
-    description: 'JSON by default; plain text with `Accept: text/plain`. Agent lines are what was actually sent, marked when cut off.',
+    description:
+      'JSON by default; plain text with `Accept: text/plain`. Agent lines are what was actually sent, marked when cut off.',
   })
   @ApiParam(SESSION_ID_PARAM)
   @ApiExtraModels(CallTranscriptDto)

@@ -33,12 +33,17 @@ async function main(): Promise<number> {
   await admin.query(`CREATE DATABASE ${SCRATCH_DB}`);
   const scratchUrl = new URL(serverUrl);
   scratchUrl.pathname = `/${SCRATCH_DB}`;
-  const dataSource = await new DataSource({ ...buildDataSourceOptions(scratchUrl.toString(), 2), logging: false }).initialize();
+  const dataSource = await new DataSource({
+    ...buildDataSourceOptions(scratchUrl.toString(), 2),
+    logging: false,
+  }).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
     const started = Date.now();
     await fill(dataSource);
-    console.log(`Filled ${SESSIONS} calls, ${SESSIONS * EXCHANGES_PER_SESSION} exchanges, ${NUMBERS} numbers in ${Date.now() - started} ms`);
+    console.log(
+      `Filled ${SESSIONS} calls, ${SESSIONS * EXCHANGES_PER_SESSION} exchanges, ${NUMBERS} numbers in ${Date.now() - started} ms`,
+    );
     return await checkPlans(dataSource);
   } finally {
     await dataSource.destroy();
@@ -91,20 +96,27 @@ async function checkPlans(db: DataSource): Promise<number> {
   // [label, sql, params, tables that must not be scanned sequentially (empty: information only)]
   const cases: Array<[string, string, unknown[], string[]]> = [
     ['phone number lookup', PHONE_NUMBER_IDS_QUERY, [sample.number], ['phone_numbers']],
-    ...([
-      ['list: first page', {}, undefined, LIST_TABLES],
-      ['list: next page', {}, cursor, LIST_TABLES],
-      ['list: time range', { from: dayAgo, to: new Date() }, undefined, LIST_TABLES],
-      ['list: agent_id', { agentId: sample.agent_id }, undefined, LIST_TABLES],
-      ['list: agent_id, next page', { agentId: sample.agent_id }, cursor, LIST_TABLES],
-      ['list: phone', { phoneNumberIds: phoneIds }, undefined, LIST_TABLES],
-      ['list: phone, next page', { phoneNumberIds: phoneIds }, cursor, LIST_TABLES],
-      ['list: phone + q + has_failures=false', { phoneNumberIds: phoneIds, q: 'order', hasFailures: false }, undefined, LIST_TABLES],
-      ['list: status active', { status: 'active' }, undefined, []],
-      ['list: has_failures (0.4% of calls)', { hasFailures: true }, undefined, []],
-      ['list: q, a rare word', { q: String(sample.rare_word) }, undefined, []],
-      ['list: q, a word in 3% of replies', { q: 'word17' }, undefined, []],
-    ] as Array<[string, CallFilters, typeof cursor | undefined, string[]]>).map(([label, filters, after, tables]): [string, string, unknown[], string[]] => {
+    ...(
+      [
+        ['list: first page', {}, undefined, LIST_TABLES],
+        ['list: next page', {}, cursor, LIST_TABLES],
+        ['list: time range', { from: dayAgo, to: new Date() }, undefined, LIST_TABLES],
+        ['list: agent_id', { agentId: sample.agent_id }, undefined, LIST_TABLES],
+        ['list: agent_id, next page', { agentId: sample.agent_id }, cursor, LIST_TABLES],
+        ['list: phone', { phoneNumberIds: phoneIds }, undefined, LIST_TABLES],
+        ['list: phone, next page', { phoneNumberIds: phoneIds }, cursor, LIST_TABLES],
+        [
+          'list: phone + q + has_failures=false',
+          { phoneNumberIds: phoneIds, q: 'order', hasFailures: false },
+          undefined,
+          LIST_TABLES,
+        ],
+        ['list: status active', { status: 'active' }, undefined, []],
+        ['list: has_failures (0.4% of calls)', { hasFailures: true }, undefined, []],
+        ['list: q, a rare word', { q: String(sample.rare_word) }, undefined, []],
+        ['list: q, a word in 3% of replies', { q: 'word17' }, undefined, []],
+      ] as Array<[string, CallFilters, typeof cursor | undefined, string[]]>
+    ).map(([label, filters, after, tables]): [string, string, unknown[], string[]] => {
       const { sql, params } = listCallsQuery(filters, after, 51);
       return [label, sql, params, tables];
     }),
@@ -112,7 +124,11 @@ async function checkPlans(db: DataSource): Promise<number> {
 
   let failures = 0;
   for (const [label, sql, params, guarded] of cases) {
-    const [{ 'QUERY PLAN': [plan] }] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    const [
+      {
+        'QUERY PLAN': [plan],
+      },
+    ] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
     const nodes = flatten(plan.Plan as PlanNode);
     const seqScans = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'] ?? '?');
     const indexes = [...new Set(nodes.map((n) => n['Index Name']).filter(Boolean))];
@@ -124,7 +140,11 @@ async function checkPlans(db: DataSource): Promise<number> {
         (seqScans.length ? `; seq scan: ${seqScans.join(', ')}` : ''),
     );
   }
-  console.log(failures === 0 ? 'The list and phone queries use their indexes.' : `${failures} list or phone query plan(s) scan a table sequentially.`);
+  console.log(
+    failures === 0
+      ? 'The list and phone queries use their indexes.'
+      : `${failures} list or phone query plan(s) scan a table sequentially.`,
+  );
   return failures === 0 ? 0 : 1;
 }
 

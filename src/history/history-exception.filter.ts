@@ -22,7 +22,10 @@ export function toHttpException(exception: HistoryException): HttpException {
     case HistoryExceptionCode.QUERY_TIMEOUT:
       return new ServiceUnavailableException(exception.message);
     case HistoryExceptionCode.TOO_MANY_EXPORTS:
-      return new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message: exception.message }, HttpStatus.TOO_MANY_REQUESTS);
+      return new HttpException(
+        { statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message: exception.message },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
     default: {
       const unhandled: never = exception.code;
       throw new Error(`unmapped history exception code ${String(unhandled)}`);

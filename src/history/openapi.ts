@@ -16,7 +16,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     // Relative: the document is served by the service it describes, wherever that runs.
     .addServer('/', 'This service')
-    .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API_KEY of the service.' }, API_KEY_SCHEME)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API_KEY of the service.' },
+      API_KEY_SCHEME,
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The API_KEY of the service.' }, BEARER_SCHEME)
     .build();
   return SwaggerModule.createDocument(app, config);

@@ -1,5 +1,11 @@
 import { Controller, Get, Query, UseFilters, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireApiKey } from '../api-auth/require-api-key.decorator';
 import { CallHistoryService } from './call-history.service';
 import { CallStatsDto } from './dto/call-stats.dto';
@@ -11,7 +17,9 @@ import { queryValidationPipe } from './query-validation.pipe';
 @RequireApiKey()
 @UseFilters(HistoryExceptionFilter)
 @UsePipes(queryValidationPipe)
-@ApiServiceUnavailableResponse({ description: 'The query took longer than HISTORY_STATEMENT_TIMEOUT_MS and was cancelled.' })
+@ApiServiceUnavailableResponse({
+  description: 'The query took longer than HISTORY_STATEMENT_TIMEOUT_MS and was cancelled.',
+})
 @Controller('api/stats')
 export class StatsController {
   constructor(private readonly history: CallHistoryService) {}

@@ -11,7 +11,14 @@ describe('urlProblem', () => {
     expect(urlProblem(url)).toBe(problem);
   });
 
-  it.each(['/api/calls', '/api/calls?q=100%2500', '/api/calls/%2B15550100', '/api/calls?q=%E0%A4%A', '/api/calls/caf%C3%A9', '/'])('accepts %s', (url) => {
+  it.each([
+    '/api/calls',
+    '/api/calls?q=100%2500',
+    '/api/calls/%2B15550100',
+    '/api/calls?q=%E0%A4%A',
+    '/api/calls/caf%C3%A9',
+    '/',
+  ])('accepts %s', (url) => {
     expect(urlProblem(url)).toBeUndefined();
   });
 });

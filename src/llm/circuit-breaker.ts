@@ -74,7 +74,8 @@ export class CircuitBreaker {
     }
     if (this.openUntil !== 0) return;
     this.failures++;
-    if (this.failures >= this.failureThreshold) this.open(this.now() + this.openMs, `${this.failures} consecutive failures, the last: ${reason}`);
+    if (this.failures >= this.failureThreshold)
+      this.open(this.now() + this.openMs, `${this.failures} consecutive failures, the last: ${reason}`);
   }
 
   /** The request ended without telling anything (the caller hung up, it lost a hedge race). */

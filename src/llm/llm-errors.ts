@@ -3,7 +3,8 @@
  * `rate_limited`: the provider answered 429; `unavailable`: every provider's circuit was open, so
  * none was asked.
  */
-export type LlmErrorCode = 'timeout' | 'unreachable' | 'upstream_error' | 'rate_limited' | 'stream_cut' | 'unavailable' | 'tool_rounds';
+export type LlmErrorCode =
+  'timeout' | 'unreachable' | 'upstream_error' | 'rate_limited' | 'stream_cut' | 'unavailable' | 'tool_rounds';
 
 /** Why a reply could not be produced; the message is stored in stream_exchanges.error. */
 export class LlmReplyError extends Error {

@@ -42,7 +42,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
-const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
 async function rejectOnAbort(signal: AbortSignal): Promise<never> {
   await aborted(signal);
   throw Object.assign(new Error('Request was aborted.'), { name: 'AbortError' });
@@ -77,7 +80,12 @@ describe('LlmService failover between providers', () => {
   });
 
   function request(overrides: Partial<ReplyRequest> = {}): ReplyRequest {
-    return { transcript: [{ role: 'user', content: 'Hi' }], promptContext: {}, signal: new AbortController().signal, ...overrides };
+    return {
+      transcript: [{ role: 'user', content: 'Hi' }],
+      promptContext: {},
+      signal: new AbortController().signal,
+      ...overrides,
+    };
   }
 
   async function consume(overrides: Partial<ReplyRequest> = {}) {
@@ -96,7 +104,10 @@ describe('LlmService failover between providers', () => {
     expect(error).toBeUndefined();
     expect(texts(chunks)).toBe('ok');
     expect(chunks[0]).toEqual({ type: 'provider', provider: 'a', model: 'agent-model' });
-    expect(chunks.at(-1)).toEqual({ type: 'round_end', summary: { finishReason: 'stop', responseModel: 'served-model-2030', reasoning: null } });
+    expect(chunks.at(-1)).toEqual({
+      type: 'round_end',
+      summary: { finishReason: 'stop', responseModel: 'served-model-2030', reasoning: null },
+    });
     expect(clients.b.requests).toHaveLength(0);
     expect(events).toEqual([{ type: 'attempt', provider: 'a', outcome: 'answered', firstTokenMs: expect.any(Number) }]);
   });
@@ -123,7 +134,10 @@ describe('LlmService failover between providers', () => {
       },
     ]);
     expect(clients.b.requests[0].model).toBe('b-model');
-    expect(events.map((e) => (e.type === 'attempt' ? `${e.provider}:${e.outcome}` : e.type))).toEqual(['a:failed', 'b:answered']);
+    expect(events.map((e) => (e.type === 'attempt' ? `${e.provider}:${e.outcome}` : e.type))).toEqual([
+      'a:failed',
+      'b:answered',
+    ]);
   });
 
   it('moves on when the first says nothing within its own budget, and aborts it upstream', async () => {
@@ -137,10 +151,12 @@ describe('LlmService failover between providers', () => {
     expect(texts(chunks)).toBe('ok');
     expect(performance.now() - started).toBeGreaterThanOrEqual(FIRST_TOKEN_MS - 5);
     expect(clients.a.requests[0].signal.aborted).toBe(true);
-    expect(failed(chunks)).toMatchObject([{ provider: 'a', code: 'timeout', error: `no first token within ${FIRST_TOKEN_MS} ms` }]);
+    expect(failed(chunks)).toMatchObject([
+      { provider: 'a', code: 'timeout', error: `no first token within ${FIRST_TOKEN_MS} ms` },
+    ]);
   });
 
-  it('never moves on once the caller heard words: the failure is the caller\'s fallback', async () => {
+  it("never moves on once the caller heard words: the failure is the caller's fallback", async () => {
     clients.a.script = async function* () {
       yield { type: 'text', text: 'The shop opens' };
       throw new Error('socket hang up');
@@ -186,7 +202,8 @@ describe('LlmService failover between providers', () => {
     expect(error).toBeInstanceOf(LlmReplyError);
     expect(error).toMatchObject({
       code: 'upstream_error',
-      message: 'a: LLM provider answered 500: 500 down; b: LLM provider answered 500: 500 down; c: LLM provider answered 500: 500 down',
+      message:
+        'a: LLM provider answered 500: 500 down; b: LLM provider answered 500: 500 down; c: LLM provider answered 500: 500 down',
     });
     expect(failed(chunks).map((f) => f.provider)).toEqual(['a', 'b', 'c']);
     expect(providerOf(chunks)).toBeUndefined();
@@ -204,7 +221,14 @@ describe('LlmService failover between providers', () => {
       const { chunks } = await consume();
       expect(clients.a.requests).toHaveLength(3);
       expect(failed(chunks)).toEqual([
-        { provider: 'a', model: 'agent-model', code: 'circuit_open', error: 'skipped: circuit open for 60 s more', startedAt: expect.any(String), durationMs: 0 },
+        {
+          provider: 'a',
+          model: 'agent-model',
+          code: 'circuit_open',
+          error: 'skipped: circuit open for 60 s more',
+          startedAt: expect.any(String),
+          durationMs: 0,
+        },
       ]);
       expect(events.filter((e) => e.type === 'circuit')).toEqual([{ type: 'circuit', provider: 'a', state: 'open' }]);
 
@@ -214,19 +238,25 @@ describe('LlmService failover between providers', () => {
       };
       expect(texts((await consume()).chunks)).toBe('back');
       expect(providers.get('a')!.breaker.state).toBe('closed');
-      expect(events.filter((e) => e.type === 'circuit').map((e) => (e.type === 'circuit' ? e.state : ''))).toEqual(['open', 'half_open', 'closed']);
+      expect(events.filter((e) => e.type === 'circuit').map((e) => (e.type === 'circuit' ? e.state : ''))).toEqual([
+        'open',
+        'half_open',
+        'closed',
+      ]);
     } finally {
       jest.useRealTimers();
     }
   });
 
-  it("keeps away from a provider that answered 429 for as long as its retry-after asks", async () => {
+  it('keeps away from a provider that answered 429 for as long as its retry-after asks', async () => {
     clients.a.script = async function* () {
       throw new APIError(429, { message: 'slow down' }, 'slow down', new Headers({ 'retry-after': '20' }));
     };
 
     const first = await consume();
-    expect(failed(first.chunks)).toMatchObject([{ provider: 'a', code: 'rate_limited', status: 429, retryAfterMs: 20_000 }]);
+    expect(failed(first.chunks)).toMatchObject([
+      { provider: 'a', code: 'rate_limited', status: 429, retryAfterMs: 20_000 },
+    ]);
     expect(providers.get('a')!.breaker.state).toBe('open');
     expect(providers.get('a')!.breaker.retryInMs).toBeGreaterThan(19_000);
 
@@ -247,7 +277,10 @@ describe('LlmService failover between providers', () => {
 
     const { chunks, error } = await consume();
 
-    expect(error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/^no LLM provider available: a skipped: circuit open/) });
+    expect(error).toMatchObject({
+      code: 'unavailable',
+      message: expect.stringMatching(/^no LLM provider available: a skipped: circuit open/),
+    });
     expect(failed(chunks).map((f) => f.code)).toEqual(['circuit_open', 'circuit_open', 'circuit_open']);
     expect(clients.a.requests).toHaveLength(0);
   });
@@ -279,7 +312,9 @@ describe('LlmService failover between providers', () => {
     };
     const reported = await consume();
     expect(reported.chunks.at(-1)).toMatchObject({ summary: { reasoning: { tokens: 42 } } });
-    expect(events.filter((e) => e.type === 'attempt').every((e) => e.type === 'attempt' && e.reasoningMs !== undefined)).toBe(true);
+    expect(
+      events.filter((e) => e.type === 'attempt').every((e) => e.type === 'attempt' && e.reasoningMs !== undefined),
+    ).toBe(true);
   });
 
   it('keeps the last usage of a stream that reports it on every chunk (cumulative)', async () => {
@@ -291,7 +326,9 @@ describe('LlmService failover between providers', () => {
       yield { type: 'finish', reason: 'length' };
     };
     const { chunks } = await consume();
-    expect(chunks.filter((c) => c.type === 'usage')).toEqual([{ type: 'usage', usage: { promptTokens: 9, completionTokens: 2, totalTokens: 11 } }]);
+    expect(chunks.filter((c) => c.type === 'usage')).toEqual([
+      { type: 'usage', usage: { promptTokens: 9, completionTokens: 2, totalTokens: 11 } },
+    ]);
     expect(chunks.at(-1)).toMatchObject({ summary: { finishReason: 'length' } });
   });
 
@@ -314,7 +351,12 @@ describe('LlmService failover between providers', () => {
       expect(clients.a.requests[0].signal.aborted).toBe(true);
       expect(chunks.find((c) => c.type === 'hedge')).toEqual({
         type: 'hedge',
-        hedge: { startedAfterMs: expect.any(Number), winner: 'b', hedgeWon: true, extra: [{ provider: 'a', model: 'agent-model', outcome: 'aborted', durationMs: expect.any(Number) }] },
+        hedge: {
+          startedAfterMs: expect.any(Number),
+          winner: 'b',
+          hedgeWon: true,
+          extra: [{ provider: 'a', model: 'agent-model', outcome: 'aborted', durationMs: expect.any(Number) }],
+        },
       });
       expect(failed(chunks)).toEqual([]);
       expect(events).toContainEqual({ type: 'hedge', provider: 'b', hedgeWon: true });
@@ -339,7 +381,9 @@ describe('LlmService failover between providers', () => {
 
       expect(texts(chunks)).toBe('a after all');
       expect(clients.b.requests[0].signal.aborted).toBe(true);
-      expect(chunks.find((c) => c.type === 'hedge')).toMatchObject({ hedge: { winner: 'a', hedgeWon: false, extra: [{ provider: 'b', outcome: 'aborted' }] } });
+      expect(chunks.find((c) => c.type === 'hedge')).toMatchObject({
+        hedge: { winner: 'a', hedgeWon: false, extra: [{ provider: 'b', outcome: 'aborted' }] },
+      });
     });
 
     it('leaves nothing running and throws nothing when the caller hangs up during the race', async () => {
@@ -357,8 +401,10 @@ describe('LlmService failover between providers', () => {
       expect(clients.a.requests[0].signal.aborted).toBe(true);
       expect(clients.b.requests[0].signal.aborted).toBe(true);
       expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
-      expect(events.filter((e) => e.type === 'attempt').map((e) => (e.type === 'attempt' ? e.outcome : ''))).toEqual(['cancelled', 'cancelled']);
+      expect(events.filter((e) => e.type === 'attempt').map((e) => (e.type === 'attempt' ? e.outcome : ''))).toEqual([
+        'cancelled',
+        'cancelled',
+      ]);
     });
   });
 });
-

@@ -42,7 +42,9 @@ export class LlmProviders {
     config: AppConfig,
     defaultClient: LlmClient,
     @Optional() telemetry?: LlmTelemetry,
-    @Optional() @Inject(LLM_CLIENT_FACTORY) clientFor: LlmClientFactory = (provider) => new OpenAiCompatibleClient(provider),
+    @Optional()
+    @Inject(LLM_CLIENT_FACTORY)
+    clientFor: LlmClientFactory = (provider) => new OpenAiCompatibleClient(provider),
   ) {
     const { failureThreshold, openMs } = config.llm.circuit;
     for (const provider of providersOf(config)) {

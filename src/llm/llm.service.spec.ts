@@ -24,7 +24,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Resolves once the signal aborts. */
 const aborted = (signal: AbortSignal) =>
-  new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  new Promise<void>((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
 
 /** What a real SDK does when its signal aborts mid-request. */
 async function rejectOnAbort(signal: AbortSignal): Promise<never> {
@@ -96,7 +98,10 @@ describe('LlmService', () => {
         { role: 'user' as const, content: 'Book a table.' },
       ];
 
-      await consume(service, replyRequest({ transcript, promptContext: { customer: { name: 'Ada' }, agent_id: 'a-1' } }));
+      await consume(
+        service,
+        replyRequest({ transcript, promptContext: { customer: { name: 'Ada' }, agent_id: 'a-1' } }),
+      );
 
       expect(client.requests).toHaveLength(1);
       const [request] = client.requests;
@@ -142,8 +147,14 @@ describe('LlmService', () => {
     gates[1].resolve();
     gates[2].resolve();
     // Usage and the finish reason close the round, once the stream has ended.
-    expect((await reply.next()).value).toEqual({ type: 'usage', usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 } });
-    expect((await reply.next()).value).toEqual({ type: 'round_end', summary: { finishReason: 'stop', responseModel: null, reasoning: null } });
+    expect((await reply.next()).value).toEqual({
+      type: 'usage',
+      usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 },
+    });
+    expect((await reply.next()).value).toEqual({
+      type: 'round_end',
+      summary: { finishReason: 'stop', responseModel: null, reasoning: null },
+    });
     expect(await reply.next()).toEqual({ done: true, value: undefined });
   });
 
@@ -296,7 +307,10 @@ describe('LlmService', () => {
         server.close(() => resolve(port));
       });
     });
-    const unreachable = AppConfig.from({ OPENAI_MODEL: 'test-model', OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1` });
+    const unreachable = AppConfig.from({
+      OPENAI_MODEL: 'test-model',
+      OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1`,
+    });
 
     const { error } = await consume(new LlmService(new OpenAiLlmClient(unreachable), unreachable), replyRequest());
 

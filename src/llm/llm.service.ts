@@ -1,7 +1,15 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { APIConnectionError, APIError } from 'openai';
 import { AppConfig } from '../config/app-config';
-import { ChatMessage, CompletionChunk, CompletionRequest, LlmClient, TokenUsage, ToolCallRequest, ToolSpec } from './llm-client';
+import {
+  ChatMessage,
+  CompletionChunk,
+  CompletionRequest,
+  LlmClient,
+  TokenUsage,
+  ToolCallRequest,
+  ToolSpec,
+} from './llm-client';
 import type { CircuitPermit } from './circuit-breaker';
 import { LlmErrorCode, LlmReplyError } from './llm-errors';
 import { LlmProvider, LlmProviders } from './llm-providers';
@@ -135,7 +143,9 @@ export class LlmService {
     return this.config.llm.model;
   }
 
-  buildMessages(request: Pick<ReplyRequest, 'transcript' | 'promptContext' | 'instruction' | 'settings' | 'toolRounds'>): ChatMessage[] {
+  buildMessages(
+    request: Pick<ReplyRequest, 'transcript' | 'promptContext' | 'instruction' | 'settings' | 'toolRounds'>,
+  ): ChatMessage[] {
     const systemPrompt = request.settings?.systemPrompt ?? this.config.llm.systemPrompt;
     const transcript = request.transcript.map((turn): ChatMessage => ({ role: turn.role, content: turn.content }));
     const messages: ChatMessage[] = [
@@ -309,7 +319,12 @@ export class LlmService {
         }
         // A stream that finished without any output is an (empty) answer too.
         const chunk = settled.result.done ? undefined : settled.result.value;
-        if (chunk === undefined || chunk.type === 'text' || chunk.type === 'tool_call_delta' || chunk.type === 'reasoning') {
+        if (
+          chunk === undefined ||
+          chunk.type === 'text' ||
+          chunk.type === 'tool_call_delta' ||
+          chunk.type === 'reasoning'
+        ) {
           winner = attempt;
           for (const other of active) if (other !== attempt) other.end('lost');
           const hedged = started.find((a) => a.hedgedAfterMs !== undefined);
@@ -363,7 +378,9 @@ export class LlmService {
     if (attempt.timedOut) {
       replyError = new LlmReplyError(
         'timeout',
-        attempt.producedOutput ? `no token for ${attempt.timeoutMs} ms mid-reply` : `no first token within ${attempt.timeoutMs} ms`,
+        attempt.producedOutput
+          ? `no token for ${attempt.timeoutMs} ms mid-reply`
+          : `no first token within ${attempt.timeoutMs} ms`,
       );
     } else if (error === undefined) {
       replyError = new LlmReplyError('stream_cut', 'the model stream ended before it finished');
@@ -378,7 +395,11 @@ export class LlmService {
     const { breaker } = attempt.provider;
     if (status !== undefined && REQUEST_REJECTED.has(status)) breaker.released(attempt.permit);
     else breaker.failed(attempt.permit, replyError.message);
-    if (retryAfterMs !== undefined) breaker.coolDown(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS), `it answered ${status} with retry-after ${Math.round(retryAfterMs)} ms`);
+    if (retryAfterMs !== undefined)
+      breaker.coolDown(
+        Math.min(retryAfterMs, MAX_RETRY_AFTER_MS),
+        `it answered ${status} with retry-after ${Math.round(retryAfterMs)} ms`,
+      );
     const record: FailedAttempt = {
       provider: attempt.provider.name,
       model: attempt.model,
@@ -400,7 +421,9 @@ function summaryOf(attempt: ProviderAttempt): RoundSummary {
     finishReason: attempt.finishReason!,
     responseModel: attempt.responseModel ?? null,
     // Counted as the provider reports it, else one token per streamed piece.
-    reasoning: reasoned ? { tokens: reasoningTokens ?? attempt.reasoningDeltas, ms: Math.round(attempt.reasoningMs ?? 0) } : null,
+    reasoning: reasoned
+      ? { tokens: reasoningTokens ?? attempt.reasoningDeltas, ms: Math.round(attempt.reasoningMs ?? 0) }
+      : null,
   };
 }
 
@@ -435,9 +458,13 @@ function finalError(failures: Failure[]): LlmReplyError {
 
 /** The kind comes from the error's class: a provider that was never reached did not answer anything. */
 function upstreamError(error: unknown): LlmReplyError {
-  if (error instanceof APIConnectionError) return new LlmReplyError('unreachable', `LLM provider unreachable: ${rootCause(error)}`);
+  if (error instanceof APIConnectionError)
+    return new LlmReplyError('unreachable', `LLM provider unreachable: ${rootCause(error)}`);
   if (error instanceof APIError) {
-    return new LlmReplyError(error.status === 429 ? 'rate_limited' : 'upstream_error', `LLM provider answered ${error.status ?? 'with an error'}: ${error.message}`);
+    return new LlmReplyError(
+      error.status === 429 ? 'rate_limited' : 'upstream_error',
+      `LLM provider answered ${error.status ?? 'with an error'}: ${error.message}`,
+    );
   }
   return new LlmReplyError('upstream_error', `LLM request failed: ${(error as Error)?.message ?? String(error)}`);
 }

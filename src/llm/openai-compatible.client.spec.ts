@@ -33,7 +33,8 @@ async function collect(client: OpenAiCompatibleClient, req: CompletionRequest): 
   return chunks;
 }
 
-const of = <T extends CompletionChunk['type']>(chunks: CompletionChunk[], type: T) => chunks.filter((c): c is Extract<CompletionChunk, { type: T }> => c.type === type);
+const of = <T extends CompletionChunk['type']>(chunks: CompletionChunk[], type: T) =>
+  chunks.filter((c): c is Extract<CompletionChunk, { type: T }> => c.type === type);
 
 describe('OpenAiCompatibleClient reads every dialect the same way', () => {
   const server = new FakeLlmServer({ firstTokenDelayMs: 2, tokenDelayMs: 1 });
@@ -52,7 +53,11 @@ describe('OpenAiCompatibleClient reads every dialect the same way', () => {
     it('text, reasoning kept apart, the model, usage and the finish reason', async () => {
       const chunks = await collect(client, request('What time do you open?'));
 
-      expect(of(chunks, 'text').map((c) => c.text).join('')).toBe('You said: What time do you open?.');
+      expect(
+        of(chunks, 'text')
+          .map((c) => c.text)
+          .join(''),
+      ).toBe('You said: What time do you open?.');
       expect(of(chunks, 'reasoning').length > 0).toBe(traits.reasoningField !== undefined);
       expect(of(chunks, 'model')).toEqual([{ type: 'model', model: 'fake-model' }]);
       expect(of(chunks, 'finish')).toEqual([{ type: 'finish', reason: 'stop' }]);
@@ -74,7 +79,11 @@ describe('OpenAiCompatibleClient reads every dialect the same way', () => {
       for (const chunk of of(chunks, 'tool_call_delta')) accumulator.push(chunk);
 
       expect(accumulator.complete()).toEqual([
-        { id: expect.stringMatching(/^call_/), name: 'check_availability', arguments: '{"date":"2030-01-07","note":"split me into a few pieces"}' },
+        {
+          id: expect.stringMatching(/^call_/),
+          name: 'check_availability',
+          arguments: '{"date":"2030-01-07","note":"split me into a few pieces"}',
+        },
         { id: expect.stringMatching(/^call_/), name: 'end_call', arguments: '{}' },
       ]);
       expect(of(chunks, 'finish')).toEqual([{ type: 'finish', reason: 'tool_calls' }]);
@@ -91,7 +100,12 @@ describe('OpenAiCompatibleClient reads every dialect the same way', () => {
 
   it('sends max_completion_tokens, a fixed temperature, extra body and headers when the provider says so', async () => {
     const reasoner = new OpenAiCompatibleClient(
-      provider(server.baseUrl, { maxTokensParam: 'max_completion_tokens', temperature: 1, extraBody: { reasoning_effort: 'low' }, headers: { 'X-Title': 'voice' } }),
+      provider(server.baseUrl, {
+        maxTokensParam: 'max_completion_tokens',
+        temperature: 1,
+        extraBody: { reasoning_effort: 'low' },
+        headers: { 'X-Title': 'voice' },
+      }),
     );
     await collect(reasoner, request('hi', { maxTokens: 64 }));
     const [sent] = server.requests;
@@ -111,11 +125,20 @@ describe('OpenAiCompatibleClient reads every dialect the same way', () => {
   it('talks to Azure OpenAI as Azure wants: deployment in the path, api-version in the query, the key as api-key', async () => {
     server.setOptions({ dialect: 'azure' });
     const azure = new OpenAiCompatibleClient(
-      provider(server.baseUrl.replace(/\/v1$/, ''), { kind: 'azure', apiKey: 'azure-key-123', deployment: 'voice-gpt4o', apiVersion: '2024-10-21' }),
+      provider(server.baseUrl.replace(/\/v1$/, ''), {
+        kind: 'azure',
+        apiKey: 'azure-key-123',
+        deployment: 'voice-gpt4o',
+        apiVersion: '2024-10-21',
+      }),
     );
     const chunks = await collect(azure, request('Hello Azure'));
 
-    expect(of(chunks, 'text').map((c) => c.text).join('')).toBe('You said: Hello Azure.');
+    expect(
+      of(chunks, 'text')
+        .map((c) => c.text)
+        .join(''),
+    ).toBe('You said: Hello Azure.');
     const [sent] = server.requests;
     expect(sent.url).toBe('/openai/deployments/voice-gpt4o/chat/completions?api-version=2024-10-21');
     expect(sent.deployment).toBe('voice-gpt4o');

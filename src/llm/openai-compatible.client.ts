@@ -1,5 +1,9 @@
 import OpenAI, { AzureOpenAI } from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import type { LlmProviderConfig } from '../config/llm-provider-config';
 import { ChatMessage, CompletionChunk, CompletionRequest, LlmClient, TokenUsage } from './llm-client';
 

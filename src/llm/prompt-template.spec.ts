@@ -21,7 +21,9 @@ describe('renderTemplate', () => {
   });
 
   it('allows whitespace inside the braces', () => {
-    expect(renderTemplate('Hi {{ customer.name }} / {{   agent_id}} / {{visits   }}', context)).toBe('Hi Ada / agent-7 / 0');
+    expect(renderTemplate('Hi {{ customer.name }} / {{   agent_id}} / {{visits   }}', context)).toBe(
+      'Hi Ada / agent-7 / 0',
+    );
   });
 
   it('accepts dashes in keys', () => {
@@ -32,23 +34,31 @@ describe('renderTemplate', () => {
     expect(renderTemplate('{{visits}} {{verified}}', context)).toBe('0 false');
   });
 
-  it.each(['{{unknown}}', '{{customer.unknown}}', '{{customer.name.first}}', '{{agent_id.length}}', '{{notes}}', '{{notes.x}}'])(
-    'renders %s as empty text',
-    (template) => {
-      expect(renderTemplate(`[${template}]`, context)).toBe('[]');
-    },
-  );
+  it.each([
+    '{{unknown}}',
+    '{{customer.unknown}}',
+    '{{customer.name.first}}',
+    '{{agent_id.length}}',
+    '{{notes}}',
+    '{{notes.x}}',
+  ])('renders %s as empty text', (template) => {
+    expect(renderTemplate(`[${template}]`, context)).toBe('[]');
+  });
 
   it('renders objects and arrays as JSON', () => {
     expect(renderTemplate('{{customer.address}} {{customer.tags}}', context)).toBe('{"city":"Leeds"} ["vip","new"]');
   });
 
-  it.each(['{{constructor}}', '{{__proto__}}', '{{toString}}', '{{customer.constructor}}', '{{customer.__proto__}}', '{{constructor.name}}'])(
-    'renders the inherited key %s as empty text',
-    (template) => {
-      expect(renderTemplate(`[${template}]`, context)).toBe('[]');
-    },
-  );
+  it.each([
+    '{{constructor}}',
+    '{{__proto__}}',
+    '{{toString}}',
+    '{{customer.constructor}}',
+    '{{customer.__proto__}}',
+    '{{constructor.name}}',
+  ])('renders the inherited key %s as empty text', (template) => {
+    expect(renderTemplate(`[${template}]`, context)).toBe('[]');
+  });
 
   it('replaces every occurrence of a placeholder', () => {
     expect(renderTemplate('{{customer.name}}, {{customer.name}}!', context)).toBe('Ada, Ada!');

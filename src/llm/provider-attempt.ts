@@ -5,7 +5,8 @@ import { LinkedAbortController } from './linked-abort-controller';
 import type { AttemptOutcome, LlmTelemetry } from './llm-telemetry';
 
 /** A pending `next()` of an attempt's stream that never rejects: the race waits on several at once. */
-export type Settled = { attempt: ProviderAttempt; result: IteratorResult<CompletionChunk> } | { attempt: ProviderAttempt; error: unknown };
+export type Settled =
+  { attempt: ProviderAttempt; result: IteratorResult<CompletionChunk> } | { attempt: ProviderAttempt; error: unknown };
 
 /**
  * One request to one provider within a round: its own AbortController (following the
@@ -48,7 +49,9 @@ export class ProviderAttempt {
     this.timer = setTimeout(this.expire, provider.config.firstTokenTimeoutMs);
     let iterator: AsyncIterator<CompletionChunk>;
     try {
-      iterator = provider.client.streamCompletion({ ...request, model, signal: this.controller.signal })[Symbol.asyncIterator]();
+      iterator = provider.client
+        .streamCompletion({ ...request, model, signal: this.controller.signal })
+        [Symbol.asyncIterator]();
     } catch (error) {
       // A client that throws before returning a stream fails like one whose stream throws.
       iterator = { next: () => Promise.reject(error) };

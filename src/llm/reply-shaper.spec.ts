@@ -27,10 +27,7 @@ describe('ReplyShaper', () => {
   it('turns <break time="500ms"/> into a pause on the preceding text, with a flush', () => {
     const pieces = new ReplyShaper().push('One moment.<break time="500ms"/> Here it is.');
 
-    expect(pieces).toEqual([
-      { content: 'One moment.', flush: true, pause: 500 },
-      { content: ' Here it is.' },
-    ]);
+    expect(pieces).toEqual([{ content: 'One moment.', flush: true, pause: 500 }, { content: ' Here it is.' }]);
   });
 
   it("reads seconds, single quotes and a tag without the closing slash: <break time='1.5s'>", () => {
@@ -109,7 +106,9 @@ describe('ReplyShaper', () => {
   });
 
   it(`caps a pause at MAX_PAUSE_MS (${MAX_PAUSE_MS} ms)`, () => {
-    expect(new ReplyShaper().push('Wait<break time="60s"/>')).toEqual([{ content: 'Wait', flush: true, pause: MAX_PAUSE_MS }]);
+    expect(new ReplyShaper().push('Wait<break time="60s"/>')).toEqual([
+      { content: 'Wait', flush: true, pause: MAX_PAUSE_MS },
+    ]);
     expect(new ReplyShaper().push('Wait<break time="999999ms"/>')[0].pause).toBe(MAX_PAUSE_MS);
   });
 

@@ -39,7 +39,10 @@ describe('ToolCallAccumulator', () => {
 });
 
 describe('ToolCallAccumulator with the dialects of OpenAI-compatible providers', () => {
-  const delta = (fields: Omit<Extract<Parameters<ToolCallAccumulator['push']>[0], object>, 'type'>) => ({ type: 'tool_call_delta' as const, ...fields });
+  const delta = (fields: Omit<Extract<Parameters<ToolCallAccumulator['push']>[0], object>, 'type'>) => ({
+    type: 'tool_call_delta' as const,
+    ...fields,
+  });
 
   it('reads the id and name repeated on every piece as one call (DeepSeek, Qwen, Fireworks)', () => {
     const acc = new ToolCallAccumulator();

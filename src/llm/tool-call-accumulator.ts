@@ -55,6 +55,8 @@ export class ToolCallAccumulator {
    * provider that sent no id gets one, so every result can be matched.
    */
   complete(): ToolCallRequest[] {
-    return [...this.calls].sort((a, b) => (a.index ?? Infinity) - (b.index ?? Infinity)).map((call) => ({ id: call.id || `call_${randomUUID()}`, name: call.name, arguments: call.arguments }));
+    return [...this.calls]
+      .sort((a, b) => (a.index ?? Infinity) - (b.index ?? Infinity))
+      .map((call) => ({ id: call.id || `call_${randomUUID()}`, name: call.name, arguments: call.arguments }));
   }
 }

@@ -20,16 +20,11 @@ describe('interleaveToolRounds', () => {
   it('replays each round right after the transcript entries that preceded its turn', () => {
     const messages = interleaveToolRounds(transcript, [round(2, 'a'), round(4, 'b')]);
 
-    expect(messages.map((m) => (m.role === 'tool' ? `tool:${m.toolCallId}` : m.role === 'assistant' && m.toolCalls ? 'calls' : m.content))).toEqual([
-      'Hello.',
-      'Is Monday free?',
-      'calls',
-      'tool:a',
-      'Yes, Monday is free.',
-      'Book it.',
-      'calls',
-      'tool:b',
-    ]);
+    expect(
+      messages.map((m) =>
+        m.role === 'tool' ? `tool:${m.toolCallId}` : m.role === 'assistant' && m.toolCalls ? 'calls' : m.content,
+      ),
+    ).toEqual(['Hello.', 'Is Monday free?', 'calls', 'tool:a', 'Yes, Monday is free.', 'Book it.', 'calls', 'tool:b']);
   });
 
   it('drops a round anchored beyond the transcript, calls and results together', () => {

@@ -19,7 +19,11 @@ export interface ToolRound {
 export function toolRoundMessages(round: ToolRound): ChatMessage[] {
   return [
     { role: 'assistant', content: round.assistantText, toolCalls: round.calls },
-    ...round.results.map((result): ChatMessage => ({ role: 'tool', toolCallId: result.toolCallId, content: result.content })),
+    ...round.results.map((result): ChatMessage => ({
+      role: 'tool',
+      toolCallId: result.toolCallId,
+      content: result.content,
+    })),
   ];
 }
 

@@ -35,8 +35,13 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.dataSource.query(`UPDATE service_instances SET stopped_at = now() WHERE name = $1 AND stopped_at IS NULL`, [this.instance.name]);
-    await this.dataSource.query(`DELETE FROM service_instances WHERE last_seen_at < now() - $1::interval`, [FORGET_AFTER]);
+    await this.dataSource.query(
+      `UPDATE service_instances SET stopped_at = now() WHERE name = $1 AND stopped_at IS NULL`,
+      [this.instance.name],
+    );
+    await this.dataSource.query(`DELETE FROM service_instances WHERE last_seen_at < now() - $1::interval`, [
+      FORGET_AFTER,
+    ]);
     await this.beat();
     this.timer = setInterval(() => {
       this.beating ??= this.beat().finally(() => (this.beating = null));
@@ -60,7 +65,10 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, BeforeApplicat
       if (this.failing) this.logger.log('Heartbeat recovered');
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.logger.warn(`Heartbeat failed (${(error as Error).message}); retrying every ${this.config.instance.heartbeatMs} ms`);
+      if (!this.failing)
+        this.logger.warn(
+          `Heartbeat failed (${(error as Error).message}); retrying every ${this.config.instance.heartbeatMs} ms`,
+        );
       this.failing = true;
     }
   }

@@ -14,7 +14,9 @@ describe('buildLogScrubber', () => {
 
   it('removes any query parameter named like a credential', () => {
     const out = scrub('GET /x?access_token=aaa111&client_secret=bbb222&x-api-key=ccc333&refresh_token=ddd444&page=2');
-    expect(out).toBe('GET /x?access_token=[redacted]&client_secret=[redacted]&x-api-key=[redacted]&refresh_token=[redacted]&page=2');
+    expect(out).toBe(
+      'GET /x?access_token=[redacted]&client_secret=[redacted]&x-api-key=[redacted]&refresh_token=[redacted]&page=2',
+    );
   });
 
   it('removes phone numbers in their usual spellings, not other numbers', () => {
@@ -47,13 +49,26 @@ describe('pathForLog', () => {
   });
 
   it('masks a path segment that is a phone number however it is encoded', () => {
-    const encodings = ['%2B15550100123', '+1%20555%20010%200123', '%2B1.555.010.0123', '+1-555-010-0123', '(555)%20010-0123', '%252B1%2520555%2520010%25200123', 'tel:+15550100123'];
-    for (const number of encodings) expect(pathForLog(`/api/phone-numbers/${number}/calls`, false)).toBe('/api/phone-numbers/[phone]/calls');
+    const encodings = [
+      '%2B15550100123',
+      '+1%20555%20010%200123',
+      '%2B1.555.010.0123',
+      '+1-555-010-0123',
+      '(555)%20010-0123',
+      '%252B1%2520555%2520010%25200123',
+      'tel:+15550100123',
+    ];
+    for (const number of encodings)
+      expect(pathForLog(`/api/phone-numbers/${number}/calls`, false)).toBe('/api/phone-numbers/[phone]/calls');
   });
 
   it('keeps other segments, and everything but the query string with LOG_PII=true', () => {
-    expect(pathForLog('/api/calls/3f2a1b4c-1234-4567-8901-123456789012/transcript', false)).toBe('/api/calls/3f2a1b4c-1234-4567-8901-123456789012/transcript');
+    expect(pathForLog('/api/calls/3f2a1b4c-1234-4567-8901-123456789012/transcript', false)).toBe(
+      '/api/calls/3f2a1b4c-1234-4567-8901-123456789012/transcript',
+    );
     expect(pathForLog('/api/calls/call-2026/x%ZZ', false)).toBe('/api/calls/call-2026/x%ZZ');
-    expect(pathForLog('/api/phone-numbers/%2B15550100123/calls?limit=5', true)).toBe('/api/phone-numbers/%2B15550100123/calls');
+    expect(pathForLog('/api/phone-numbers/%2B15550100123/calls?limit=5', true)).toBe(
+      '/api/phone-numbers/%2B15550100123/calls',
+    );
   });
 });

@@ -22,7 +22,8 @@ export type LogFormat = 'json' | 'pretty';
  * without it (a production install), JSON.
  */
 export function logFormat(config: AppConfig, stdoutIsTty = process.stdout.isTTY === true): LogFormat {
-  const wanted = config.logging.format === 'auto' ? (stdoutIsTty && !config.production ? 'pretty' : 'json') : config.logging.format;
+  const wanted =
+    config.logging.format === 'auto' ? (stdoutIsTty && !config.production ? 'pretty' : 'json') : config.logging.format;
   return wanted === 'pretty' && prettyFactory() ? 'pretty' : 'json';
 }
 
@@ -83,11 +84,14 @@ function requestLoggingOptions(config: AppConfig): Options {
       // The status is what matters; the security headers of every response are noise.
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
-    customSuccessMessage: (req: RawRequest, res: ServerResponse, ms: number) => `${req.method} ${path(req)} ${res.statusCode} ${Math.round(ms)} ms`,
-    customErrorMessage: (req: RawRequest, res: ServerResponse, error: Error) => `${req.method} ${path(req)} ${res.statusCode} failed: ${error.message}`,
+    customSuccessMessage: (req: RawRequest, res: ServerResponse, ms: number) =>
+      `${req.method} ${path(req)} ${res.statusCode} ${Math.round(ms)} ms`,
+    customErrorMessage: (req: RawRequest, res: ServerResponse, error: Error) =>
+      `${req.method} ${path(req)} ${res.statusCode} failed: ${error.message}`,
     // Probes and scrapes every few seconds would drown everything else.
     autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|\?|$)/.test(req.url ?? '') },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   };
 }
 
@@ -95,7 +99,14 @@ function requestLoggingOptions(config: AppConfig): Options {
  * Nest announces every module, route and message handler at start-up (some 60 lines): detail
  * for LOG_LEVEL=debug. Everything else passes through unchanged.
  */
-const FRAMEWORK_START_UP = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'WebSocketsController', 'NestFactory', 'NestApplication']);
+const FRAMEWORK_START_UP = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'WebSocketsController',
+  'NestFactory',
+  'NestApplication',
+]);
 
 export class ServiceLogger implements LoggerService {
   constructor(private readonly inner: LoggerService) {}
@@ -124,7 +135,14 @@ export class ServiceLogger implements LoggerService {
 
 function scrubbingDestination(config: AppConfig): DestinationStream {
   const scrub = buildLogScrubber({
-    secrets: [config.ws.authToken, config.api.key, config.security.metricsToken, config.llm.apiKey, ...config.llm.secrets, databasePassword(config.database.url)],
+    secrets: [
+      config.ws.authToken,
+      config.api.key,
+      config.security.metricsToken,
+      config.llm.apiKey,
+      ...config.llm.secrets,
+      databasePassword(config.database.url),
+    ],
     pii: config.logging.pii,
   });
   // Synchronous writes: a line logged just before process.exit() is not lost.

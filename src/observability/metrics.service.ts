@@ -14,7 +14,11 @@ import { TopLabelValues } from './top-label-values';
  * prom-client defaults that are gauges named like counters (promtool refuses them); each is
  * the sum of its per-type gauge (`nodejs_active_handles{type}`, ...), which stays.
  */
-const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** Why a WebSocket upgrade was refused (label of millis_calls_refused_total). */
 export type RefusalReason = 'forbidden_address' | 'unauthorized' | 'draining' | 'capacity' | 'audit_backlog';
@@ -114,7 +118,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   });
   private readonly providerFirstToken = new Histogram({
     name: 'millis_llm_provider_time_to_first_token_seconds',
-    help: "Time from the request to a provider to its first text or tool call (reasoning excluded), for requests that answered",
+    help: 'Time from the request to a provider to its first text or tool call (reasoning excluded), for requests that answered',
     labelNames: ['provider'],
     buckets: FIRST_TOKEN_BUCKETS,
     registers: [this.registry],
@@ -141,7 +145,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     @Optional() private readonly providers?: LlmProviders,
     @Optional() private readonly llmTelemetry?: LlmTelemetry,
   ) {
-    this.agentLabels = new TopLabelValues(config.metrics.maxAgentLabels, (agentId) => this.callsStarted.remove({ agent_id: agentId }));
+    this.agentLabels = new TopLabelValues(config.metrics.maxAgentLabels, (agentId) =>
+      this.callsStarted.remove({ agent_id: agentId }),
+    );
     collectDefaultMetrics({ register: this.registry });
     for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     // With WORKERS the primary sums each metric over the workers, unless `aggregator` says otherwise.
@@ -166,14 +172,41 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         },
       });
     gauge('millis_calls_active', 'Open call connections', () => this.calls.activeCalls);
-    gauge('millis_draining', '1 while the service refuses new calls for shutdown', () => (this.calls.isDraining ? 1 : 0), 'max');
-    gauge('millis_audit_queue_depth', 'Audit rows waiting to be written to Postgres', () => this.audit.getStats().backlog);
+    gauge(
+      'millis_draining',
+      '1 while the service refuses new calls for shutdown',
+      () => (this.calls.isDraining ? 1 : 0),
+      'max',
+    );
+    gauge(
+      'millis_audit_queue_depth',
+      'Audit rows waiting to be written to Postgres',
+      () => this.audit.getStats().backlog,
+    );
     // Peak and bound are per process (each worker has its own queue): the largest peak is what nears the bound.
-    gauge('millis_audit_queue_peak', 'Largest audit backlog since start', () => this.audit.getStats().peakBacklog, 'max');
-    gauge('millis_audit_queue_bound', 'AUDIT_MAX_BACKLOG: past it, new calls are refused', () => this.config.audit.maxBacklog, 'first');
+    gauge(
+      'millis_audit_queue_peak',
+      'Largest audit backlog since start',
+      () => this.audit.getStats().peakBacklog,
+      'max',
+    );
+    gauge(
+      'millis_audit_queue_bound',
+      'AUDIT_MAX_BACKLOG: past it, new calls are refused',
+      () => this.config.audit.maxBacklog,
+      'first',
+    );
     total('millis_audit_rows_written_total', 'Audit rows written to Postgres', () => this.audit.getStats().rowsWritten);
-    total('millis_audit_failed_flushes_total', 'Audit batches that failed and were retried', () => this.audit.getStats().failedFlushes);
-    total('millis_audit_dead_lettered_total', 'Audit rows written to the dead-letter file', () => this.audit.getStats().deadLettered);
+    total(
+      'millis_audit_failed_flushes_total',
+      'Audit batches that failed and were retried',
+      () => this.audit.getStats().failedFlushes,
+    );
+    total(
+      'millis_audit_dead_lettered_total',
+      'Audit rows written to the dead-letter file',
+      () => this.audit.getStats().deadLettered,
+    );
     const llmProviders = this.providers;
     new Gauge({
       name: 'millis_llm_provider_circuit_state',
@@ -183,14 +216,17 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       // With WORKERS each worker has its own circuits: the machine shows the worst.
       aggregator: 'max',
       collect() {
-        for (const provider of llmProviders?.all ?? []) this.set({ provider: provider.name }, CIRCUIT_VALUE[provider.breaker.state]);
+        for (const provider of llmProviders?.all ?? [])
+          this.set({ provider: provider.name }, CIRCUIT_VALUE[provider.breaker.state]);
       },
     });
   }
 
   onModuleInit(): void {
     this.subscription = this.feed.activity$.subscribe((activity) => this.observe(activity));
-    this.audit.onBatchWritten((durationMs, ok) => this.auditWriteDuration.observe({ outcome: ok ? 'ok' : 'failed' }, durationMs / 1000));
+    this.audit.onBatchWritten((durationMs, ok) =>
+      this.auditWriteDuration.observe({ outcome: ok ? 'ok' : 'failed' }, durationMs / 1000),
+    );
     this.stopListening = this.llmTelemetry?.listen((event) => this.observeProvider(event));
   }
 
@@ -203,9 +239,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     switch (event.type) {
       case 'attempt':
         this.providerRequests.inc({ provider: event.provider, outcome: event.outcome });
-        if (event.outcome === 'failed') this.providerErrors.inc({ provider: event.provider, cause: event.cause ?? 'other' });
-        if (event.outcome === 'answered' && event.firstTokenMs !== undefined) this.providerFirstToken.observe({ provider: event.provider }, event.firstTokenMs / 1000);
-        if (event.outcome === 'answered' && event.reasoningMs !== undefined) this.providerReasoning.observe({ provider: event.provider }, event.reasoningMs / 1000);
+        if (event.outcome === 'failed')
+          this.providerErrors.inc({ provider: event.provider, cause: event.cause ?? 'other' });
+        if (event.outcome === 'answered' && event.firstTokenMs !== undefined)
+          this.providerFirstToken.observe({ provider: event.provider }, event.firstTokenMs / 1000);
+        if (event.outcome === 'answered' && event.reasoningMs !== undefined)
+          this.providerReasoning.observe({ provider: event.provider }, event.reasoningMs / 1000);
         return;
       case 'hedge':
         this.hedges.inc({ provider: event.provider, winner: event.hedgeWon ? 'hedge' : 'first' });

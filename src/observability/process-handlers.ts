@@ -20,7 +20,11 @@ export function installProcessHandlers(logger: LoggerService): void {
  * it is logged and ignored. SIGKILL still stops the process at once.
  * `work`: what the drain does, for the log ("draining calls and flushing the audit").
  */
-export function drainOnSignals(logger: Pick<LoggerService, 'log' | 'warn'>, work: { starting: string; going: string }, drain: () => void): void {
+export function drainOnSignals(
+  logger: Pick<LoggerService, 'log' | 'warn'>,
+  work: { starting: string; going: string },
+  drain: () => void,
+): void {
   let draining = false;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {

@@ -42,7 +42,12 @@ describe('start-up banner', () => {
     });
     const json = renderStartUpBanner(facts, 'json');
     expect(json).not.toMatch(/given-key|secret|ws-token|key=abc/);
-    expect(JSON.parse(json)).toMatchObject({ level: 30, context: 'Bootstrap', dashboard_url: 'http://127.0.0.1:9000/', llm: 'llama3 at http://llm.internal:8000/v1' });
+    expect(JSON.parse(json)).toMatchObject({
+      level: 30,
+      context: 'Bootstrap',
+      dashboard_url: 'http://127.0.0.1:9000/',
+      llm: 'llama3 at http://llm.internal:8000/v1',
+    });
   });
 
   it('says how many workers serve the port when WORKERS is set', () => {
@@ -54,7 +59,15 @@ describe('start-up banner', () => {
   });
 
   it('says the call desk is closed in production without API_KEY', () => {
-    const facts = startUpFacts(AppConfig.from({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db.internal/calls', WS_AUTH_TOKEN: 'a-websocket-token-of-length', OPENAI_API_KEY: 'sk-x' }), 8080);
+    const facts = startUpFacts(
+      AppConfig.from({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://u@db.internal/calls',
+        WS_AUTH_TOKEN: 'a-websocket-token-of-length',
+        OPENAI_API_KEY: 'sk-x',
+      }),
+      8080,
+    );
     expect(facts.signIn).toBe('closed: API_KEY is not set, so every /api request is refused');
     expect(facts.llm).toBe(`${new EnvironmentVariables().OPENAI_MODEL} at OpenAI`);
   });
@@ -66,8 +79,19 @@ describe('start-up banner with several LLM providers', () => {
       OPENAI_API_KEY: 'sk-default',
       OPENAI_MODEL: 'gpt-4o-mini',
       LLM_PROVIDERS: JSON.stringify([
-        { name: 'azure', kind: 'azure', base_url: 'https://east.openai.azure.com', api_key: 'az-secret', model: 'gpt-4o' },
-        { name: 'groq', base_url: 'https://user:pw@api.groq.com/openai/v1', api_key: 'gsk', model: 'llama-3.3-70b-versatile' },
+        {
+          name: 'azure',
+          kind: 'azure',
+          base_url: 'https://east.openai.azure.com',
+          api_key: 'az-secret',
+          model: 'gpt-4o',
+        },
+        {
+          name: 'groq',
+          base_url: 'https://user:pw@api.groq.com/openai/v1',
+          api_key: 'gsk',
+          model: 'llama-3.3-70b-versatile',
+        },
       ]),
       LLM_PROVIDER_ORDER: 'azure,groq,default',
     });

@@ -29,7 +29,11 @@ export function writeStartUpBanner(config: AppConfig, port: number): void {
 }
 
 export function startUpFacts(config: AppConfig, port: number): StartUpFacts {
-  const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? 'localhost' : config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const host = ['0.0.0.0', '::', ''].includes(config.http.host)
+    ? 'localhost'
+    : config.http.host.includes(':')
+      ? `[${config.http.host}]`
+      : config.http.host;
   const base = `${host}:${port}`;
   const keyFile = config.api.keyFile;
   return {
@@ -53,7 +57,8 @@ function llmInUse(config: AppConfig): string {
     `${provider.model ?? config.llm.model} at ${provider.baseUrl ? withoutCredentials(provider.baseUrl) : 'OpenAI'}${provider.kind === 'azure' ? ' (Azure)' : ''}`;
   if (providers.length <= 1) {
     const only = providers[0];
-    if (!only || (!only.apiKey && !only.baseUrl)) return 'none: callers hear the fallback message until OPENAI_API_KEY (or OPENAI_BASE_URL) is set';
+    if (!only || (!only.apiKey && !only.baseUrl))
+      return 'none: callers hear the fallback message until OPENAI_API_KEY (or OPENAI_BASE_URL) is set';
     return where(only);
   }
   const byName = new Map(providers.map((p) => [p.name, p]));
@@ -101,7 +106,17 @@ export function renderStartUpBanner(facts: StartUpFacts, format: LogFormat, now 
     ['WebSocket', facts.websocketUrl],
     ['Call desk', `${facts.dashboardUrl}  ${facts.signIn}`],
     ['LLM', facts.llm],
-    ...(facts.workers === undefined ? [] : ([['Workers', `${facts.workers} worker process${facts.workers === 1 ? '' : 'es'} on the port`]] as Array<[string, string]>)),
+    ...(facts.workers === undefined
+      ? []
+      : ([['Workers', `${facts.workers} worker process${facts.workers === 1 ? '' : 'es'} on the port`]] as Array<
+          [string, string]
+        >)),
   ];
-  return ['', '  Millis LLM service is ready', ...rows.map(([label, value]) => `  ${label.padEnd(10)} ${value}`), '', ''].join('\n');
+  return [
+    '',
+    '  Millis LLM service is ready',
+    ...rows.map(([label, value]) => `  ${label.padEnd(10)} ${value}`),
+    '',
+    '',
+  ].join('\n');
 }

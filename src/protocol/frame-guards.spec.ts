@@ -4,7 +4,13 @@ import fc from 'fast-check';
 import { DEPTH_PROBLEM, guardFor, MAX_FRAME_DEPTH } from './frame-guards';
 import { toFrameInstance } from './frame-instance';
 import { parseInboundFrame } from './frame-parser';
-import { INBOUND_FRAME_DTOS, INBOUND_FRAME_TYPES, InboundFrameType, InvalidFrame, MAX_STREAM_ID } from './inbound-frames';
+import {
+  INBOUND_FRAME_DTOS,
+  INBOUND_FRAME_TYPES,
+  InboundFrameType,
+  InvalidFrame,
+  MAX_STREAM_ID,
+} from './inbound-frames';
 
 /**
  * The guards are the parser's rules; the DTOs are the documented schema. These properties
@@ -48,15 +54,43 @@ function blamedPaths(errors: ValidationError[], parent = ''): string[] {
 const MISSING = Symbol('missing');
 
 /** Names on Object.prototype, or special to JS code, as field names. */
-const PROTOTYPE_KEYS = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'prototype', 'then', 'length'];
+const PROTOTYPE_KEYS = [
+  'constructor',
+  '__proto__',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'prototype',
+  'then',
+  'length',
+];
 const anyKey = fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 6 }));
 
 const oddNumber = fc.oneof(
-  fc.constantFrom(0, -0, 1, MAX_STREAM_ID, MAX_STREAM_ID + 1, -1, 0.5, 1.5, -0.5, NaN, Infinity, -Infinity, 1e21, 2 ** 53, -(2 ** 31)),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    MAX_STREAM_ID,
+    MAX_STREAM_ID + 1,
+    -1,
+    0.5,
+    1.5,
+    -0.5,
+    NaN,
+    Infinity,
+    -Infinity,
+    1e21,
+    2 ** 53,
+    -(2 ** 31),
+  ),
   fc.integer(),
   fc.double(),
 );
-const oddString = fc.oneof(fc.constantFrom('', ' ', 'user', 'assistant', 'system', 'User', 'tool', '0', 'null', 'true'), fc.string({ maxLength: 8 }));
+const oddString = fc.oneof(
+  fc.constantFrom('', ' ', 'user', 'assistant', 'system', 'User', 'tool', '0', 'null', 'true'),
+  fc.string({ maxLength: 8 }),
+);
 
 /** Any JSON-like value (plus NaN and the infinities), shallow: depth is tested on its own below. */
 const { anyValue } = fc.letrec<{ anyValue: unknown }>((tie) => ({
@@ -116,47 +150,96 @@ const DATA: Record<InboundFrameType, fc.Arbitrary<Record<string, unknown>>> = {
     voip: optional(voip),
   }),
   stream_request: frameObject({ stream_id: streamId, transcript: field(fc.array(entry, { maxLength: 6 })) }),
-  partial_transcript: frameObject({ session_id: optional(string), transcript: field(string), is_final: field(fc.boolean()) }),
+  partial_transcript: frameObject({
+    session_id: optional(string),
+    transcript: field(string),
+    is_final: field(fc.boolean()),
+  }),
   playback_finished: frameObject({ session_id: optional(string), stream_id: streamId }),
   interrupt: frameObject({ stream_id: streamId }),
 };
 
 describe('frame guards agree with the DTOs', () => {
-  it.each(INBOUND_FRAME_TYPES)('%s: the guard accepts exactly what class-validator accepts, and blames the same fields', (type) => {
-    const guard = guardFor(type)!;
-    let accepted = 0;
+  it.each(INBOUND_FRAME_TYPES)(
+    '%s: the guard accepts exactly what class-validator accepts, and blames the same fields',
+    (type) => {
+      const guard = guardFor(type)!;
+      let accepted = 0;
 
-    fc.assert(
-      fc.property(DATA[type], (data) => {
-        const dto = dtoVerdict(type, data);
-        const problem = guard(data);
+      fc.assert(
+        fc.property(DATA[type], (data) => {
+          const dto = dtoVerdict(type, data);
+          const problem = guard(data);
 
-        expect(problem === undefined).toBe(dto.valid);
-        if (problem === undefined) {
-          accepted++;
-          return;
-        }
-        expect(problem).not.toBe(DEPTH_PROBLEM);
-        if (!problem.endsWith('…')) {
-          for (const path of dto.blamed ?? []) expect(problem).toContain(path);
-        }
-      }),
-      { numRuns: RUNS_PER_TYPE },
-    );
+          expect(problem === undefined).toBe(dto.valid);
+          if (problem === undefined) {
+            accepted++;
+            return;
+          }
+          expect(problem).not.toBe(DEPTH_PROBLEM);
+          if (!problem.endsWith('…')) {
+            for (const path of dto.blamed ?? []) expect(problem).toContain(path);
+          }
+        }),
+        { numRuns: RUNS_PER_TYPE },
+      );
 
-    // Both answers must be common, or the property proves little.
-    expect(accepted).toBeGreaterThan(RUNS_PER_TYPE * 0.15);
-    expect(accepted).toBeLessThan(RUNS_PER_TYPE * 0.9);
-  });
+      // Both answers must be common, or the property proves little.
+      expect(accepted).toBeGreaterThan(RUNS_PER_TYPE * 0.15);
+      expect(accepted).toBeLessThan(RUNS_PER_TYPE * 0.9);
+    },
+  );
 
   it.each<[string, InboundFrameType, Record<string, unknown>, string]>([
-    ['a role outside the list', 'stream_request', { stream_id: 1, transcript: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'system', content: 'c' }] }, 'transcript.2.role must be one of: user, assistant'],
-    ['an entry that is not an object', 'stream_request', { stream_id: 1, transcript: [{ role: 'user', content: 'a' }, []] }, 'transcript.1 must be an object'],
-    ['a content that is not a string', 'stream_request', { stream_id: 1, transcript: [{ role: 'user', content: null }] }, 'transcript.0.content must be a string'],
-    ['a stream_id over the limit', 'interrupt', { stream_id: MAX_STREAM_ID + 1 }, `stream_id must be an integer from 0 to ${MAX_STREAM_ID}`],
-    ['a voip number that is not a string', 'start_call', { stream_id: 0, agent_id: 'a', session_id: 's', voip: { from: '1', to: 2 } }, 'voip.to must be a string'],
-    ['an empty agent_id', 'start_call', { stream_id: 0, agent_id: '', session_id: 's' }, 'agent_id must be a non-empty string'],
-    ['is_final as a string', 'partial_transcript', { transcript: 'x', is_final: 'false' }, 'is_final must be a boolean'],
+    [
+      'a role outside the list',
+      'stream_request',
+      {
+        stream_id: 1,
+        transcript: [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b' },
+          { role: 'system', content: 'c' },
+        ],
+      },
+      'transcript.2.role must be one of: user, assistant',
+    ],
+    [
+      'an entry that is not an object',
+      'stream_request',
+      { stream_id: 1, transcript: [{ role: 'user', content: 'a' }, []] },
+      'transcript.1 must be an object',
+    ],
+    [
+      'a content that is not a string',
+      'stream_request',
+      { stream_id: 1, transcript: [{ role: 'user', content: null }] },
+      'transcript.0.content must be a string',
+    ],
+    [
+      'a stream_id over the limit',
+      'interrupt',
+      { stream_id: MAX_STREAM_ID + 1 },
+      `stream_id must be an integer from 0 to ${MAX_STREAM_ID}`,
+    ],
+    [
+      'a voip number that is not a string',
+      'start_call',
+      { stream_id: 0, agent_id: 'a', session_id: 's', voip: { from: '1', to: 2 } },
+      'voip.to must be a string',
+    ],
+    [
+      'an empty agent_id',
+      'start_call',
+      { stream_id: 0, agent_id: '', session_id: 's' },
+      'agent_id must be a non-empty string',
+    ],
+    [
+      'is_final as a string',
+      'partial_transcript',
+      { transcript: 'x', is_final: 'false' },
+      'is_final must be a boolean',
+    ],
   ])('names the field path: %s', (_label, type, data, detail) => {
     expect(guardFor(type)!(data)).toBe(detail);
     expect(dtoErrors(type, data)).not.toHaveLength(0);
@@ -167,7 +250,9 @@ describe('frame guards agree with the DTOs', () => {
 
     const problem = guardFor('stream_request')!(data)!;
 
-    expect(problem).toMatch(/^stream_id must be .*; transcript\.0\.role must be .*; transcript\.0\.content must be a string; transcript\.1\.role/);
+    expect(problem).toMatch(
+      /^stream_id must be .*; transcript\.0\.role must be .*; transcript\.0\.content must be a string; transcript\.1\.role/,
+    );
     expect(problem.endsWith('; …')).toBe(true);
     expect(problem.length).toBeLessThan(700);
   });
@@ -195,18 +280,22 @@ describe('the parser agrees with the parser it replaced', () => {
     const message = JSON.parse(text) as Record<string, unknown>;
     const type = message.type as InboundFrameType;
     if (depthExceeds(message, MAX_FRAME_DEPTH)) return { event: 'invalid', tooDeep: true };
-    const payload = type === 'interrupt' && message.data === undefined ? { stream_id: message.stream_id } : message.data;
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { event: 'invalid', tooDeep: false };
+    const payload =
+      type === 'interrupt' && message.data === undefined ? { stream_id: message.stream_id } : message.data;
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+      return { event: 'invalid', tooDeep: false };
     if (!dtoVerdict(type, payload as Record<string, unknown>).valid) return { event: 'invalid', tooDeep: false };
     return { event: type, data: payload };
   }
 
   /** `levels` arrays and objects inside each other, ending in a primitive. */
-  const nested = fc.tuple(fc.integer({ min: MAX_FRAME_DEPTH - 8, max: MAX_FRAME_DEPTH + 2 }), fc.boolean()).map(([levels, arraysFirst]) => {
-    let value: unknown = 1;
-    for (let i = 0; i < levels; i++) value = (i % 2 === 0) === arraysFirst ? [value] : { a: value };
-    return value;
-  });
+  const nested = fc
+    .tuple(fc.integer({ min: MAX_FRAME_DEPTH - 8, max: MAX_FRAME_DEPTH + 2 }), fc.boolean())
+    .map(([levels, arraysFirst]) => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = (i % 2 === 0) === arraysFirst ? [value] : { a: value };
+      return value;
+    });
 
   /** Every object in a frame, so a deep value can be put in any of them. */
   function objectsIn(value: unknown, found: Array<Record<string, unknown>> = []): Array<Record<string, unknown>> {
@@ -221,7 +310,11 @@ describe('the parser agrees with the parser it replaced', () => {
     .chain((type) =>
       fc.record({
         type: fc.constant(type),
-        data: fc.oneof({ weight: 10, arbitrary: DATA[type] }, { weight: 1, arbitrary: anyValue }, { weight: 1, arbitrary: fc.constant(MISSING) }),
+        data: fc.oneof(
+          { weight: 10, arbitrary: DATA[type] },
+          { weight: 1, arbitrary: anyValue },
+          { weight: 1, arbitrary: fc.constant(MISSING) },
+        ),
         topStreamId: streamId,
         deep: fc.option(fc.tuple(nested, fc.nat()), { freq: 2 }),
       }),
@@ -235,7 +328,12 @@ describe('the parser agrees with the parser it replaced', () => {
       if (deep) {
         const [value, at] = deep;
         const objects = objectsIn(parsed);
-        Object.defineProperty(objects[at % objects.length], 'deep', { value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(objects[at % objects.length], 'deep', {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return JSON.stringify(parsed);
     });

@@ -65,7 +65,8 @@ function checkStartCall(data: Record<string, unknown>): string | undefined {
   if (!isNonEmptyString(data.agent_id)) problems = addProblem(problems, 'agent_id must be a non-empty string');
   if (!isNonEmptyString(data.session_id)) problems = addProblem(problems, 'session_id must be a non-empty string');
   const callSid = data.call_sid;
-  if (callSid != null && typeof callSid !== 'string') problems = addProblem(problems, 'call_sid must be a string or null');
+  if (callSid != null && typeof callSid !== 'string')
+    problems = addProblem(problems, 'call_sid must be a string or null');
   const metadata = data.metadata;
   if (metadata != null && !isObject(metadata)) problems = addProblem(problems, 'metadata must be an object or null');
   const voip = data.voip;
@@ -95,7 +96,8 @@ function checkStreamRequest(data: Record<string, unknown>): string | undefined {
         continue;
       }
       if (!isRole(entry.role)) problems = addProblem(problems, `transcript.${i}.role must be one of: ${ROLE_LIST}`);
-      if (typeof entry.content !== 'string') problems = addProblem(problems, `transcript.${i}.content must be a string`);
+      if (typeof entry.content !== 'string')
+        problems = addProblem(problems, `transcript.${i}.content must be a string`);
       // data 2, transcript 3, entry 4.
       if (problems === undefined && fieldsNestTooDeep(entry, 4)) return DEPTH_PROBLEM;
     }

@@ -76,9 +76,14 @@ describe('parseInboundFrame: properties', () => {
 
   it('never throws for any data under a known frame type', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...INBOUND_FRAME_TYPES), fc.oneof(json, jsonObject), strayFields, (type, data, stray) => {
-        expectWellFormed(parse(withFields({ type, data, stream_id: 1 }, stray)));
-      }),
+      fc.property(
+        fc.constantFrom(...INBOUND_FRAME_TYPES),
+        fc.oneof(json, jsonObject),
+        strayFields,
+        (type, data, stray) => {
+          expectWellFormed(parse(withFields({ type, data, stream_id: 1 }, stray)));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -99,7 +104,10 @@ describe('parseInboundFrame: properties', () => {
     fc.assert(
       fc.property(jsonObject, strayFields, strayFields, strayFields, (metadata, onFrame, onData, onVoip) => {
         const voip = withFields({ from: '+15550001', to: '+15550002' }, onVoip);
-        const frame = withFields({ type: 'start_call', data: withFields({ ...startCallData(), metadata, voip }, onData) }, onFrame);
+        const frame = withFields(
+          { type: 'start_call', data: withFields({ ...startCallData(), metadata, voip }, onData) },
+          onFrame,
+        );
 
         const result = parse(frame);
 

@@ -86,7 +86,10 @@ describe('parseInboundFrame: valid frames', () => {
   });
 
   it('parses a partial_transcript', () => {
-    const result = parse({ type: 'partial_transcript', data: { session_id: 's', transcript: 'I would li', is_final: false } });
+    const result = parse({
+      type: 'partial_transcript',
+      data: { session_id: 's', transcript: 'I would li', is_final: false },
+    });
 
     expect(result.event).toBe('partial_transcript');
     expect(result.data).toStrictEqual({ session_id: 's', transcript: 'I would li', is_final: false });
@@ -129,7 +132,12 @@ describe('parseInboundFrame: unusable frames', () => {
   ])('refuses %s as binary, counting its bytes', (_label, raw) => {
     const invalid = expectInvalid(parseInboundFrame(raw, OPTIONS));
 
-    expect(invalid).toEqual({ reason: 'binary_frame', detail: expect.any(String), bytes: 10, received: '<10 bytes of binary>' });
+    expect(invalid).toEqual({
+      reason: 'binary_frame',
+      detail: expect.any(String),
+      bytes: 10,
+      received: '<10 bytes of binary>',
+    });
   });
 
   it('refuses a frame over maxFrameBytes, counting UTF-8 bytes rather than characters', () => {
@@ -198,12 +206,28 @@ describe('parseInboundFrame: unusable frames', () => {
     ['a negative stream_id', streamRequest({ stream_id: -1 }), /stream_id/],
     ['a float stream_id', streamRequest({ stream_id: 1.5 }), /stream_id/],
     ['a transcript that is not an array', streamRequest({ transcript: 'hello' }), /transcript must be an array/],
-    ['a transcript role of system', streamRequest({ transcript: [{ role: 'system', content: 'x' }] }), /transcript\.0\.role/],
-    ['a transcript content that is a number', streamRequest({ transcript: [{ role: 'user', content: 42 }] }), /transcript\.0\.content/],
+    [
+      'a transcript role of system',
+      streamRequest({ transcript: [{ role: 'system', content: 'x' }] }),
+      /transcript\.0\.role/,
+    ],
+    [
+      'a transcript content that is a number',
+      streamRequest({ transcript: [{ role: 'user', content: 42 }] }),
+      /transcript\.0\.content/,
+    ],
     ['a transcript entry that is an array', streamRequest({ transcript: [[]] }), /transcript\.0 must be an object/],
     // class-validator threw on these (it looks a class up through the "constructor" key).
-    ['nested arrays holding an object with a null constructor key', streamRequest({ transcript: [[{ constructor: null }]] }), /transcript\.0/],
-    ['voip as nested arrays holding an object with a null constructor key', startCall({ voip: [[{ constructor: null }]] }), /voip/],
+    [
+      'nested arrays holding an object with a null constructor key',
+      streamRequest({ transcript: [[{ constructor: null }]] }),
+      /transcript\.0/,
+    ],
+    [
+      'voip as nested arrays holding an object with a null constructor key',
+      startCall({ voip: [[{ constructor: null }]] }),
+      /voip/,
+    ],
     ['a transcript entry that is null', streamRequest({ transcript: [null] }), /transcript/],
     ['voip as an array', startCall({ voip: [{ from: '+15550001', to: '+15550002' }] }), /voip/],
     ['voip as an empty array', startCall({ voip: [] }), /voip/],
@@ -298,9 +322,36 @@ describe('parseInboundFrame: robustness', () => {
   }
 
   const FRAGMENTS = [
-    '{', '}', '[', ']', ':', ',', '"', '\\', 'null', 'true', '-1', '1e400', '0.5', '\u0000', '\ud800', '🙂',
-    '"type"', '"data"', '"stream_id"', '"start_call"', '"stream_request"', '"interrupt"', '"transcript"',
-    '"role"', '"user"', '"content"', '"voip"', '"metadata"', ' ', 'x',
+    '{',
+    '}',
+    '[',
+    ']',
+    ':',
+    ',',
+    '"',
+    '\\',
+    'null',
+    'true',
+    '-1',
+    '1e400',
+    '0.5',
+    '\u0000',
+    '\ud800',
+    '🙂',
+    '"type"',
+    '"data"',
+    '"stream_id"',
+    '"start_call"',
+    '"stream_request"',
+    '"interrupt"',
+    '"transcript"',
+    '"role"',
+    '"user"',
+    '"content"',
+    '"voip"',
+    '"metadata"',
+    ' ',
+    'x',
   ];
   const VALID_FRAMES = [
     JSON.stringify(startCall({ voip: { from: '1', to: '2' } })),

@@ -22,13 +22,23 @@ type RawFrame = string | Buffer | ArrayBuffer | Buffer[];
 export function parseInboundFrame(raw: RawFrame, options: FrameParserOptions): ParsedFrame {
   if (typeof raw !== 'string') {
     const bytes = byteLength(raw);
-    return invalidBytes('binary_frame', 'binary frames are not part of the protocol', bytes, `<${bytes} bytes of binary>`);
+    return invalidBytes(
+      'binary_frame',
+      'binary frames are not part of the protocol',
+      bytes,
+      `<${bytes} bytes of binary>`,
+    );
   }
   // A UTF-16 code unit is at most 3 UTF-8 bytes, so only a long frame needs counting.
   if (raw.length * 3 > options.maxFrameBytes) {
     const bytes = Buffer.byteLength(raw, 'utf8');
     if (bytes > options.maxFrameBytes) {
-      return invalidBytes('too_large', `frame of ${bytes} bytes exceeds the ${options.maxFrameBytes} byte limit`, bytes, preview(raw));
+      return invalidBytes(
+        'too_large',
+        `frame of ${bytes} bytes exceeds the ${options.maxFrameBytes} byte limit`,
+        bytes,
+        preview(raw),
+      );
     }
   }
 

@@ -32,12 +32,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const days = values.days === undefined ? undefined : Number(values.days);
-  if (days !== undefined && !(Number.isInteger(days) && days >= 1)) throw new UsageError('--days must be a whole number of days, at least 1');
-  if (values.mode !== undefined && values.mode !== 'delete' && values.mode !== 'redact') throw new UsageError('--mode must be delete or redact');
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1))
+    throw new UsageError('--days must be a whole number of days, at least 1');
+  if (values.mode !== undefined && values.mode !== 'delete' && values.mode !== 'redact')
+    throw new UsageError('--mode must be delete or redact');
 
   const app = await NestFactory.createApplicationContext(RetentionCliModule, { logger: ['error', 'warn', 'log'] });
   try {
-    const report = await app.get(RetentionService).run({ dryRun: values['dry-run'], days, mode: values.mode as RetentionMode | undefined });
+    const report = await app
+      .get(RetentionService)
+      .run({ dryRun: values['dry-run'], days, mode: values.mode as RetentionMode | undefined });
     if (!report) console.log('Nothing done (RETENTION_DAYS is not set, or retention is running elsewhere).');
     return 0;
   } finally {
@@ -51,6 +55,9 @@ main()
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
     if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else console.error(error instanceof Error && error.message.startsWith('Invalid configuration') ? error.message : error);
+    else
+      console.error(
+        error instanceof Error && error.message.startsWith('Invalid configuration') ? error.message : error,
+      );
     process.exit(error instanceof UsageError ? 2 : 1);
   });

@@ -64,11 +64,23 @@ export class RetentionService {
   private async apply(mode: RetentionMode, days: number, cutoff: Date): Promise<RetentionReport> {
     const { batchSize } = this.config.retention;
     const report: RetentionReport = {
-      mode, days, cutoff: cutoff.toISOString(), dryRun: false,
-      calls: 0, exchanges: 0, events: 0, strayEvents: 0, phoneNumbers: 0, batches: 0, durationMs: 0,
+      mode,
+      days,
+      cutoff: cutoff.toISOString(),
+      dryRun: false,
+      calls: 0,
+      exchanges: 0,
+      events: 0,
+      strayEvents: 0,
+      phoneNumbers: 0,
+      batches: 0,
+      durationMs: 0,
     };
     for (;;) {
-      const done = mode === 'delete' ? await this.repository.deleteBatch(cutoff, batchSize) : await this.repository.redactBatch(cutoff, batchSize);
+      const done =
+        mode === 'delete'
+          ? await this.repository.deleteBatch(cutoff, batchSize)
+          : await this.repository.redactBatch(cutoff, batchSize);
       if (done.calls === 0) break;
       report.batches += 1;
       report.calls += done.calls;

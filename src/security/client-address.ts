@@ -10,7 +10,11 @@ export function clientAddress(req: IncomingMessage, trustedProxy: boolean): stri
   if (trustedProxy) {
     const header = req.headers['x-forwarded-for'];
     const value = Array.isArray(header) ? header.join(',') : header;
-    const last = value?.split(',').map((part) => part.trim()).filter(Boolean).pop();
+    const last = value
+      ?.split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .pop();
     if (last) return normalizeAddress(last);
   }
   const remote = req.socket.remoteAddress;

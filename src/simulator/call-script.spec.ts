@@ -35,7 +35,9 @@ describe('applyCallFlags', () => {
 
 describe('validateScript', () => {
   it('says which field is wrong', () => {
-    expect(() => validateScript({ voip: { from: 15550100, to: '+1' }, steps: [] })).toThrow('`voip` needs `from` and `to` as strings');
+    expect(() => validateScript({ voip: { from: 15550100, to: '+1' }, steps: [] })).toThrow(
+      '`voip` needs `from` and `to` as strings',
+    );
     expect(() => validateScript({ agent_id: 7, steps: [] })).toThrow('`agent_id` must be a string');
     expect(() => validateScript({ metadata: ['a'], steps: [] })).toThrow('`metadata` must be a mapping');
   });

@@ -124,7 +124,13 @@ export async function runCallScript(
     onTurn(turn);
   };
   const agentSaid = (reply: ReplyResult) =>
-    record({ speaker: 'agent', text: reply.text, firstPieceMs: reply.firstPieceMs, totalMs: reply.totalMs, interrupted: reply.interrupted });
+    record({
+      speaker: 'agent',
+      text: reply.text,
+      firstPieceMs: reply.firstPieceMs,
+      totalMs: reply.totalMs,
+      interrupted: reply.interrupted,
+    });
   simulator.on('control', (frame) => outcome.controlFrames.push(frame));
 
   await simulator.connect();

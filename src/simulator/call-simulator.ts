@@ -89,7 +89,8 @@ export class CallSimulator extends EventEmitter<SimulatorEvents> {
 
   /** Sends start_call and resolves with the greeting. */
   start(): Promise<ReplyResult> {
-    const voip = this.options.from || this.options.to ? { from: this.options.from ?? '', to: this.options.to ?? '' } : null;
+    const voip =
+      this.options.from || this.options.to ? { from: this.options.from ?? '', to: this.options.to ?? '' } : null;
     const greeting = this.expectReply(this.streamId);
     this.send({
       type: 'start_call',
@@ -115,7 +116,10 @@ export class CallSimulator extends EventEmitter<SimulatorEvents> {
   }
 
   partial(text: string, isFinal = false): void {
-    this.send({ type: 'partial_transcript', data: { session_id: this.sessionId, transcript: text, is_final: isFinal } });
+    this.send({
+      type: 'partial_transcript',
+      data: { session_id: this.sessionId, transcript: text, is_final: isFinal },
+    });
   }
 
   /** The user talks over the reply in progress. */
@@ -181,7 +185,8 @@ export class CallSimulator extends EventEmitter<SimulatorEvents> {
   }
 
   private send(frame: object): void {
-    if (!this.isOpen) throw new Error(`the call is closed${this.closedCode !== null ? ` (code ${this.closedCode})` : ''}`);
+    if (!this.isOpen)
+      throw new Error(`the call is closed${this.closedCode !== null ? ` (code ${this.closedCode})` : ''}`);
     this.socket!.send(JSON.stringify(frame));
   }
 }

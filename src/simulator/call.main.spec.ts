@@ -14,8 +14,16 @@ describe('npm run call arguments', () => {
     expect(parseCallArgs(['--help'], undefined)).toBeNull();
     expect(parseCallArgs(['-h'], undefined)).toBeNull();
     expect(
-      parseCallArgs(['--token', 'flag-token', '--metadata', '{"customer":"Ada"}', '--from=+1', '--script', 'a.yaml', '--json'], 'env-token'),
-    ).toMatchObject({ token: 'flag-token', flags: { metadata: { customer: 'Ada' }, from: '+1' }, script: 'a.yaml', json: true });
+      parseCallArgs(
+        ['--token', 'flag-token', '--metadata', '{"customer":"Ada"}', '--from=+1', '--script', 'a.yaml', '--json'],
+        'env-token',
+      ),
+    ).toMatchObject({
+      token: 'flag-token',
+      flags: { metadata: { customer: 'Ada' }, from: '+1' },
+      script: 'a.yaml',
+      json: true,
+    });
   });
 
   it('refuses what it cannot use, saying why', () => {

@@ -89,7 +89,8 @@ function parseMetadata(text: string): Record<string, unknown> {
   } catch (error) {
     throw new UsageError(`--metadata is not JSON: ${(error as Error).message}`);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--metadata must be a JSON object');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError('--metadata must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -106,7 +107,11 @@ async function runScript(command: CallCommand & { script: string }): Promise<voi
     const extra =
       turn.totalMs === undefined
         ? ''
-        : timing({ firstPieceMs: turn.firstPieceMs ?? null, totalMs: turn.totalMs, interrupted: turn.interrupted ?? false });
+        : timing({
+            firstPieceMs: turn.firstPieceMs ?? null,
+            totalMs: turn.totalMs,
+            interrupted: turn.interrupted ?? false,
+          });
     console.log(`${who}> ${turn.text}${extra}`);
   };
   const outcome = await runCallScript(script, { url: command.url, token: command.token }, print);

@@ -202,6 +202,8 @@ describe('TerminalView without a terminal', () => {
     view.piece('Bye.');
     view.endReply();
     view.line('  (first words 5 ms, total 9 ms)');
-    expect(written).toBe('agent> Hello there. How\n[end_call] {"stream_id":1}\nagent> Bye.\n  (first words 5 ms, total 9 ms)\n');
+    expect(written).toBe(
+      'agent> Hello there. How\n[end_call] {"stream_id":1}\nagent> Bye.\n  (first words 5 ms, total 9 ms)\n',
+    );
   });
 });

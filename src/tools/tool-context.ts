@@ -2,8 +2,7 @@ import type { AgentSettings } from '../agents/agent-settings';
 
 /** A change to the call itself, carried out after the tool round that asked for it. */
 export type CallControlAction =
-  | { kind: 'end_call'; farewell?: string }
-  | { kind: 'transfer_call'; destination: string; destinationName: string };
+  { kind: 'end_call'; farewell?: string } | { kind: 'transfer_call'; destination: string; destinationName: string };
 
 /** What a tool knows about the call it runs in. */
 export interface ToolContext {

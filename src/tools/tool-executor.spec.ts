@@ -13,9 +13,16 @@ class PartyDto {
   @IsInt() @Min(1) @Max(8) people: number;
 }
 
-function tool(handler: (args: object, ctx: ToolContext) => unknown, options: Partial<RegisteredTool['options']> = {}): RegisteredTool {
+function tool(
+  handler: (args: object, ctx: ToolContext) => unknown,
+  options: Partial<RegisteredTool['options']> = {},
+): RegisteredTool {
   const opts = { name: 'reserve', description: 'Reserve a table.', parameters: PartyDto, ...options };
-  return { options: opts, spec: { name: opts.name, description: opts.description, parameters: parametersSchema(opts.parameters) }, invoke: async (a, c) => handler(a, c) };
+  return {
+    options: opts,
+    spec: { name: opts.name, description: opts.description, parameters: parametersSchema(opts.parameters) },
+    invoke: async (a, c) => handler(a, c),
+  };
 }
 
 const agent: AgentSettings = {
@@ -30,7 +37,15 @@ function context(signal = new AbortController().signal) {
     ctx: {
       signal,
       agent,
-      call: { sessionId: 's', agentId: 'agent-1', streamId: 1, callSid: null, metadata: null, fromNumber: null, toNumber: null },
+      call: {
+        sessionId: 's',
+        agentId: 'agent-1',
+        streamId: 1,
+        callSid: null,
+        metadata: null,
+        fromNumber: null,
+        toNumber: null,
+      },
       requestCallControl: (action: unknown) => controls.push(action),
     } as ToolContext,
   };
@@ -60,7 +75,12 @@ describe('checkArguments', () => {
   });
 
   it('treats empty arguments as {} for a tool without parameters', async () => {
-    expect(await checkArguments(tool(() => undefined, { parameters: undefined }), '')).toEqual({ ok: true, value: {} });
+    expect(
+      await checkArguments(
+        tool(() => undefined, { parameters: undefined }),
+        '',
+      ),
+    ).toEqual({ ok: true, value: {} });
   });
 });
 
@@ -68,21 +88,47 @@ describe('executeToolCall', () => {
   const options = { timeoutMs: 50, round: 0 };
 
   it('returns the JSON of the result, and records the parsed arguments and the duration', async () => {
-    const outcome = await executeToolCall(tool((args) => ({ table: 4, for: (args as PartyDto).name })), call('{"name":"Ada","people":2}'), context().ctx, options);
+    const outcome = await executeToolCall(
+      tool((args) => ({ table: 4, for: (args as PartyDto).name })),
+      call('{"name":"Ada","people":2}'),
+      context().ctx,
+      options,
+    );
     expect(outcome.content).toBe('{"table":4,"for":"Ada"}');
-    expect(outcome.record).toMatchObject({ id: 'call_1', name: 'reserve', status: 'ok', arguments: { name: 'Ada', people: 2 }, result: { table: 4, for: 'Ada' } });
+    expect(outcome.record).toMatchObject({
+      id: 'call_1',
+      name: 'reserve',
+      status: 'ok',
+      arguments: { name: 'Ada', people: 2 },
+      result: { table: 4, for: 'Ada' },
+    });
     expect(outcome.record.durationMs).toEqual(expect.any(Number));
   });
 
   it('turns a ToolError into an error result for the model', async () => {
-    const outcome = await executeToolCall(tool(() => { throw new ToolError('fully booked'); }), call('{"name":"Ada","people":2}'), context().ctx, options);
+    const outcome = await executeToolCall(
+      tool(() => {
+        throw new ToolError('fully booked');
+      }),
+      call('{"name":"Ada","people":2}'),
+      context().ctx,
+      options,
+    );
     expect(outcome.content).toBe('{"error":"fully booked"}');
     expect(outcome.record.status).toBe('error');
   });
 
   it('times a tool out and aborts its signal', async () => {
     let toolSignal: AbortSignal | undefined;
-    const outcome = await executeToolCall(tool((_a, ctx) => { toolSignal = ctx.signal; return new Promise(() => undefined); }), call('{"name":"Ada","people":2}'), context().ctx, options);
+    const outcome = await executeToolCall(
+      tool((_a, ctx) => {
+        toolSignal = ctx.signal;
+        return new Promise(() => undefined);
+      }),
+      call('{"name":"Ada","people":2}'),
+      context().ctx,
+      options,
+    );
     expect(outcome.record.status).toBe('timeout');
     expect(outcome.content).toBe('{"error":"timed out after 50 ms"}');
     expect(toolSignal?.aborted).toBe(true);
@@ -91,7 +137,15 @@ describe('executeToolCall', () => {
   it('is cancelled at once when the turn is, with the tool told through its signal', async () => {
     const turn = new AbortController();
     let toolSignal: AbortSignal | undefined;
-    const running = executeToolCall(tool((_a, ctx) => { toolSignal = ctx.signal; return new Promise(() => undefined); }), call('{"name":"Ada","people":2}'), context(turn.signal).ctx, { timeoutMs: 10_000, round: 1 });
+    const running = executeToolCall(
+      tool((_a, ctx) => {
+        toolSignal = ctx.signal;
+        return new Promise(() => undefined);
+      }),
+      call('{"name":"Ada","people":2}'),
+      context(turn.signal).ctx,
+      { timeoutMs: 10_000, round: 1 },
+    );
     await new Promise((resolve) => setImmediate(resolve));
     turn.abort('interrupted');
     const outcome = await running;
@@ -103,9 +157,26 @@ describe('executeToolCall', () => {
   it("holds no listener on the turn's signal once a call has ended, however it ended", async () => {
     const turn = new AbortController();
     const args = '{"name":"Ada","people":2}';
-    await executeToolCall(tool(() => ({ ok: true })), call(args), context(turn.signal).ctx, options);
-    await executeToolCall(tool(() => { throw new ToolError('no'); }), call(args), context(turn.signal).ctx, options);
-    await executeToolCall(tool(() => new Promise(() => undefined)), call(args), context(turn.signal).ctx, options);
+    await executeToolCall(
+      tool(() => ({ ok: true })),
+      call(args),
+      context(turn.signal).ctx,
+      options,
+    );
+    await executeToolCall(
+      tool(() => {
+        throw new ToolError('no');
+      }),
+      call(args),
+      context(turn.signal).ctx,
+      options,
+    );
+    await executeToolCall(
+      tool(() => new Promise(() => undefined)),
+      call(args),
+      context(turn.signal).ctx,
+      options,
+    );
     expect(getEventListeners(turn.signal, 'abort')).toHaveLength(0);
   });
 

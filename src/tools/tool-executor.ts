@@ -60,7 +60,11 @@ export async function executeToolCall(
 ): Promise<ToolOutcome> {
   const startedAt = preciseNow();
   const started = performance.now();
-  const finish = (status: ToolCallStatus, args: unknown, outcome: { result?: unknown; error?: string }): ToolOutcome => {
+  const finish = (
+    status: ToolCallStatus,
+    args: unknown,
+    outcome: { result?: unknown; error?: string },
+  ): ToolOutcome => {
     const record: ToolCallRecord = {
       id: call.id,
       name: call.name,
@@ -75,7 +79,8 @@ export async function executeToolCall(
     return { record, content: content.length > MAX_RESULT_CHARS ? content.slice(0, MAX_RESULT_CHARS) : content };
   };
 
-  if (!tool) return finish('unknown_tool', safeParse(call.arguments), { error: `no tool named "${call.name}" is available` });
+  if (!tool)
+    return finish('unknown_tool', safeParse(call.arguments), { error: `no tool named "${call.name}" is available` });
   if (context.signal.aborted) return finish('cancelled', safeParse(call.arguments), { error: 'cancelled' });
   const checked = await checkArguments(tool, call.arguments);
   if (!checked.ok) return finish('invalid_arguments', checked.parsed, { error: checked.error });
@@ -88,7 +93,9 @@ export async function executeToolCall(
     timedOut = true;
     controller.abort(new Error(`tool timed out after ${timeoutMs} ms`));
   }, timeoutMs);
-  const stopped = new Promise<typeof STOPPED>((resolve) => controller.signal.addEventListener('abort', () => resolve(STOPPED), { once: true }));
+  const stopped = new Promise<typeof STOPPED>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve(STOPPED), { once: true }),
+  );
   const running = tool.invoke(checked.value, { ...context, signal: controller.signal });
   // The tool may still reject after we stopped waiting for it.
   running.catch(() => undefined);
@@ -98,7 +105,8 @@ export async function executeToolCall(
     if (result !== STOPPED) return finish('ok', toRecordable(checked.value), { result });
   } catch (error) {
     if (!controller.signal.aborted) {
-      if (!(error instanceof ToolError)) (options.log ?? logger).warn(`tool ${call.name} failed: ${(error as Error)?.stack ?? error}`);
+      if (!(error instanceof ToolError))
+        (options.log ?? logger).warn(`tool ${call.name} failed: ${(error as Error)?.stack ?? error}`);
       return finish('error', toRecordable(checked.value), { error: (error as Error)?.message ?? String(error) });
     }
   } finally {

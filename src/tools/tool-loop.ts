@@ -88,19 +88,29 @@ export class ToolLoop {
         }
       }
       if (turn.signal.aborted || requests.length === 0) return;
-      if (lastRound) throw new LlmReplyError('tool_rounds', `the model still asked for tools after ${maxRounds} rounds`);
+      if (lastRound)
+        throw new LlmReplyError('tool_rounds', `the model still asked for tools after ${maxRounds} rounds`);
 
       const controls: CallControlAction[] = [];
       const running = requests.map((call) =>
-        executeToolCall(offered.has(call.name) ? this.registry?.get(call.name) : undefined, call, {
-          signal: turn.signal,
-          call: turn.call,
-          agent: turn.agent,
-          requestCallControl: (action) => controls.push(action),
-        }, { timeoutMs: this.config.tools.timeoutMs, round, log: turn.log }),
+        executeToolCall(
+          offered.has(call.name) ? this.registry?.get(call.name) : undefined,
+          call,
+          {
+            signal: turn.signal,
+            call: turn.call,
+            agent: turn.agent,
+            requestCallControl: (action) => controls.push(action),
+          },
+          { timeoutMs: this.config.tools.timeoutMs, round, log: turn.log },
+        ),
       );
       const filler = this.fillerFor(requests, offered);
-      if (filler && (await this.slowerThan(Promise.all(running), this.config.tools.fillerAfterMs)) && !turn.signal.aborted) {
+      if (
+        filler &&
+        (await this.slowerThan(Promise.all(running), this.config.tools.fillerAfterMs)) &&
+        !turn.signal.aborted
+      ) {
         yield { type: 'filler', text: filler };
       }
       const outcomes = await Promise.all(running);
@@ -114,7 +124,13 @@ export class ToolLoop {
   }
 
   /** The round joins the call's history as a whole: calls and their results, never one without the other. */
-  private recordRound(turn: TurnRequest, round: number, text: string, calls: ToolCallRequest[], outcomes: ToolOutcome[]): void {
+  private recordRound(
+    turn: TurnRequest,
+    round: number,
+    text: string,
+    calls: ToolCallRequest[],
+    outcomes: ToolOutcome[],
+  ): void {
     turn.rounds.push({
       anchor: turn.transcript.length,
       streamId: turn.exchange.streamId,
@@ -151,7 +167,11 @@ export class ToolLoop {
  * (written when the reply ends). Arrays are replaced, not pushed to: the audit queue keeps
  * a shallow copy of the record.
  */
-function recordProviders(turn: TurnRequest, round: number, chunk: Exclude<ReplyChunk, { type: 'text' | 'tool_calls' | 'usage' }>): void {
+function recordProviders(
+  turn: TurnRequest,
+  round: number,
+  chunk: Exclude<ReplyChunk, { type: 'text' | 'tool_calls' | 'usage' }>,
+): void {
   const { exchange } = turn;
   switch (chunk.type) {
     case 'provider':
@@ -161,7 +181,8 @@ function recordProviders(turn: TurnRequest, round: number, chunk: Exclude<ReplyC
     case 'attempt_failed': {
       const { attempt } = chunk;
       exchange.failedAttempts = [...(exchange.failedAttempts ?? []), { round, ...attempt }];
-      if (attempt.code !== 'circuit_open') turn.log?.warn(`LLM provider ${attempt.provider} did not answer stream ${exchange.streamId}: ${attempt.error}`);
+      if (attempt.code !== 'circuit_open')
+        turn.log?.warn(`LLM provider ${attempt.provider} did not answer stream ${exchange.streamId}: ${attempt.error}`);
       return;
     }
     case 'hedge':

@@ -47,7 +47,9 @@ export class ToolRegistry implements OnModuleInit, OnApplicationBootstrap {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const options = this.discovery.getMetadataByDecorator(LLM_TOOL_METADATA, wrapper, method);
         if (!options?.name) continue;
-        const handler = (instance as Record<string, (args: object, ctx: ToolContext) => unknown>)[method].bind(instance);
+        const handler = (instance as Record<string, (args: object, ctx: ToolContext) => unknown>)[method].bind(
+          instance,
+        );
         this.register(options, handler);
       }
     }

@@ -24,7 +24,10 @@ export class ToolsController {
   constructor(private readonly registry: ToolRegistry) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every tool an agent profile can enable', description: 'Built-ins and the tools of extension modules.' })
+  @ApiOperation({
+    summary: 'Every tool an agent profile can enable',
+    description: 'Built-ins and the tools of extension modules.',
+  })
   @ApiOkResponse({ type: ToolDto, isArray: true })
   list(): ToolDto[] {
     return this.registry.list().map((tool) => ({ ...tool.spec, filler: tool.options.filler }));

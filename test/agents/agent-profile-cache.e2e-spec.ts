@@ -13,11 +13,17 @@ describe('Agent profile cache under caller-chosen agent ids', () => {
   let profiles: AgentProfileService;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { API_KEY, GREETING: 'Default hello.', AGENT_PROFILE_CACHE_MAX: String(CACHE_MAX) } });
+    t = await startTestApp({
+      env: { API_KEY, GREETING: 'Default hello.', AGENT_PROFILE_CACHE_MAX: String(CACHE_MAX) },
+    });
     profiles = t.app.get(AgentProfileService);
     await t.db.query('DELETE FROM agent_profiles');
     for (const agent of ['known-a', 'known-b']) {
-      await request(t.app.getHttpServer()).put(`/api/agents/${agent}`).set('x-api-key', API_KEY).send({ greeting: `Hello from ${agent}.` }).expect(201);
+      await request(t.app.getHttpServer())
+        .put(`/api/agents/${agent}`)
+        .set('x-api-key', API_KEY)
+        .send({ greeting: `Hello from ${agent}.` })
+        .expect(201);
     }
   });
   afterAll(() => t.close());
@@ -47,16 +53,26 @@ describe('Agent profile cache under caller-chosen agent ids', () => {
     expect(profiles.cachedAgents).toBe(CACHE_MAX);
 
     await eventually(async () => {
-      const { rows } = await t.db.query(`SELECT count(DISTINCT agent_id)::int AS agents FROM call_sessions WHERE session_id LIKE 'cache-%'`);
+      const { rows } = await t.db.query(
+        `SELECT count(DISTINCT agent_id)::int AS agents FROM call_sessions WHERE session_id LIKE 'cache-%'`,
+      );
       expect(rows[0].agents).toBe(DISTINCT_AGENTS + 2);
     }, 20_000);
   }, 120_000);
 
   it('applies an API write at once even to an agent no longer cached', async () => {
     for (let start = 0; start < CACHE_MAX; start += CONCURRENT_CALLS) {
-      await Promise.all(Array.from({ length: CONCURRENT_CALLS }, (_, i) => greetingFor(`second-flood-${start + i}`, `cache-second-flood-${start + i}`)));
+      await Promise.all(
+        Array.from({ length: CONCURRENT_CALLS }, (_, i) =>
+          greetingFor(`second-flood-${start + i}`, `cache-second-flood-${start + i}`),
+        ),
+      );
     }
-    await request(t.app.getHttpServer()).patch('/api/agents/known-b').set('x-api-key', API_KEY).send({ greeting: 'Changed.' }).expect(200);
+    await request(t.app.getHttpServer())
+      .patch('/api/agents/known-b')
+      .set('x-api-key', API_KEY)
+      .send({ greeting: 'Changed.' })
+      .expect(200);
 
     expect(await greetingFor('known-b', 'cache-known-b-changed')).toBe('Changed.');
   });

@@ -10,7 +10,9 @@ describe('Agent profiles', () => {
   const auth = { 'x-api-key': API_KEY };
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { API_KEY, SYSTEM_PROMPT: 'Default prompt for {{agent_id}}.', GREETING: 'Default hello.' } });
+    t = await startTestApp({
+      env: { API_KEY, SYSTEM_PROMPT: 'Default prompt for {{agent_id}}.', GREETING: 'Default hello.' },
+    });
     await t.db.query('DELETE FROM agent_profiles');
   });
   afterAll(() => t.close());
@@ -49,10 +51,21 @@ describe('Agent profiles', () => {
       });
 
       await api().get('/api/agents/crud-agent').set(auth).expect(200, created.body);
-      expect((await api().get('/api/agents').set(auth).expect(200)).body.map((p: { agent_id: string }) => p.agent_id)).toContain('crud-agent');
+      expect(
+        (await api().get('/api/agents').set(auth).expect(200)).body.map((p: { agent_id: string }) => p.agent_id),
+      ).toContain('crud-agent');
 
-      const patched = await api().patch('/api/agents/crud-agent').set(auth).send({ model: 'big-model', temperature: null }).expect(200);
-      expect(patched.body).toMatchObject({ model: 'big-model', temperature: null, name: 'Front desk', tools: ['end_call', 'transfer_call'] });
+      const patched = await api()
+        .patch('/api/agents/crud-agent')
+        .set(auth)
+        .send({ model: 'big-model', temperature: null })
+        .expect(200);
+      expect(patched.body).toMatchObject({
+        model: 'big-model',
+        temperature: null,
+        name: 'Front desk',
+        tools: ['end_call', 'transfer_call'],
+      });
 
       const replaced = await api().put('/api/agents/crud-agent').set(auth).send({ name: 'Replaced' }).expect(200);
       expect(replaced.body).toMatchObject({ name: 'Replaced', model: null, tools: [], transfer_destinations: [] });
@@ -67,17 +80,38 @@ describe('Agent profiles', () => {
       ['a temperature out of range', { temperature: 5 }, 'temperature must not be greater than 2'],
       ['an unknown field', { colour: 'blue' }, 'property colour should not exist'],
       ['an unknown tool', { tools: ['launch_rocket'] }, 'unknown tool(s): launch_rocket'],
-      ['a destination that is not a number or SIP URI', { transfer_destinations: [{ name: 'x', destination: 'call my mum' }] }, 'destination must be an E.164 number'],
-      ['a duplicate destination name', { transfer_destinations: [{ name: 'x', destination: '+15550100' }, { name: 'x', destination: '+15550101' }] }, 'listed twice'],
+      [
+        'a destination that is not a number or SIP URI',
+        { transfer_destinations: [{ name: 'x', destination: 'call my mum' }] },
+        'destination must be an E.164 number',
+      ],
+      [
+        'a duplicate destination name',
+        {
+          transfer_destinations: [
+            { name: 'x', destination: '+15550100' },
+            { name: 'x', destination: '+15550101' },
+          ],
+        },
+        'listed twice',
+      ],
     ])('answers 400 to %s', async (_what, body, message) => {
       const response = await api().put('/api/agents/invalid-agent').set(auth).send(body).expect(400);
       expect(JSON.stringify(response.body.message)).toContain(message);
     });
 
     it("keeps the agent's LLM providers in order and its hedging, null meaning the environment's", async () => {
-      const created = await api().put('/api/agents/provider-agent').set(auth).send({ providers: ['default'], hedge_after_ms: 150 }).expect(201);
+      const created = await api()
+        .put('/api/agents/provider-agent')
+        .set(auth)
+        .send({ providers: ['default'], hedge_after_ms: 150 })
+        .expect(201);
       expect(created.body).toMatchObject({ providers: ['default'], hedge_after_ms: 150 });
-      const reset = await api().patch('/api/agents/provider-agent').set(auth).send({ providers: null, hedge_after_ms: null }).expect(200);
+      const reset = await api()
+        .patch('/api/agents/provider-agent')
+        .set(auth)
+        .send({ providers: null, hedge_after_ms: null })
+        .expect(200);
       expect(reset.body).toMatchObject({ providers: null, hedge_after_ms: null });
       await api().delete('/api/agents/provider-agent').set(auth).expect(204);
     });
@@ -94,7 +128,9 @@ describe('Agent profiles', () => {
 
     it('lists the tools a profile can enable', async () => {
       const { body } = await api().get('/api/tools').set(auth).expect(200);
-      expect(body.map((tool: { name: string }) => tool.name)).toEqual(expect.arrayContaining(['end_call', 'transfer_call', 'check_availability', 'book_slot']));
+      expect(body.map((tool: { name: string }) => tool.name)).toEqual(
+        expect.arrayContaining(['end_call', 'transfer_call', 'check_availability', 'book_slot']),
+      );
       expect(body.find((tool: { name: string }) => tool.name === 'book_slot').parameters).toMatchObject({
         type: 'object',
         required: expect.arrayContaining(['date', 'time', 'name']),
@@ -104,9 +140,17 @@ describe('Agent profiles', () => {
   });
 
   describe('at start_call', () => {
-    async function talk(agentId: string, sessionId: string): Promise<{ client: MillisPlatformClient; greeting: string }> {
+    async function talk(
+      agentId: string,
+      sessionId: string,
+    ): Promise<{ client: MillisPlatformClient; greeting: string }> {
       const client = await MillisPlatformClient.connect(t.wsUrl);
-      client.startCall({ session_id: sessionId, agent_id: agentId, metadata: { shop: 'Acme Dental' }, voip: { from: '+15550111', to: '+15550222' } });
+      client.startCall({
+        session_id: sessionId,
+        agent_id: agentId,
+        metadata: { shop: 'Acme Dental' },
+        voip: { from: '+15550111', to: '+15550222' },
+      });
       const greeting = await client.waitForEnd(0);
       client.streamRequest(1, [{ role: 'user', content: 'Hi' }]);
       await client.waitForEnd(1);
@@ -131,9 +175,15 @@ describe('Agent profiles', () => {
 
       expect(greeting).toBe('Welcome to Acme Dental.');
       const [{ body }] = t.fakeLlm.requests;
-      expect(body.messages![0]).toEqual({ role: 'system', content: 'You book appointments for Acme Dental, line +15550222.' });
+      expect(body.messages![0]).toEqual({
+        role: 'system',
+        content: 'You book appointments for Acme Dental, line +15550222.',
+      });
       expect(body).toMatchObject({ model: 'profile-model', temperature: 0.1, max_tokens: 99 });
-      expect((body.tools as Array<{ function: { name: string } }>).map((tool) => tool.function.name)).toEqual(['check_availability', 'end_call']);
+      expect((body.tools as Array<{ function: { name: string } }>).map((tool) => tool.function.name)).toEqual([
+        'check_availability',
+        'end_call',
+      ]);
       await client.close();
 
       await eventually(async () => {
@@ -145,7 +195,11 @@ describe('Agent profiles', () => {
     });
 
     it('sees a change made through the API on the next call', async () => {
-      await api().patch('/api/agents/dentist').set(auth).send({ system_prompt: 'Changed for {{metadata.shop}}.' }).expect(200);
+      await api()
+        .patch('/api/agents/dentist')
+        .set(auth)
+        .send({ system_prompt: 'Changed for {{metadata.shop}}.' })
+        .expect(200);
 
       const { client } = await talk('dentist', 'profile-call-after-patch');
 
@@ -154,7 +208,9 @@ describe('Agent profiles', () => {
     });
 
     it('reads a profile written behind its back (not cached yet) before greeting', async () => {
-      await t.db.query(`INSERT INTO agent_profiles (agent_id, greeting, system_prompt) VALUES ('sql-agent', 'Hi from SQL.', 'SQL prompt.')`);
+      await t.db.query(
+        `INSERT INTO agent_profiles (agent_id, greeting, system_prompt) VALUES ('sql-agent', 'Hi from SQL.', 'SQL prompt.')`,
+      );
 
       const { client, greeting } = await talk('sql-agent', 'sql-agent-call');
 

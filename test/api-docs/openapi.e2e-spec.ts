@@ -29,7 +29,10 @@ describe('The OpenAPI document', () => {
       cwd: resolve(__dirname, '../..'),
       timeout: 120_000,
     });
-    const report = JSON.parse(stdout) as { totals: Record<string, number>; problems: Array<{ ruleId: string; message: string }> };
+    const report = JSON.parse(stdout) as {
+      totals: Record<string, number>;
+      problems: Array<{ ruleId: string; message: string }>;
+    };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     // The accepted exceptions, each with its reason in .redocly.lint-ignore.yaml.
     expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 4 });

@@ -22,7 +22,9 @@ describe('Audit during a Postgres outage', () => {
 
   it('keeps replying without stalls and loses no row', async () => {
     const clients = await Promise.all(Array.from({ length: CALLS }, () => MillisPlatformClient.connect(t.wsUrl)));
-    clients.forEach((c, i) => c.startCall({ session_id: `outage-${i}`, voip: { from: `+1666000${i}`, to: '+16660000' } }));
+    clients.forEach((c, i) =>
+      c.startCall({ session_id: `outage-${i}`, voip: { from: `+1666000${i}`, to: '+16660000' } }),
+    );
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
 
     proxy.cut();
@@ -34,7 +36,10 @@ describe('Audit during a Postgres outage', () => {
       await Promise.all(
         clients.map(async (c, i) => {
           const started = Date.now();
-          c.send({ type: 'partial_transcript', data: { session_id: `outage-${i}`, transcript: `turn ${turn}`, is_final: true } });
+          c.send({
+            type: 'partial_transcript',
+            data: { session_id: `outage-${i}`, transcript: `turn ${turn}`, is_final: true },
+          });
           c.streamRequest(turn, [{ role: 'user', content: `outage ${i} turn ${turn}` }]);
           expect(await c.waitForEnd(turn, 5000)).toBe(`You said: outage ${i} turn ${turn}.`);
           replyTimes.push(Date.now() - started);
@@ -77,7 +82,9 @@ describe('Audit at shutdown', () => {
     client.streamRequest(1, [{ role: 'user', content: 'last words' }]);
     await client.waitForEnd(1);
     const db = t.db;
-    const { rows: before } = await db.query(`SELECT count(*)::int AS n FROM call_sessions WHERE session_id = 'shutdown-flush'`);
+    const { rows: before } = await db.query(
+      `SELECT count(*)::int AS n FROM call_sessions WHERE session_id = 'shutdown-flush'`,
+    );
     expect(before[0].n).toBe(0);
 
     await t.app.close();
@@ -96,9 +103,14 @@ describe('Audit at shutdown', () => {
 describe('Audit at shutdown, with rows that cannot be written', () => {
   it('dead-letters a row Postgres refuses with its own reason, and writes every other row', async () => {
     const t = await startTestApp({ env: { GREETING: 'Hi.', AUDIT_FLUSH_INTERVAL_MS: '60000' } });
-    await t.db.query(`ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`);
+    await t.db.query(
+      `ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`,
+    );
     try {
-      for (const [sessionId, agentId] of [['shutdown-refused', 'refused-agent'], ['shutdown-kept', 'agent-1']]) {
+      for (const [sessionId, agentId] of [
+        ['shutdown-refused', 'refused-agent'],
+        ['shutdown-kept', 'agent-1'],
+      ]) {
         const client = await MillisPlatformClient.connect(t.wsUrl);
         client.startCall({ session_id: sessionId, agent_id: agentId });
         await client.waitForEnd(0);
@@ -106,7 +118,9 @@ describe('Audit at shutdown, with rows that cannot be written', () => {
 
       await t.app.close();
 
-      const { rows } = await t.db.query(`SELECT session_id, status FROM call_sessions WHERE session_id LIKE 'shutdown-%'`);
+      const { rows } = await t.db.query(
+        `SELECT session_id, status FROM call_sessions WHERE session_id LIKE 'shutdown-%'`,
+      );
       expect(rows).toEqual([{ session_id: 'shutdown-kept', status: 'ended' }]);
       const letters = await deadLetters(t);
       expect(letters.map((l) => l.code).sort()).toEqual(['23514', 'missing_session']);

@@ -16,7 +16,9 @@ describe('Audit while readers hold every pooled connection', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { API_KEY, GREETING: 'Hi.', DB_POOL_SIZE: String(MAIN_POOL_SIZE), AUDIT_DB_POOL_SIZE: '2' } });
+    t = await startTestApp({
+      env: { API_KEY, GREETING: 'Hi.', DB_POOL_SIZE: String(MAIN_POOL_SIZE), AUDIT_DB_POOL_SIZE: '2' },
+    });
   });
   afterAll(() => t.close());
 

@@ -9,7 +9,9 @@ export const API_KEY = 'audit-test-key-0123456789';
 
 /** Random hex: incompressible, so Postgres cannot squeeze it under the btree limit (about 2.7 KB per entry). */
 export function incompressible(chars: number): string {
-  return randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
+  return randomBytes(Math.ceil(chars / 2))
+    .toString('hex')
+    .slice(0, chars);
 }
 
 /** About `bytes` of distinct 32-character words: its tsvector is larger than Postgres' 1 MB limit. */
@@ -18,12 +20,21 @@ export function distinctWords(bytes: number): string {
 }
 
 /** `count` calls in parallel, each a greeting and one turn: 2 exchanges per call. */
-export async function ordinaryCalls(t: TestApp, prefix: string, count = 20, agentId = 'agent-ordinary'): Promise<string[]> {
+export async function ordinaryCalls(
+  t: TestApp,
+  prefix: string,
+  count = 20,
+  agentId = 'agent-ordinary',
+): Promise<string[]> {
   const sessionIds = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   await Promise.all(
     sessionIds.map(async (sessionId, i) => {
       const client = await MillisPlatformClient.connect(t.wsUrl);
-      client.startCall({ session_id: sessionId, agent_id: agentId, voip: { from: `+1555777${String(i).padStart(4, '0')}`, to: '+15550000' } });
+      client.startCall({
+        session_id: sessionId,
+        agent_id: agentId,
+        voip: { from: `+1555777${String(i).padStart(4, '0')}`, to: '+15550000' },
+      });
       await client.waitForEnd(0);
       client.streamRequest(1, [{ role: 'user', content: `question ${i}` }]);
       await client.waitForEnd(1);
@@ -34,7 +45,12 @@ export async function ordinaryCalls(t: TestApp, prefix: string, count = 20, agen
 }
 
 /** Every call ended and stored with both its exchanges, and listed by the history API. */
-export async function expectStored(t: TestApp, sessionIds: string[], agentId = 'agent-ordinary', timeoutMs = 5_000): Promise<void> {
+export async function expectStored(
+  t: TestApp,
+  sessionIds: string[],
+  agentId = 'agent-ordinary',
+  timeoutMs = 5_000,
+): Promise<void> {
   await eventually(
     async () => {
       const { rows } = await t.db.query(
@@ -48,7 +64,10 @@ export async function expectStored(t: TestApp, sessionIds: string[], agentId = '
     timeoutMs,
     50,
   );
-  const listed = await request(t.app.getHttpServer()).get(`/api/calls?agent_id=${agentId}&limit=200`).set('x-api-key', API_KEY).expect(200);
+  const listed = await request(t.app.getHttpServer())
+    .get(`/api/calls?agent_id=${agentId}&limit=200`)
+    .set('x-api-key', API_KEY)
+    .expect(200);
   const ids = (listed.body.items as Array<{ session_id: string }>).map((c) => c.session_id);
   expect(ids).toEqual(expect.arrayContaining(sessionIds));
 }

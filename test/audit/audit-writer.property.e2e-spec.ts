@@ -25,13 +25,28 @@ const oddString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom('', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', '🙂\ud83d', '__proto__', 'constructor', HUGE),
 );
-const oddKey = fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '\u0000', '\ud800', '$', 'k'.repeat(300)));
-const oddObject = fc.oneof(
-  fc.dictionary(oddKey, fc.oneof(oddString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null)), { maxKeys: 6 }),
-  fc.constantFrom(TOO_DEEP_FOR_JSON, TOO_DEEP_FOR_POSTGRES, JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}}')),
+const oddKey = fc.oneof(
+  fc.string({ maxLength: 10 }),
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '\u0000', '\ud800', '$', 'k'.repeat(300)),
 );
-const oddInt = fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER));
-const oddTimestamp = fc.oneof(fc.constant(new Date().toISOString()), fc.constantFrom('not a date', '294277-01-01T00:00:00Z', '2025-02-30T00:00:00Z', ''));
+const oddObject = fc.oneof(
+  fc.dictionary(oddKey, fc.oneof(oddString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null)), {
+    maxKeys: 6,
+  }),
+  fc.constantFrom(
+    TOO_DEEP_FOR_JSON,
+    TOO_DEEP_FOR_POSTGRES,
+    JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": 1}}'),
+  ),
+);
+const oddInt = fc.oneof(
+  fc.integer({ min: 0, max: 1_000 }),
+  fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER),
+);
+const oddTimestamp = fc.oneof(
+  fc.constant(new Date().toISOString()),
+  fc.constantFrom('not a date', '294277-01-01T00:00:00Z', '2025-02-30T00:00:00Z', ''),
+);
 const oddUuid = fc.oneof(fc.uuid(), fc.constantFrom('not-a-uuid', ''));
 
 interface CallPlan {
@@ -78,16 +93,30 @@ const wildCall: fc.Arbitrary<CallPlan> = fc.record({
     { maxLength: 3 },
   ),
   events: fc.array(
-    fc.record({ id: oddUuid, type: oddString, streamId: fc.option(oddInt), payload: oddObject }, { requiredKeys: [] }) as fc.Arbitrary<Partial<EventRecord>>,
+    fc.record(
+      { id: oddUuid, type: oddString, streamId: fc.option(oddInt), payload: oddObject },
+      { requiredKeys: [] },
+    ) as fc.Arbitrary<Partial<EventRecord>>,
     { maxLength: 3 },
   ),
 });
 
 const ordinaryCall: fc.Arbitrary<CallPlan> = fc.record({
   ordinary: fc.constant(true),
-  session: fc.record({ agentId: fc.constantFrom('agent-a', 'agent-b'), fromNumber: fc.constantFrom('+15550100', '+15550101', null) }) as fc.Arbitrary<Partial<SessionRecord>>,
-  exchanges: fc.array(fc.record({ responseText: fc.string({ maxLength: 30 }) }) as fc.Arbitrary<Partial<ExchangeRecord>>, { maxLength: 3 }),
-  events: fc.array(fc.record({ payload: fc.record({ transcript: fc.string({ maxLength: 30 }) }) }) as fc.Arbitrary<Partial<EventRecord>>, { maxLength: 3 }),
+  session: fc.record({
+    agentId: fc.constantFrom('agent-a', 'agent-b'),
+    fromNumber: fc.constantFrom('+15550100', '+15550101', null),
+  }) as fc.Arbitrary<Partial<SessionRecord>>,
+  exchanges: fc.array(
+    fc.record({ responseText: fc.string({ maxLength: 30 }) }) as fc.Arbitrary<Partial<ExchangeRecord>>,
+    { maxLength: 3 },
+  ),
+  events: fc.array(
+    fc.record({ payload: fc.record({ transcript: fc.string({ maxLength: 30 }) }) }) as fc.Arbitrary<
+      Partial<EventRecord>
+    >,
+    { maxLength: 3 },
+  ),
 });
 
 /**
@@ -100,7 +129,9 @@ describe('AuditWriter with arbitrary records', () => {
 
   beforeAll(async () => {
     // Small statements, so refused rows share them with ordinary ones and with each other.
-    t = await startTestApp({ env: { AUDIT_FLUSH_INTERVAL_MS: '60000', AUDIT_BATCH_SIZE: '8', AUDIT_BATCH_BYTES: String(64 * 1024) } });
+    t = await startTestApp({
+      env: { AUDIT_FLUSH_INTERVAL_MS: '60000', AUDIT_BATCH_SIZE: '8', AUDIT_BATCH_BYTES: String(64 * 1024) },
+    });
   });
   afterAll(() => t.close());
 
@@ -116,7 +147,9 @@ describe('AuditWriter with arbitrary records', () => {
         const letters = await deadLetters(t);
         const lettered = new Set(
           letters.flatMap((l) => [
-            ...(l.batch ? Object.values(l.batch).flat() : []).map((row) => String(row.id ?? row.sessionId ?? row.number)),
+            ...(l.batch ? Object.values(l.batch).flat() : []).map((row) =>
+              String(row.id ?? row.sessionId ?? row.number),
+            ),
             ...Object.values((l as unknown as { rows?: Record<string, string[]> }).rows ?? {}).flat(),
           ]),
         );
@@ -158,29 +191,33 @@ function enqueue(t: TestApp, plan: CallPlan, key: string): Enqueued {
     // Unique per call even when wild, so no two calls of a run are one row.
     sessionId: plan.ordinary ? key : `${key}:${plan.session.sessionId ?? ''}`,
   };
-  const exchanges = plan.exchanges.map(
-    (e, i): ExchangeRecord => ({
-      id: randomUUID(),
-      streamId: i,
-      kind: 'reply',
-      transcript: [],
-      responseText: '',
-      status: 'completed',
-      model: null,
-      error: null,
-      requestedAt: now,
-      firstTokenAt: null,
-      completedAt: null,
-      promptTokens: null,
-      completionTokens: null,
-      totalTokens: null,
-      ...e,
-      sessionId: session.sessionId,
-    }),
-  );
-  const events = plan.events.map(
-    (e): EventRecord => ({ id: randomUUID(), type: 'partial_transcript', streamId: null, payload: {}, receivedAt: now, ...e, sessionId: session.sessionId }),
-  );
+  const exchanges = plan.exchanges.map((e, i): ExchangeRecord => ({
+    id: randomUUID(),
+    streamId: i,
+    kind: 'reply',
+    transcript: [],
+    responseText: '',
+    status: 'completed',
+    model: null,
+    error: null,
+    requestedAt: now,
+    firstTokenAt: null,
+    completedAt: null,
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+    ...e,
+    sessionId: session.sessionId,
+  }));
+  const events = plan.events.map((e): EventRecord => ({
+    id: randomUUID(),
+    type: 'partial_transcript',
+    streamId: null,
+    payload: {},
+    receivedAt: now,
+    ...e,
+    sessionId: session.sessionId,
+  }));
   t.audit.recordSession(session);
   exchanges.forEach((e) => t.audit.recordExchange(e));
   events.forEach((e) => t.audit.recordEvent(e));
@@ -191,7 +228,9 @@ function enqueue(t: TestApp, plan: CallPlan, key: string): Enqueued {
 async function storedKeys(t: TestApp, calls: Enqueued[]): Promise<Set<string>> {
   const byStoredForm = new Map<string, string>();
   for (const call of calls) byStoredForm.set(toPostgresSafeString(call.session.sessionId), call.session.sessionId);
-  const ids = calls.flatMap((c) => [...c.exchanges, ...c.events].map((r) => r.id)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
+  const ids = calls
+    .flatMap((c) => [...c.exchanges, ...c.events].map((r) => r.id))
+    .filter((id) => /^[0-9a-f-]{36}$/.test(id));
   const { rows } = await t.db.query(
     `SELECT session_id AS key FROM call_sessions WHERE session_id = ANY($1)
      UNION ALL SELECT id::text FROM stream_exchanges WHERE id = ANY($2::uuid[])

@@ -33,7 +33,10 @@ describe('Frames of 1 MB', () => {
     const lock = await lockTable(t.db, 'call_events');
     try {
       for (let i = 0; i < FRAMES; i++) {
-        client.send({ type: 'partial_transcript', data: { transcript: randomBytes(FRAME_TEXT_CHARS / 2).toString('hex'), is_final: false } });
+        client.send({
+          type: 'partial_transcript',
+          data: { transcript: randomBytes(FRAME_TEXT_CHARS / 2).toString('hex'), is_final: false },
+        });
       }
       await eventually(() => expect(t.audit.backlogBytes).toBeGreaterThan(FRAMES * FRAME_TEXT_CHARS), 10_000);
 

@@ -60,18 +60,34 @@ describe('Migration AuditLongValues1765600000000', () => {
     await db.query(
       `INSERT INTO stream_exchanges (id, call_session_id, stream_id, kind, transcript, status, requested_at)
        VALUES (gen_random_uuid(), $1, 1, 'reply', $2, 'completed', now())`,
-      [id, JSON.stringify([{ role: 'user', content: Array.from({ length: 40_000 }, () => incompressible(24)).join(' ') }])],
+      [
+        id,
+        JSON.stringify([{ role: 'user', content: Array.from({ length: 40_000 }, () => incompressible(24)).join(' ') }]),
+      ],
     );
 
-    expect(await failure(insertSession, [longId, 'other'])).toMatchObject({ code: '23505', constraint: 'uq_call_sessions_session_id' });
-    expect(await failure(insertNumber, [longNumber])).toMatchObject({ code: '23505', constraint: 'uq_phone_numbers_number' });
+    expect(await failure(insertSession, [longId, 'other'])).toMatchObject({
+      code: '23505',
+      constraint: 'uq_call_sessions_session_id',
+    });
+    expect(await failure(insertNumber, [longNumber])).toMatchObject({
+      code: '23505',
+      constraint: 'uq_phone_numbers_number',
+    });
     // The audit's upsert names the unique index by its expression.
-    await db.query(`${insertSession.replace(' RETURNING id', '')} ON CONFLICT ((text_sha256(session_id))) DO UPDATE SET agent_id = 'updated'`, [longId, 'x']);
+    await db.query(
+      `${insertSession.replace(' RETURNING id', '')} ON CONFLICT ((text_sha256(session_id))) DO UPDATE SET agent_id = 'updated'`,
+      [longId, 'x'],
+    );
     const { rows } = await db.query(`SELECT agent_id FROM call_sessions WHERE session_id = $1`, [longId]);
     expect(rows).toEqual([{ agent_id: 'updated' }]);
 
-    expect(await indexesUsed(`SELECT id FROM call_sessions WHERE session_id = $1`, [longId])).toContain('ix_call_sessions_session_id');
-    expect(await indexesUsed(`SELECT id FROM phone_numbers WHERE number = $1`, [longNumber])).toContain('ix_phone_numbers_number');
+    expect(await indexesUsed(`SELECT id FROM call_sessions WHERE session_id = $1`, [longId])).toContain(
+      'ix_call_sessions_session_id',
+    );
+    expect(await indexesUsed(`SELECT id FROM phone_numbers WHERE number = $1`, [longNumber])).toContain(
+      'ix_phone_numbers_number',
+    );
     expect(await indexesUsed(PHONE_NUMBER_IDS_QUERY, ['+1 555 0100'])).toContain('ix_phone_numbers_digits');
     const byAgent = listCallsQuery({ agentId: 'updated' }, undefined, 50);
     expect(await indexesUsed(byAgent.sql, byAgent.params)).toContain('ix_call_sessions_agent_started');
@@ -85,11 +101,17 @@ describe('Migration AuditLongValues1765600000000', () => {
 
     expect(await failure(insertSession, [incompressible(7_000), 'agent'])).toMatchObject({ code: '54000' });
     await db.query(insertSession, ['short', 'agent']);
-    expect(await failure(insertSession, ['short', 'agent'])).toMatchObject({ code: '23505', constraint: 'uq_call_sessions_session_id' });
+    expect(await failure(insertSession, ['short', 'agent'])).toMatchObject({
+      code: '23505',
+      constraint: 'uq_call_sessions_session_id',
+    });
 
     await migration.up(runner());
 
     await db.query(insertSession, [incompressible(7_000), incompressible(7_000)]);
-    expect(await failure(insertSession, ['short', 'agent'])).toMatchObject({ code: '23505', constraint: 'uq_call_sessions_session_id' });
+    expect(await failure(insertSession, ['short', 'agent'])).toMatchObject({
+      code: '23505',
+      constraint: 'uq_call_sessions_session_id',
+    });
   });
 });

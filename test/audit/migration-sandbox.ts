@@ -10,7 +10,10 @@ import { TEST_DATABASE_URL } from '../support/test-database';
  * can be taken down and up again without other suites seeing a change.
  */
 export async function openMigrationSandbox(): Promise<Client> {
-  const dataSource = await new DataSource({ ...buildDataSourceOptions(TEST_DATABASE_URL, 2), logging: false }).initialize();
+  const dataSource = await new DataSource({
+    ...buildDataSourceOptions(TEST_DATABASE_URL, 2),
+    logging: false,
+  }).initialize();
   await runMigrationsLocked(dataSource);
   await dataSource.destroy();
   const db = new Client({ connectionString: TEST_DATABASE_URL });

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-import { API_KEY, deadLetters, distinctWords, expectStored, incompressible, lockTable, ordinaryCalls, readiness } from './audit-test-kit';
+import {
+  API_KEY,
+  deadLetters,
+  distinctWords,
+  expectStored,
+  incompressible,
+  lockTable,
+  ordinaryCalls,
+  readiness,
+} from './audit-test-kit';
 
 /**
  * One frame used to stop the audit for good: Postgres refused its batch (SQLSTATE 54000)
@@ -49,7 +58,10 @@ describe('A frame past a Postgres limit', () => {
     expect(rows[0][field === 'voip.from' ? 'from_number' : field]).toBe(7_000);
     expect(rows[0].exchanges).toBe(2);
     // Found by value through the API (the hash index), whatever its length.
-    const found = await request(t.app.getHttpServer()).get(`/api/calls/${encodeURIComponent(sessionId)}`).set('x-api-key', API_KEY).expect(200);
+    const found = await request(t.app.getHttpServer())
+      .get(`/api/calls/${encodeURIComponent(sessionId)}`)
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(found.body.session_id).toBe(sessionId);
     expect(t.audit.getStats()).toMatchObject({ deadLettered: 0, backlog: 0 });
     expect((await readiness(t)).status).toBe(200);
@@ -75,7 +87,10 @@ describe('A frame past a Postgres limit', () => {
     expect(rows).toEqual([{ chars: utterance.length }]);
     // Search covers the start of a long utterance.
     const firstWord = utterance.slice(0, 32);
-    const search = await request(t.app.getHttpServer()).get(`/api/calls?q=${firstWord}`).set('x-api-key', API_KEY).expect(200);
+    const search = await request(t.app.getHttpServer())
+      .get(`/api/calls?q=${firstWord}`)
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(search.body.items.map((c: { session_id: string }) => c.session_id)).toEqual(['poison-transcript']);
     expect(t.audit.getStats()).toMatchObject({ deadLettered: 0, backlog: 0 });
     expect((await readiness(t)).status).toBe(200);
@@ -88,7 +103,9 @@ describe('A row Postgres refuses', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { API_KEY, GREETING: 'Hi.' } });
     // Stands for any deterministic refusal (here 23514); the writer must not take it for an outage.
-    await t.db.query(`ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`);
+    await t.db.query(
+      `ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`,
+    );
   });
   afterAll(async () => {
     await t.db.query(`ALTER TABLE call_sessions DROP CONSTRAINT ck_test_refused_agent`);
@@ -109,7 +126,9 @@ describe('A row Postgres refuses', () => {
     await expectStored(t, ordinary);
     await eventually(() => expect(t.audit.getStats().backlog).toBe(0));
     const letters = await deadLetters(t);
-    const sessions = letters.flatMap((l) => l.batch.sessions.map((s) => ({ id: s.sessionId, code: l.code, reason: l.reason })));
+    const sessions = letters.flatMap((l) =>
+      l.batch.sessions.map((s) => ({ id: s.sessionId, code: l.code, reason: l.reason })),
+    );
     // The session row twice (started, then ended): each refused alone, with Postgres' own words.
     expect(new Set(sessions.map((s) => s.id))).toEqual(new Set(['refused-call']));
     for (const s of sessions) {
@@ -134,8 +153,17 @@ describe('A refused row while the dead-letter file cannot be written', () => {
     // A file where the dead-letter directory should be: appending fails until it is removed.
     blocker = join(mkdtempSync(join(tmpdir(), 'audit-dl-')), 'dead-letters');
     writeFileSync(blocker, '');
-    t = await startTestApp({ env: { API_KEY, GREETING: 'Hi.', AUDIT_DEAD_LETTER_FILE: join(blocker, 'dead-letter.ndjson'), AUDIT_STALL_MS: '300' } });
-    await t.db.query(`ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`);
+    t = await startTestApp({
+      env: {
+        API_KEY,
+        GREETING: 'Hi.',
+        AUDIT_DEAD_LETTER_FILE: join(blocker, 'dead-letter.ndjson'),
+        AUDIT_STALL_MS: '300',
+      },
+    });
+    await t.db.query(
+      `ALTER TABLE call_sessions ADD CONSTRAINT ck_test_refused_agent CHECK (agent_id <> 'refused-agent') NOT VALID`,
+    );
   });
   afterAll(async () => {
     await t.db.query(`ALTER TABLE call_sessions DROP CONSTRAINT ck_test_refused_agent`);

@@ -18,9 +18,15 @@ describe('50 concurrent calls', () => {
 
     await Promise.all(
       clients.map(async (client, i) => {
-        client.startCall({ session_id: `crowd-${i}`, metadata: { customer: `caller ${i}` }, voip: { from: `+1555000${i}`, to: '+15559999' } });
+        client.startCall({
+          session_id: `crowd-${i}`,
+          metadata: { customer: `caller ${i}` },
+          voip: { from: `+1555000${i}`, to: '+15559999' },
+        });
         await client.waitForEnd(0, 10_000);
-        const transcript: Array<{ role: 'user' | 'assistant'; content: string }> = [{ role: 'assistant', content: client.textOf(0) }];
+        const transcript: Array<{ role: 'user' | 'assistant'; content: string }> = [
+          { role: 'assistant', content: client.textOf(0) },
+        ];
         for (let turn = 1; turn <= TURNS; turn++) {
           transcript.push({ role: 'user', content: `caller ${i} turn ${turn}` });
           client.streamRequest(turn, transcript);
@@ -39,7 +45,12 @@ describe('50 concurrent calls', () => {
                count(DISTINCT s.id) FILTER (WHERE s.status = 'ended')::int AS ended
         FROM call_sessions s JOIN stream_exchanges e ON e.call_session_id = s.id
         WHERE s.session_id LIKE 'crowd-%'`);
-      expect(rows[0]).toEqual({ sessions: CALLS, exchanges: CALLS * (TURNS + 1), completed: CALLS * (TURNS + 1), ended: CALLS });
+      expect(rows[0]).toEqual({
+        sessions: CALLS,
+        exchanges: CALLS * (TURNS + 1),
+        completed: CALLS * (TURNS + 1),
+        ended: CALLS,
+      });
     }, 10_000);
 
     const { rows: mixed } = await t.db.query(`
@@ -47,7 +58,9 @@ describe('50 concurrent calls', () => {
       WHERE s.session_id LIKE 'crowd-%' AND e.kind = 'reply'
         AND e.response_text NOT LIKE 'You said: caller ' || substr(s.session_id, 7) || ' turn %'`);
     expect(mixed).toEqual([]);
-    const { rows: phones } = await t.db.query(`SELECT count(*)::int AS n FROM phone_numbers WHERE number LIKE '+1555%'`);
+    const { rows: phones } = await t.db.query(
+      `SELECT count(*)::int AS n FROM phone_numbers WHERE number LIKE '+1555%'`,
+    );
     expect(phones[0].n).toBe(CALLS + 1);
   });
 });

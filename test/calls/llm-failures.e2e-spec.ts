@@ -10,7 +10,9 @@ describe('When the LLM fails', () => {
   let streamId = 0;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { GREETING: 'Hi.', FALLBACK_MESSAGE: FALLBACK, LLM_TIMEOUT_MS: '400', LLM_IDLE_TIMEOUT_MS: '400' } });
+    t = await startTestApp({
+      env: { GREETING: 'Hi.', FALLBACK_MESSAGE: FALLBACK, LLM_TIMEOUT_MS: '400', LLM_IDLE_TIMEOUT_MS: '400' },
+    });
     client = await MillisPlatformClient.connect(t.wsUrl);
     client.startCall({ session_id: 'llm-failures' });
     await client.waitForEnd(0);
@@ -89,7 +91,14 @@ describe('When the LLM provider cannot be reached', () => {
 
   beforeAll(async () => {
     port = await closedPort();
-    t = await startTestApp({ env: { GREETING: 'Hi.', FALLBACK_MESSAGE: FALLBACK, OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, METRICS_TOKEN } });
+    t = await startTestApp({
+      env: {
+        GREETING: 'Hi.',
+        FALLBACK_MESSAGE: FALLBACK,
+        OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        METRICS_TOKEN,
+      },
+    });
   });
   afterAll(() => t.close());
 
@@ -105,9 +114,14 @@ describe('When the LLM provider cannot be reached', () => {
         `SELECT e.status, e.error FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id
          WHERE s.session_id = 'llm-unreachable' AND e.stream_id = 1`,
       );
-      expect(rows[0]).toEqual({ status: 'failed', error: `LLM provider unreachable: connect ECONNREFUSED 127.0.0.1:${port}` });
+      expect(rows[0]).toEqual({
+        status: 'failed',
+        error: `LLM provider unreachable: connect ECONNREFUSED 127.0.0.1:${port}`,
+      });
     });
-    const metrics = await fetch(new URL('/metrics', t.wsUrl.replace('ws:', 'http:')), { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    const metrics = await fetch(new URL('/metrics', t.wsUrl.replace('ws:', 'http:')), {
+      headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(await metrics.text()).toContain('millis_llm_errors_total{cause="unreachable"} 1');
     await client.close();
   });

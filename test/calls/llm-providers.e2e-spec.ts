@@ -32,7 +32,9 @@ describe('Failover between LLM providers', () => {
         API_KEY,
         METRICS_TOKEN,
         LLM_TIMEOUT_MS: String(BUDGET_MS),
-        LLM_PROVIDERS: JSON.stringify([{ name: 'backup', base_url: backup.baseUrl, api_key: 'backup-key', model: 'backup-model' }]),
+        LLM_PROVIDERS: JSON.stringify([
+          { name: 'backup', base_url: backup.baseUrl, api_key: 'backup-key', model: 'backup-model' },
+        ]),
         LLM_CIRCUIT_FAILURES: '5',
         LLM_CIRCUIT_OPEN_MS: String(OPEN_MS),
       },
@@ -71,12 +73,21 @@ describe('Failover between LLM providers', () => {
   }
 
   async function metrics(): Promise<string> {
-    const response = await fetch(new URL('/metrics', t.wsUrl.replace('ws:', 'http:')), { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    const response = await fetch(new URL('/metrics', t.wsUrl.replace('ws:', 'http:')), {
+      headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     return response.text();
   }
-  const circuit = async (provider: string) => Number(new RegExp(`millis_llm_provider_circuit_state\\{provider="${provider}"\\} (\\d)`).exec(await metrics())?.[1]);
+  const circuit = async (provider: string) =>
+    Number(
+      new RegExp(`millis_llm_provider_circuit_state\\{provider="${provider}"\\} (\\d)`).exec(await metrics())?.[1],
+    );
   const errors = async (provider: string, cause: string) =>
-    Number(new RegExp(`millis_llm_provider_errors_total\\{provider="${provider}",cause="${cause}"\\} (\\d+)`).exec(await metrics())?.[1] ?? 0);
+    Number(
+      new RegExp(`millis_llm_provider_errors_total\\{provider="${provider}",cause="${cause}"\\} (\\d+)`).exec(
+        await metrics(),
+      )?.[1] ?? 0,
+    );
 
   it("speaks the second provider's reply, not the fallback, when the first hangs: within the first's budget plus the second's time to first token", async () => {
     t.fakeLlm.enqueue({ kind: 'hang' });
@@ -91,7 +102,13 @@ describe('Failover between LLM providers', () => {
     await t.fakeLlm.waitForAbort(0);
     await eventually(async () => {
       const row = await exchange(id);
-      expect(row).toMatchObject({ status: 'completed', provider: 'backup', model: 'backup-model', response_model: 'backup-model', error: null });
+      expect(row).toMatchObject({
+        status: 'completed',
+        provider: 'backup',
+        model: 'backup-model',
+        response_model: 'backup-model',
+        error: null,
+      });
       expect(row.failed_attempts).toEqual([
         {
           round: 0,
@@ -114,7 +131,9 @@ describe('Failover between LLM providers', () => {
 
     expect(text).toBe(`The store opens at ${FALLBACK}`);
     expect(backup.requests).toHaveLength(0);
-    await eventually(async () => expect(await exchange(id)).toMatchObject({ status: 'failed', provider: 'default', failed_attempts: [] }));
+    await eventually(async () =>
+      expect(await exchange(id)).toMatchObject({ status: 'failed', provider: 'default', failed_attempts: [] }),
+    );
   });
 
   it('opens the circuit of a provider failing 5 times: later turns go straight to the next, at no cost', async () => {
@@ -139,7 +158,15 @@ describe('Failover between LLM providers', () => {
       const row = await exchange(id);
       expect(row.provider).toBe('backup');
       expect(row.failed_attempts).toEqual([
-        { round: 0, provider: 'default', model: 'fake-model', code: 'circuit_open', error: expect.stringMatching(/^skipped: circuit open/), started_at: expect.any(String), duration_ms: 0 },
+        {
+          round: 0,
+          provider: 'default',
+          model: 'fake-model',
+          code: 'circuit_open',
+          error: expect.stringMatching(/^skipped: circuit open/),
+          started_at: expect.any(String),
+          duration_ms: 0,
+        },
       ]);
     });
     expect(await errors('default', 'upstream_error')).toBe(errorsBefore + 5);
@@ -155,7 +182,9 @@ describe('Failover between LLM providers', () => {
     expect(t.fakeLlm.requests).toHaveLength(1);
     expect(backup.requests).toHaveLength(0);
     expect(await circuit('default')).toBe(0);
-    await eventually(async () => expect(await exchange(id)).toMatchObject({ provider: 'default', failed_attempts: [] }));
+    await eventually(async () =>
+      expect(await exchange(id)).toMatchObject({ provider: 'default', failed_attempts: [] }),
+    );
   });
 
   it('moves on from a 429 and keeps away from that provider for as long as its retry-after asks', async () => {
@@ -167,8 +196,12 @@ describe('Failover between LLM providers', () => {
     expect([first.text, second.text]).toEqual(['You said: busy?.', 'You said: still busy?.']);
     expect(t.fakeLlm.requests).toHaveLength(1);
     await eventually(async () => {
-      expect((await exchange(first.id)).failed_attempts).toMatchObject([{ provider: 'default', code: 'rate_limited', status: 429, retry_after_ms: 1000 }]);
-      expect((await exchange(second.id)).failed_attempts).toMatchObject([{ provider: 'default', code: 'circuit_open' }]);
+      expect((await exchange(first.id)).failed_attempts).toMatchObject([
+        { provider: 'default', code: 'rate_limited', status: 429, retry_after_ms: 1000 },
+      ]);
+      expect((await exchange(second.id)).failed_attempts).toMatchObject([
+        { provider: 'default', code: 'circuit_open' },
+      ]);
     });
     await eventually(async () => expect(await circuit('default')).toBe(1), 5_000, 50);
     await ask('back to normal');
@@ -185,12 +218,14 @@ describe('Failover between LLM providers', () => {
     await eventually(async () => {
       const row = await exchange(id);
       expect(row).toMatchObject({ status: 'failed', provider: null });
-      expect(row.error).toBe('default: LLM provider answered 502: 502 bad gateway; backup: LLM provider answered 503: 503 overloaded');
+      expect(row.error).toBe(
+        'default: LLM provider answered 502: 502 bad gateway; backup: LLM provider answered 503: 503 overloaded',
+      );
       expect(row.failed_attempts.map((a: { provider: string }) => a.provider)).toEqual(['default', 'backup']);
     });
   });
 
-  it("hedges an agent that asks for it: the second provider starts when the first is silent, the first to speak answers, the other is aborted and its cost recorded", async () => {
+  it('hedges an agent that asks for it: the second provider starts when the first is silent, the first to speak answers, the other is aborted and its cost recorded', async () => {
     await request(t.app.getHttpServer())
       .put('/api/agents/hedged-agent')
       .set('x-api-key', API_KEY)
@@ -250,7 +285,15 @@ describe('An Azure OpenAI provider', () => {
         OPENAI_BASE_URL: '',
         OPENAI_API_KEY: '',
         LLM_PROVIDERS: JSON.stringify([
-          { name: 'azure-east', kind: 'azure', base_url: azure.baseUrl.replace(/\/v1$/, ''), api_key: 'azure-key-0123', deployment: 'voice-4o', api_version: '2024-10-21', model: 'gpt-4o' },
+          {
+            name: 'azure-east',
+            kind: 'azure',
+            base_url: azure.baseUrl.replace(/\/v1$/, ''),
+            api_key: 'azure-key-0123',
+            deployment: 'voice-4o',
+            api_version: '2024-10-21',
+            model: 'gpt-4o',
+          },
         ]),
       },
     });

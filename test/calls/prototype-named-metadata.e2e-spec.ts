@@ -60,7 +60,10 @@ describe('start_call metadata with keys named after prototype members', () => {
     expect(turns).toEqual([{ same: true }]);
 
     // And the history API hands it back whole.
-    const res = await request(t.app.getHttpServer()).get('/api/calls/prototype-keys').set('x-api-key', API_KEY).expect(200);
+    const res = await request(t.app.getHttpServer())
+      .get('/api/calls/prototype-keys')
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(JSON.parse(res.text).metadata).toEqual(expected);
     expect(Object.keys(JSON.parse(res.text).metadata)).toEqual(expect.arrayContaining(Object.keys(expected)));
     expect(Object.keys(expected)).toHaveLength(7);

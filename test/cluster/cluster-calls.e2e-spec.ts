@@ -1,5 +1,13 @@
 import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
-import { getOnNewConnection, inBatches, METRICS_TOKEN, readMetric, ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
+import {
+  getOnNewConnection,
+  inBatches,
+  METRICS_TOKEN,
+  readMetric,
+  ServiceProcess,
+  spawnService,
+  stopService,
+} from '../resilience/support/service-process';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
 import { FreshDatabase, freshDatabase } from './support/fresh-database';
@@ -24,7 +32,14 @@ describe('WORKERS=2', () => {
     fake = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 2 });
     await fake.start();
     service = await spawnService(
-      { DATABASE_URL: database.url, OPENAI_BASE_URL: fake.baseUrl, GREETING, API_KEY, LOG_LEVEL: 'log', LOG_FORMAT: 'json' },
+      {
+        DATABASE_URL: database.url,
+        OPENAI_BASE_URL: fake.baseUrl,
+        GREETING,
+        API_KEY,
+        LOG_LEVEL: 'log',
+        LOG_FORMAT: 'json',
+      },
       { workers: 2 },
     );
   }, 120_000);
@@ -47,16 +62,22 @@ describe('WORKERS=2', () => {
     const workers = [...readyWorkers(service).values()];
     expect(workers).toHaveLength(2);
     const migrationLines = logRecords(service).filter((record) => record.context === 'Migrations');
-    expect(migrationLines).toEqual([expect.objectContaining({ pid: primary, msg: expect.stringMatching(/^Applied InitialSchema\d+, /) })]);
+    expect(migrationLines).toEqual([
+      expect.objectContaining({ pid: primary, msg: expect.stringMatching(/^Applied InitialSchema\d+, /) }),
+    ]);
     expect(workers).not.toContain(primary);
 
-    const { rows } = await database.db.query(`SELECT count(*)::int AS n, count(DISTINCT name)::int AS distinct FROM schema_migrations`);
+    const { rows } = await database.db.query(
+      `SELECT count(*)::int AS n, count(DISTINCT name)::int AS distinct FROM schema_migrations`,
+    );
     expect(rows[0].n).toBe(rows[0].distinct);
   });
 
   it('answers many calls on both workers and stores every row, each worker an instance of its own', async () => {
     const clients = await inBatches(CALLS, 20, () => MillisPlatformClient.connect(service.wsUrl));
-    clients.forEach((c, i) => c.startCall({ session_id: `cluster-${i}`, voip: { from: `+1999${i % 10}`, to: '+19990000' } }));
+    clients.forEach((c, i) =>
+      c.startCall({ session_id: `cluster-${i}`, voip: { from: `+1999${i % 10}`, to: '+19990000' } }),
+    );
     expect(await Promise.all(clients.map((c) => c.waitForEnd(0, 10_000)))).toEqual(Array(CALLS).fill(GREETING));
     for (let turn = 1; turn <= TURNS; turn++) {
       clients.forEach((c, i) => c.streamRequest(turn, [{ role: 'user', content: `call ${i} turn ${turn}` }]));
@@ -80,10 +101,14 @@ describe('WORKERS=2', () => {
     console.log(`WORKERS=2: ${CALLS} calls, ${perWorker.join(' and ')} per worker`);
     expect(perWorker.every((n) => n > 0)).toBe(true);
     expect(perWorker[0] + perWorker[1]).toBe(CALLS);
-    const { rows: instances } = await database.db.query(`SELECT count(DISTINCT instance_id)::int AS n FROM call_sessions`);
+    const { rows: instances } = await database.db.query(
+      `SELECT count(DISTINCT instance_id)::int AS n FROM call_sessions`,
+    );
     expect(instances[0].n).toBe(2);
     // Neither worker took the other for a dead instance.
-    const { rows: crashed } = await database.db.query(`SELECT count(*)::int AS n FROM call_sessions WHERE end_reason = 'crashed'`);
+    const { rows: crashed } = await database.db.query(
+      `SELECT count(*)::int AS n FROM call_sessions WHERE end_reason = 'crashed'`,
+    );
     expect(crashed[0].n).toBe(0);
   });
 
@@ -131,7 +156,10 @@ describe('WORKERS=2', () => {
     try {
       const inSnapshot = view.snapshot.filter((call) => sessions.includes(call.session_id));
       expect(inSnapshot.map((call) => call.session_id).sort()).toEqual([...sessions].sort());
-      for (const call of inSnapshot) expect(call.turns).toEqual([expect.objectContaining({ stream_id: 0, kind: 'greeting', status: 'completed', text: GREETING })]);
+      for (const call of inSnapshot)
+        expect(call.turns).toEqual([
+          expect.objectContaining({ stream_id: 0, kind: 'greeting', status: 'completed', text: GREETING }),
+        ]);
 
       // The other worker produces pieces once it has heard that a view is open: wait until it does.
       clients.forEach((c, i) => c.streamRequest(1, [{ role: 'user', content: `first question ${i}` }]));
@@ -141,12 +169,18 @@ describe('WORKERS=2', () => {
       const words = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
       clients.forEach((c, i) => c.streamRequest(2, [{ role: 'user', content: `${words} ${i}` }]));
       const replies = await Promise.all(clients.map((c) => c.waitForEnd(2, 10_000)));
-      await view.waitUntil(() => sessions.every((s) => view.of('reply_finished', s, 2).length === 1), 10_000, 'the end of every reply');
+      await view.waitUntil(
+        () => sessions.every((s) => view.of('reply_finished', s, 2).length === 1),
+        10_000,
+        'the end of every reply',
+      );
 
       const workerOf = await workerOfEachSession();
       const elsewhere = sessions.filter((s) => workerOf.get(s) !== viewWorker);
       expect(elsewhere.length).toBeGreaterThan(0);
-      console.log(`live view on worker ${viewWorker}: ${elsewhere.length} of ${sessions.length} calls served by the other worker`);
+      console.log(
+        `live view on worker ${viewWorker}: ${elsewhere.length} of ${sessions.length} calls served by the other worker`,
+      );
       sessions.forEach((session, i) => {
         expect(view.of('reply_piece', session, 2).length).toBeGreaterThan(1);
         expect(view.piecesOf(session, 2)).toBe(replies[i]);
@@ -154,7 +188,11 @@ describe('WORKERS=2', () => {
       });
 
       await Promise.all(clients.map((c) => c.close()));
-      await view.waitUntil(() => sessions.every((s) => view.of('call_ended', s).length === 1), 10_000, 'the end of every call');
+      await view.waitUntil(
+        () => sessions.every((s) => view.of('call_ended', s).length === 1),
+        10_000,
+        'the end of every call',
+      );
     } finally {
       view.close();
       connection.close();

@@ -28,7 +28,15 @@ describe('WORKERS=2 without DATABASE_URL', () => {
 
   it('has the primary run one embedded PostgreSQL for every worker, and stop it after they have drained', async () => {
     service = await spawnService(
-      { DATABASE_URL: '', ALLOW_EMBEDDED_DATABASE: 'true', EMBEDDED_DB_DIR: dir, OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', LOG_LEVEL: 'log', LOG_FORMAT: 'json' },
+      {
+        DATABASE_URL: '',
+        ALLOW_EMBEDDED_DATABASE: 'true',
+        EMBEDDED_DB_DIR: dir,
+        OPENAI_BASE_URL: fake.baseUrl,
+        GREETING: 'Hi.',
+        LOG_LEVEL: 'log',
+        LOG_FORMAT: 'json',
+      },
       { workers: 2 },
     );
     const started = logRecords(service).filter((r) => /^Embedded PostgreSQL in /.test(String(r.msg)));
@@ -45,7 +53,9 @@ describe('WORKERS=2 without DATABASE_URL', () => {
     await Promise.all(clients.map((c) => c.close()));
 
     const password = readFileSync(`${dir}.password`, 'utf8').trim();
-    const db = new Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres` });
+    const db = new Client({
+      connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    });
     await db.connect();
     try {
       await eventually(async () => {

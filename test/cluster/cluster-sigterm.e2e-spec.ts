@@ -12,7 +12,14 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
 
   it('has every worker refuse new calls and finish its replies, flushes every row, and the whole process tree exits 0', async () => {
     const { fake, db } = suite;
-    const env = { OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', SHUTDOWN_GRACE_MS: '10000', AUDIT_FLUSH_INTERVAL_MS: '200', LOG_LEVEL: 'log', LOG_FORMAT: 'json' };
+    const env = {
+      OPENAI_BASE_URL: fake.baseUrl,
+      GREETING: 'Hi.',
+      SHUTDOWN_GRACE_MS: '10000',
+      AUDIT_FLUSH_INTERVAL_MS: '200',
+      LOG_LEVEL: 'log',
+      LOG_FORMAT: 'json',
+    };
     const service = (suite.service = await spawnService(env, { workers: 2 }));
     const workerPids = [...readyWorkers(service).values()];
     const clients = await connectOneByOne(CALLS, service.wsUrl);
@@ -34,7 +41,11 @@ describe('WORKERS=2, SIGTERM with calls mid-reply on both workers', () => {
     expect(code).toBe(0);
     expect(workerPids.filter(alive)).toEqual([]);
     expect(clients.every((c) => c.closeCode === 1001)).toBe(true);
-    expect(logRecords(service).filter((r) => /received again/.test(String(r.msg))).map((r) => r.pid)).toContain(service.child.pid);
+    expect(
+      logRecords(service)
+        .filter((r) => /received again/.test(String(r.msg)))
+        .map((r) => r.pid),
+    ).toContain(service.child.pid);
     console.log(`WORKERS=2, SIGTERM with ${CALLS} calls mid-reply: the primary exited 0 after ${shutdownMs} ms`);
 
     expect(await drainedRows(db)).toEqual({ sessions: CALLS, exchanges: CALLS * 2, whole_replies: CALLS });

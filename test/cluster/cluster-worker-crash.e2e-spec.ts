@@ -1,8 +1,23 @@
 import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
-import { getOnNewConnection, METRICS_TOKEN, readMetric, ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
+import {
+  getOnNewConnection,
+  METRICS_TOKEN,
+  readMetric,
+  ServiceProcess,
+  spawnService,
+  stopService,
+} from '../resilience/support/service-process';
 import { eventually } from '../support/test-app';
 import { testPool, truncateAuditTables } from '../support/test-database';
-import { alive, connectOneByOne, LiveView, logRecords, OneConnection, readyWorkers, slotOf } from './support/cluster-client';
+import {
+  alive,
+  connectOneByOne,
+  LiveView,
+  logRecords,
+  OneConnection,
+  readyWorkers,
+  slotOf,
+} from './support/cluster-client';
 import type { Pool } from 'pg';
 
 const API_KEY = 'cluster-test-api-key-0123456789';
@@ -19,7 +34,10 @@ describe('WORKERS=2, a worker killed (SIGKILL)', () => {
     fake = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 2 });
     await fake.start();
     // The default heartbeat: another worker would only close the dead one's calls after 15 s.
-    service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', API_KEY, LOG_LEVEL: 'log', LOG_FORMAT: 'json' }, { workers: 2 });
+    service = await spawnService(
+      { OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', API_KEY, LOG_LEVEL: 'log', LOG_FORMAT: 'json' },
+      { workers: 2 },
+    );
   }, 120_000);
   afterAll(async () => {
     await stopService(service);
@@ -62,8 +80,20 @@ describe('WORKERS=2, a worker killed (SIGKILL)', () => {
     process.kill(victimPid, 'SIGKILL');
     try {
       // Its calls' sockets went with it; the live view of the other worker ends them.
-      await Promise.all(doomed.map((s) => clients[sessions.indexOf(s)].waitUntil(() => clients[sessions.indexOf(s)].closeCode !== null, 5_000, 'the socket to close')));
-      await view.waitUntil(() => doomed.every((s) => view.of('call_ended', s).length === 1), 5_000, "the dead worker's calls to end");
+      await Promise.all(
+        doomed.map((s) =>
+          clients[sessions.indexOf(s)].waitUntil(
+            () => clients[sessions.indexOf(s)].closeCode !== null,
+            5_000,
+            'the socket to close',
+          ),
+        ),
+      );
+      await view.waitUntil(
+        () => doomed.every((s) => view.of('call_ended', s).length === 1),
+        5_000,
+        "the dead worker's calls to end",
+      );
       for (const s of doomed) expect(view.of('call_ended', s)[0].data.end_reason).toBe('crashed');
       expect(spared.every((s) => view.of('call_ended', s).length === 0)).toBe(true);
 
@@ -71,12 +101,23 @@ describe('WORKERS=2, a worker killed (SIGKILL)', () => {
       await eventually(() => expect(readyWorkers(service).get(victim)).not.toBe(victimPid), 60_000, 100);
       const replacement = readyWorkers(service).get(victim)!;
       expect(alive(victimPid)).toBe(false);
-      expect(logRecords(service).some((r) => r.msg === `Worker ${victim} (pid ${victimPid}) exited unexpectedly (signal SIGKILL); replacing it`)).toBe(true);
+      expect(
+        logRecords(service).some(
+          (r) => r.msg === `Worker ${victim} (pid ${victimPid}) exited unexpectedly (signal SIGKILL); replacing it`,
+        ),
+      ).toBe(true);
       await eventually(async () => {
-        const { rows } = await db.query(`SELECT session_id, status, end_reason FROM call_sessions WHERE session_id = ANY($1) ORDER BY session_id`, [doomed]);
-        expect(rows).toEqual(doomed.sort().map((session_id) => ({ session_id, status: 'ended', end_reason: 'crashed' })));
+        const { rows } = await db.query(
+          `SELECT session_id, status, end_reason FROM call_sessions WHERE session_id = ANY($1) ORDER BY session_id`,
+          [doomed],
+        );
+        expect(rows).toEqual(
+          doomed.sort().map((session_id) => ({ session_id, status: 'ended', end_reason: 'crashed' })),
+        );
       }, 5_000);
-      const { rows: streaming } = await db.query(`SELECT count(*)::int AS n FROM stream_exchanges WHERE status = 'streaming'`);
+      const { rows: streaming } = await db.query(
+        `SELECT count(*)::int AS n FROM stream_exchanges WHERE status = 'streaming'`,
+      );
       expect(streaming[0].n).toBe(0);
 
       // The calls on the other worker never noticed.
@@ -96,9 +137,13 @@ describe('WORKERS=2, a worker killed (SIGKILL)', () => {
       const onReplacement = newSessions.filter((s) => after.get(s)!.slot === victim);
       expect(onReplacement.length).toBeGreaterThan(0);
       expect(after.get(onReplacement[0])!.instance).not.toBe(before.get(doomed[0])!.instance);
-      console.log(`worker ${victim} (pid ${victimPid}) replaced by pid ${replacement}: ${doomed.length} calls closed as crashed, ${onReplacement.length} new calls on it`);
+      console.log(
+        `worker ${victim} (pid ${victimPid}) replaced by pid ${replacement}: ${doomed.length} calls closed as crashed, ${onReplacement.length} new calls on it`,
+      );
 
-      const { body } = await getOnNewConnection(`${service.httpUrl}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` });
+      const { body } = await getOnNewConnection(`${service.httpUrl}/metrics`, {
+        authorization: `Bearer ${METRICS_TOKEN}`,
+      });
       expect(readMetric(body, 'millis_cluster_worker_restarts_total')).toBe(1);
       expect(readMetric(body, 'millis_cluster_workers')).toBe(2);
       expect(readMetric(body, 'millis_crashed_sessions_closed_total')).toBe(doomed.length);

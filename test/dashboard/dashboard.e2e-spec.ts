@@ -12,7 +12,8 @@ const API_KEY = 'dashboard-test-key-0123456789';
 const GREETING = 'Hello, this is Acme. How can I help?';
 const ARTIFACTS = join(__dirname, '..', 'artifacts', 'dashboard');
 /** UPDATE_SCREENSHOTS=1 also refreshes the README's screenshots (docs/screenshots) from this run. */
-const DOCS_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : undefined;
+const DOCS_SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : undefined;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 const LIVE_REPLY =
@@ -30,7 +31,8 @@ describe('Call desk in a browser', () => {
   let baseUrl: string;
   const shot = async (name: string, docName?: string) => {
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-    if (docName && DOCS_SCREENSHOTS) copyFileSync(join(ARTIFACTS, `${name}.png`), join(DOCS_SCREENSHOTS, `${docName}.png`));
+    if (docName && DOCS_SCREENSHOTS)
+      copyFileSync(join(ARTIFACTS, `${name}.png`), join(DOCS_SCREENSHOTS, `${docName}.png`));
   };
   const pageWidth = () => page.evaluate<number>('document.documentElement.scrollWidth');
 
@@ -55,8 +57,14 @@ describe('Call desk in a browser', () => {
     const index = await request(server).get('/').expect(200);
     expect(index.headers['content-type']).toMatch(/text\/html/);
     expect(index.text).toContain('<div id="app">');
-    await request(server).get('/calls/desk-call-1').expect(200).expect('Content-Type', /text\/html/);
-    await request(server).get('/overview').expect(200).expect('Content-Type', /text\/html/);
+    await request(server)
+      .get('/calls/desk-call-1')
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
+    await request(server)
+      .get('/overview')
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
     await request(server).get('/api/live').expect(401);
     const unknownApi = await request(server).get('/api/nothing-here').set('x-api-key', API_KEY).expect(404);
     expect(unknownApi.headers['content-type']).toMatch(/json/);
@@ -84,7 +92,10 @@ describe('Call desk in a browser', () => {
   it('lists the calls that were made, newest first, with numbers, duration, turns and first words', async () => {
     const rows = page.locator('table.calls tbody tr');
     await eventually(async () => expect(await rows.count()).toBe(2));
-    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')))).toEqual(['desk-call-2', 'desk-call-1']);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')))).toEqual([
+      'desk-call-2',
+      'desk-call-1',
+    ]);
 
     const first = await rows.nth(1).innerText();
     expect(first).toContain('+1 555 0100');
@@ -121,13 +132,21 @@ describe('Call desk in a browser', () => {
     const agent = page.locator('.timeline .bubble-row.agent');
     await agent.first().waitFor();
 
-    const { body } = await request(t.app.getHttpServer()).get('/api/calls/desk-call-1').set('x-api-key', API_KEY).expect(200);
+    const { body } = await request(t.app.getHttpServer())
+      .get('/api/calls/desk-call-1')
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(await agent.count()).toBe(body.exchanges.length);
     expect(await page.locator('.timeline .bubble-row.caller').count()).toBe(2);
-    expect(await page.locator('.bubble-row.caller .text').allInnerTexts()).toEqual(['What are your opening hours', 'Tell me a long story']);
+    expect(await page.locator('.bubble-row.caller .text').allInnerTexts()).toEqual([
+      'What are your opening hours',
+      'Tell me a long story',
+    ]);
     expect(await agent.nth(0).locator('.text').innerText()).toBe(GREETING);
 
-    const timings = await agent.locator('.timing').evaluateAll((bars) => bars.map((bar) => bar.getAttribute('aria-label')));
+    const timings = await agent
+      .locator('.timing')
+      .evaluateAll((bars) => bars.map((bar) => bar.getAttribute('aria-label')));
     expect(timings).toHaveLength(3);
     body.exchanges.forEach((exchange: { time_to_first_token_ms: number; total_ms: number }, i: number) => {
       expect(timings[i]).toMatch(/^Time to first token \d+ ms, total [\d.]+ m?s$/);
@@ -137,7 +156,9 @@ describe('Call desk in a browser', () => {
     const interrupted = agent.nth(2);
     expect(await interrupted.innerText()).toContain('Interrupted by the caller');
     expect(await interrupted.locator('.bubble.cut').count()).toBe(1);
-    expect(await interrupted.locator('.text').innerText()).toContain(body.exchanges[2].response_text.trim().slice(0, 20));
+    expect(await interrupted.locator('.text').innerText()).toContain(
+      body.exchanges[2].response_text.trim().slice(0, 20),
+    );
 
     const side = page.getByRole('complementary', { name: 'Call details' });
     expect(await side.innerText()).toContain('Partial transcript');
@@ -146,7 +167,10 @@ describe('Call desk in a browser', () => {
     expect(await toolCall.innerText()).toMatch(/Tool call · stream 1 check_availability · \d+ ms/);
     expect(await side.innerText()).toContain('Ada');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download transcript' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download transcript' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('transcript-desk-call-1.txt');
     await shot('call', 'call-desk-call');
   });
@@ -187,7 +211,9 @@ describe('Call desk in a browser', () => {
     const card = page.locator('#live-active article[data-session-id="desk-live-1"]');
     await card.waitFor();
     expect(await card.innerText()).toContain('+1 555 0333');
-    await eventually(async () => expect(await card.locator('.bubble-row.agent .text').first().innerText()).toBe(GREETING));
+    await eventually(async () =>
+      expect(await card.locator('.bubble-row.agent .text').first().innerText()).toBe(GREETING),
+    );
 
     call.streamRequest(1, [
       { role: 'assistant', content: GREETING },
@@ -203,7 +229,9 @@ describe('Call desk in a browser', () => {
 
     const sent = await call.waitForEnd(1, 10_000);
     await eventually(async () => expect((await reply.innerText()).trim()).toBe(sent.trim()));
-    await eventually(async () => expect(await card.locator('.timing-text').last().innerText()).toMatch(/first token \d+ ms/));
+    await eventually(async () =>
+      expect(await card.locator('.timing-text').last().innerText()).toMatch(/first token \d+ ms/),
+    );
 
     await call.close();
     await page.locator('#live-ended article[data-session-id="desk-live-1"]').getByText('Hung up').waitFor();
@@ -226,7 +254,8 @@ describe('Call desk in a browser', () => {
     ]);
     const timeline = card.locator('.timeline');
     const reply = (streamId: number) => card.locator(`.bubble-row.agent[data-stream-id="${streamId}"] .text`);
-    const scroll = () => timeline.evaluate((list) => ({ top: list.scrollTop, hidden: list.scrollHeight - list.clientHeight }));
+    const scroll = () =>
+      timeline.evaluate((list) => ({ top: list.scrollTop, hidden: list.scrollHeight - list.clientHeight }));
     const atTheEnd = async () => {
       const { top, hidden } = await scroll();
       expect(hidden - top).toBeLessThan(4);
@@ -364,9 +393,17 @@ function linesPerCell(cells: Locator): Promise<number[]> {
 
 async function makeScriptedCalls(t: TestApp): Promise<void> {
   const first = await MillisPlatformClient.connect(t.wsUrl);
-  first.startCall({ session_id: 'desk-call-1', agent_id: 'support', metadata: { customer: 'Ada' }, voip: { from: '+15550100', to: '+15550199' } });
+  first.startCall({
+    session_id: 'desk-call-1',
+    agent_id: 'support',
+    metadata: { customer: 'Ada' },
+    voip: { from: '+15550100', to: '+15550199' },
+  });
   await first.waitForEnd(0);
-  first.send({ type: 'partial_transcript', data: { session_id: 'desk-call-1', transcript: 'What are', is_final: false } });
+  first.send({
+    type: 'partial_transcript',
+    data: { session_id: 'desk-call-1', transcript: 'What are', is_final: false },
+  });
   const turn1 = [
     { role: 'assistant' as const, content: GREETING },
     { role: 'user' as const, content: 'What are your opening hours' },
@@ -380,7 +417,11 @@ async function makeScriptedCalls(t: TestApp): Promise<void> {
   const answer1 = await first.waitForEnd(1);
   first.send({ type: 'playback_finished', data: { session_id: 'desk-call-1', stream_id: 1 } });
   t.fakeLlm.enqueue({ kind: 'text', tokenCount: 200, tokenDelayMs: 20 });
-  first.streamRequest(2, [...turn1, { role: 'assistant', content: answer1 }, { role: 'user', content: 'Tell me a long story' }]);
+  first.streamRequest(2, [
+    ...turn1,
+    { role: 'assistant', content: answer1 },
+    { role: 'user', content: 'Tell me a long story' },
+  ]);
   await first.waitUntil(() => first.responses(2).length >= 3, 5000, 'first tokens of stream 2');
   first.interrupt(2);
   await t.fakeLlm.waitForAbort(2);
@@ -400,7 +441,9 @@ async function makeScriptedCalls(t: TestApp): Promise<void> {
   await eventually(async () => {
     const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM call_sessions WHERE status = 'ended'`);
     expect(rows[0].n).toBe(2);
-    const { rows: exchanges } = await t.db.query(`SELECT count(*)::int AS n FROM stream_exchanges WHERE status <> 'streaming'`);
+    const { rows: exchanges } = await t.db.query(
+      `SELECT count(*)::int AS n FROM stream_exchanges WHERE status <> 'streaming'`,
+    );
     expect(exchanges[0].n).toBe(5);
   });
 }

@@ -36,10 +36,23 @@ function readBanner(output: string): Banner {
   const lines = output.split('\n');
   const start = lines.findIndex((line) => line.trim() === 'Millis LLM service is ready');
   if (start < 0) throw new Error(`no banner yet in:\n${output}`);
-  const row = (label: string) => lines.slice(start + 1, start + 4).find((line) => line.trimStart().startsWith(`${label} `))?.trimStart().slice(label.length).trim() ?? '';
+  const row = (label: string) =>
+    lines
+      .slice(start + 1, start + 4)
+      .find((line) => line.trimStart().startsWith(`${label} `))
+      ?.trimStart()
+      .slice(label.length)
+      .trim() ?? '';
   const desk = /^(http\S+)\s+sign in with the key (\S+) \((.+)\)$/.exec(row('Call desk'));
   if (!desk) throw new Error(`no sign-in in the banner:\n${lines.slice(start, start + 4).join('\n')}`);
-  return { websocketUrl: row('WebSocket'), dashboardUrl: desk[1], key: desk[2], keyNote: desk[3], llm: row('LLM'), linesBefore: lines.slice(0, start).filter((l) => l.trim()) };
+  return {
+    websocketUrl: row('WebSocket'),
+    dashboardUrl: desk[1],
+    key: desk[2],
+    keyNote: desk[3],
+    llm: row('LLM'),
+    linesBefore: lines.slice(0, start).filter((l) => l.trim()),
+  };
 }
 
 /**
@@ -74,7 +87,11 @@ describe('First run of the service', () => {
     expect(banner.linesBefore.every((line) => !line.startsWith('{'))).toBe(true);
 
     const call = await MillisPlatformClient.connect(banner.websocketUrl);
-    call.startCall({ session_id: 'first-run-call', agent_id: 'front-desk', voip: { from: '+15550100', to: '+15550199' } });
+    call.startCall({
+      session_id: 'first-run-call',
+      agent_id: 'front-desk',
+      voip: { from: '+15550100', to: '+15550199' },
+    });
     expect(await call.waitForEnd(0)).toBe(GREETING);
     await call.close();
     await eventually(async () => {

@@ -17,12 +17,23 @@ export function ensureWebBuilt(): string {
   const target = dashboardAssetsDir();
   const hash = sourceHash();
   const stamp = join(target, STAMP);
-  if (existsSync(join(target, 'index.html')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return target;
+  if (existsSync(join(target, 'index.html')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash)
+    return target;
 
   const staging = `${target}.build-${process.pid}`;
   execFileSync(
     process.execPath,
-    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.mts'), '--outDir', staging, '--emptyOutDir', '--logLevel', 'warn'],
+    [
+      join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      join(WEB, 'vite.config.mts'),
+      '--outDir',
+      staging,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   writeFileSync(join(staging, STAMP), hash);
@@ -45,7 +56,8 @@ function sourceHash(): string {
     }
   };
   walk(WEB);
-  for (const file of files.sort()) hash.update(relative(WEB, file)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of files.sort())
+    hash.update(relative(WEB, file)).update('\0').update(readFileSync(file)).update('\0');
   for (const pkg of ['vite', 'uplot']) hash.update(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json')));
   return hash.digest('hex');
 }

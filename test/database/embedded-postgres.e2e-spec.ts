@@ -19,7 +19,9 @@ describe('Without DATABASE_URL (embedded Postgres)', () => {
 
   it('runs the same migrations and records a call', async () => {
     const dataSource = t.app.get(DataSource);
-    expect(dataSource.options).toMatchObject({ url: expect.stringMatching(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres$/) });
+    expect(dataSource.options).toMatchObject({
+      url: expect.stringMatching(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres$/),
+    });
     const migrations = await dataSource.query('SELECT name FROM schema_migrations');
     expect(migrations.map((m: { name: string }) => m.name)).toEqual(dataSource.migrations.map((m) => m.name));
 

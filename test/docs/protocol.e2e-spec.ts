@@ -15,7 +15,10 @@ function jsonExamples(): unknown[] {
     try {
       return [JSON.parse(block)];
     } catch {
-      return block.trim().split('\n').map((line) => JSON.parse(line));
+      return block
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
     }
   });
 }

@@ -26,7 +26,13 @@ describe('GET /api/calls/export', () => {
               'answer', 'completed', 'fake-model', s.started_at + interval '2 seconds', s.started_at + interval '2.1 seconds', s.started_at + interval '3 seconds'
        FROM call_sessions s`,
     );
-    await seedCall(t.db, simpleCall('export-with-numbers', new Date('2025-07-01T00:00:00Z'), { agentId: 'agent-x', metadata: { note: 'a "quoted", text\nwith a newline' } }));
+    await seedCall(
+      t.db,
+      simpleCall('export-with-numbers', new Date('2025-07-01T00:00:00Z'), {
+        agentId: 'agent-x',
+        metadata: { note: 'a "quoted", text\nwith a newline' },
+      }),
+    );
   }, 120_000);
   afterAll(() => t.close());
 
@@ -76,7 +82,13 @@ describe('GET /api/calls/export', () => {
     const first = JSON.parse(result.firstLines[0]);
     expect(first).toMatchObject({ session_id: 'export-with-numbers', from_number: '+15550100', turn_count: 1 });
     const second = JSON.parse(result.firstLines[1]);
-    expect(second).toMatchObject({ session_id: `bulk-${CALLS}`, agent_id: 'agent-0', duration_ms: 90_000, turn_count: 1, summary: `question bulk-${CALLS}` });
+    expect(second).toMatchObject({
+      session_id: `bulk-${CALLS}`,
+      agent_id: 'agent-0',
+      duration_ms: 90_000,
+      turn_count: 1,
+      summary: `question bulk-${CALLS}`,
+    });
     expect(second.metadata.notes).toHaveLength(METADATA_BYTES);
     expect(JSON.parse(result.lines.at(-1)!)).toMatchObject({ session_id: 'bulk-1' });
     // Holding the ~80 MB of rows at once would take well over 100 MB of heap.
@@ -91,7 +103,9 @@ describe('GET /api/calls/export', () => {
       'session_id,agent_id,call_sid,from_number,to_number,status,end_reason,started_at,ended_at,duration_ms,turn_count,failed_exchanges,has_failures,summary,redacted_at,metadata',
     );
     // The metadata of the first call holds a newline inside a quoted field.
-    expect(result.firstLines[1]).toMatch(/^export-with-numbers,agent-x,,\+15550100,\+15550199,ended,connection_closed,2025-07-01T00:00:00.000Z,.*,false,What are your opening hours\?,,"{""note"":""a \\""quoted\\"", text\\nwith a newline""}"$/);
+    expect(result.firstLines[1]).toMatch(
+      /^export-with-numbers,agent-x,,\+15550100,\+15550199,ended,connection_closed,2025-07-01T00:00:00.000Z,.*,false,What are your opening hours\?,,"{""note"":""a \\""quoted\\"", text\\nwith a newline""}"$/,
+    );
     expect(result.lines.length).toBe(CALLS + 2);
     expect(result.heapGrowth).toBeLessThan(50 * 1024 * 1024);
 
@@ -124,7 +138,10 @@ describe('GET /api/calls/export', () => {
 
     // NDJSON is data, not a spreadsheet: it carries the values untouched.
     const ndjson = await exportCalls('?from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z');
-    expect(JSON.parse(ndjson.firstLines[0])).toMatchObject({ agent_id: "@SUM(1+1)*cmd|' /C calc'!A0", summary: "+cmd|' /C calc'!A0" });
+    expect(JSON.parse(ndjson.firstLines[0])).toMatchObject({
+      agent_id: "@SUM(1+1)*cmd|' /C calc'!A0",
+      summary: "+cmd|' /C calc'!A0",
+    });
   });
 
   it('applies the list filters', async () => {
@@ -138,7 +155,10 @@ describe('GET /api/calls/export', () => {
   });
 
   it('validates the query before streaming', async () => {
-    const res = await request(t.app.getHttpServer()).get('/api/calls/export?format=xml').set('x-api-key', API_KEY).expect(400);
+    const res = await request(t.app.getHttpServer())
+      .get('/api/calls/export?format=xml')
+      .set('x-api-key', API_KEY)
+      .expect(400);
     expect(res.body.message.join()).toMatch(/format must be one of: ndjson, csv/);
     await request(t.app.getHttpServer()).get('/api/calls/export?cursor=abc').set('x-api-key', API_KEY).expect(400);
   });
@@ -146,14 +166,18 @@ describe('GET /api/calls/export', () => {
   it('returns the connection to the pool when the client goes away mid-export', async () => {
     const { port } = t.app.getHttpServer().address();
     const controller = new AbortController();
-    const response = await fetch(`http://127.0.0.1:${port}/api/calls/export`, { headers: { 'x-api-key': API_KEY }, signal: controller.signal });
+    const response = await fetch(`http://127.0.0.1:${port}/api/calls/export`, {
+      headers: { 'x-api-key': API_KEY },
+      signal: controller.signal,
+    });
     const reader = response.body!.getReader();
     await reader.read();
     controller.abort();
     await reader.read().catch(() => undefined);
 
     // The cursor is closed and its connection is back in the pool.
-    const pool = (t.app.get(DataSource).driver as unknown as { master: { totalCount: number; idleCount: number } }).master;
+    const pool = (t.app.get(DataSource).driver as unknown as { master: { totalCount: number; idleCount: number } })
+      .master;
     await eventually(() => expect(pool.idleCount).toBe(pool.totalCount));
     await request(t.app.getHttpServer()).get('/api/calls?limit=1').set('x-api-key', API_KEY).expect(200);
   });

@@ -13,7 +13,12 @@ const CALLS: CallSeed[] = [
     ...simpleCall('f-3', at(11), { agentId: 'support', from: '+15550102', to: '+15550100' }),
     exchanges: [
       { kind: 'greeting', response: 'Hello!', atMs: 10, model: null, ttftMs: 0 },
-      { user: 'Where is my parcel', response: 'Sorry, I am having trouble answering right now.', status: 'failed', atMs: 2000 },
+      {
+        user: 'Where is my parcel',
+        response: 'Sorry, I am having trouble answering right now.',
+        status: 'failed',
+        atMs: 2000,
+      },
     ],
   },
   simpleCall('f-4', at(12), { agentId: 'support', status: 'active', durationMs: null, from: '+44 20 7946 0000' }),
@@ -24,10 +29,15 @@ const CALLS: CallSeed[] = [
 describe('GET /api/calls filters and pagination', () => {
   let t: TestApp;
   const list = async (query: Record<string, string | number | boolean>) => {
-    const res = await request(t.app.getHttpServer()).get('/api/calls').query(query).set('x-api-key', API_KEY).expect(200);
+    const res = await request(t.app.getHttpServer())
+      .get('/api/calls')
+      .query(query)
+      .set('x-api-key', API_KEY)
+      .expect(200);
     return res.body as { items: Array<{ session_id: string }>; next_cursor: string | null };
   };
-  const ids = async (query: Record<string, string | number | boolean>) => (await list(query)).items.map((c) => c.session_id);
+  const ids = async (query: Record<string, string | number | boolean>) =>
+    (await list(query)).items.map((c) => c.session_id);
 
   /** Every page of a query, following next_cursor. */
   async function allPages(query: Record<string, string | number | boolean>, between?: (page: number) => Promise<void>) {
@@ -67,14 +77,29 @@ describe('GET /api/calls filters and pagination', () => {
     ['q, every word must match', { q: 'refund order' }, ['f-2']],
     ['q in what the agent answered, any case', { q: 'TROUBLE' }, ['f-3']],
     ['q matching nothing', { q: 'zebra' }, []],
-    ['everything combined', { from: '2025-11-18', to: '2025-11-20', agent_id: 'support', phone: '+15550100', status: 'ended', has_failures: false, q: 'opening' }, ['f-1']],
+    [
+      'everything combined',
+      {
+        from: '2025-11-18',
+        to: '2025-11-20',
+        agent_id: 'support',
+        phone: '+15550100',
+        status: 'ended',
+        has_failures: false,
+        q: 'opening',
+      },
+      ['f-1'],
+    ],
   ])('filters by %s', async (_label, query, expected) => {
     expect(await ids(query)).toEqual(expected);
   });
 
   it('gives a one-line summary of the first thing the caller said', async () => {
     const { items } = await list({ agent_id: 'sales' });
-    expect(items.map((c) => (c as unknown as { summary: string }).summary)).toEqual(['Can I upgrade my plan', 'I want a refund for my order']);
+    expect(items.map((c) => (c as unknown as { summary: string }).summary)).toEqual([
+      'Can I upgrade my plan',
+      'I want a refund for my order',
+    ]);
   });
 
   it.each<[string, Record<string, string | number | boolean>]>([
@@ -119,7 +144,11 @@ describe('GET /api/calls filters and pagination', () => {
       ['an impossible date', 'to=2025-02-30', /to must be an ISO 8601 date/],
       ['an unknown status', 'status=dropped', /status must be one of: active, ended/],
       ['a malformed cursor', 'cursor=not-a-cursor', /cursor is malformed/],
-      ['a cursor with a forged payload', `cursor=${Buffer.from('["2025-01-01T00:00:00Z","1; DROP TABLE x"]').toString('base64url')}`, /cursor is malformed/],
+      [
+        'a cursor with a forged payload',
+        `cursor=${Buffer.from('["2025-01-01T00:00:00Z","1; DROP TABLE x"]').toString('base64url')}`,
+        /cursor is malformed/,
+      ],
       ['a limit of 0', 'limit=0', /limit must not be less than 1/],
       ['a limit that is not a number', 'limit=ten', /limit must be an integer/],
       ['has_failures not a boolean', 'has_failures=maybe', /has_failures must be true or false/],
@@ -133,9 +162,15 @@ describe('GET /api/calls filters and pagination', () => {
     });
 
     it('validates the per-number list and the stats too', async () => {
-      const byNumber = await request(t.app.getHttpServer()).get('/api/phone-numbers/+15550100/calls?status=x').set('x-api-key', API_KEY).expect(400);
+      const byNumber = await request(t.app.getHttpServer())
+        .get('/api/phone-numbers/+15550100/calls?status=x')
+        .set('x-api-key', API_KEY)
+        .expect(400);
       expect(byNumber.body.message.join()).toMatch(/status must be one of/);
-      const stats = await request(t.app.getHttpServer()).get('/api/stats?from=soon').set('x-api-key', API_KEY).expect(400);
+      const stats = await request(t.app.getHttpServer())
+        .get('/api/stats?from=soon')
+        .set('x-api-key', API_KEY)
+        .expect(400);
       expect(stats.body.message.join()).toMatch(/from must be an ISO 8601/);
       const backwards = await request(t.app.getHttpServer())
         .get('/api/stats')
@@ -159,19 +194,56 @@ describe('GET /api/calls filters and pagination', () => {
       to: '2025-11-20T00:00:00.000Z',
       totals: { calls: 6, turns: 6, failed_exchanges: 1, failed_calls: 1, ttft_p50_ms: 100, ttft_p95_ms: 100 },
       by_agent: [
-        { agent_id: 'sales', calls: 2, turns: 2, failed_exchanges: 0, failed_calls: 0, ttft_p50_ms: 100, ttft_p95_ms: 100 },
-        { agent_id: 'support', calls: 4, turns: 4, failed_exchanges: 1, failed_calls: 1, ttft_p50_ms: 100, ttft_p95_ms: 100 },
+        {
+          agent_id: 'sales',
+          calls: 2,
+          turns: 2,
+          failed_exchanges: 0,
+          failed_calls: 0,
+          ttft_p50_ms: 100,
+          ttft_p95_ms: 100,
+        },
+        {
+          agent_id: 'support',
+          calls: 4,
+          turns: 4,
+          failed_exchanges: 1,
+          failed_calls: 1,
+          ttft_p50_ms: 100,
+          ttft_p95_ms: 100,
+        },
       ],
       by_day: [
-        { day: '2025-11-18', calls: 4, turns: 4, failed_exchanges: 1, failed_calls: 1, ttft_p50_ms: 100, ttft_p95_ms: 100 },
-        { day: '2025-11-19', calls: 2, turns: 2, failed_exchanges: 0, failed_calls: 0, ttft_p50_ms: 100, ttft_p95_ms: 100 },
+        {
+          day: '2025-11-18',
+          calls: 4,
+          turns: 4,
+          failed_exchanges: 1,
+          failed_calls: 1,
+          ttft_p50_ms: 100,
+          ttft_p95_ms: 100,
+        },
+        {
+          day: '2025-11-19',
+          calls: 2,
+          turns: 2,
+          failed_exchanges: 0,
+          failed_calls: 0,
+          ttft_p50_ms: 100,
+          ttft_p95_ms: 100,
+        },
       ],
     });
   });
 
   it('computes the percentiles over the replies', async () => {
     const start = Date.parse('2025-10-01T10:00:00Z');
-    const exchanges = Array.from({ length: 20 }, (_, i) => ({ user: `question ${i}`, response: 'ok', atMs: i * 1000, ttftMs: (i + 1) * 10 }));
+    const exchanges = Array.from({ length: 20 }, (_, i) => ({
+      user: `question ${i}`,
+      response: 'ok',
+      atMs: i * 1000,
+      ttftMs: (i + 1) * 10,
+    }));
     await seedCall(t.db, { sessionId: 'p-1', agentId: 'perc', startedAt: new Date(start), exchanges });
 
     const res = await request(t.app.getHttpServer())
@@ -181,7 +253,11 @@ describe('GET /api/calls filters and pagination', () => {
       .expect(200);
     // percentile_cont over 10, 20, ..., 200 ms.
     expect(res.body.totals).toMatchObject({ calls: 1, turns: 20, ttft_p50_ms: 105, ttft_p95_ms: 190.5 });
-    const empty = await request(t.app.getHttpServer()).get('/api/stats').query({ from: '2020-01-01', to: '2020-01-02' }).set('x-api-key', API_KEY).expect(200);
+    const empty = await request(t.app.getHttpServer())
+      .get('/api/stats')
+      .query({ from: '2020-01-01', to: '2020-01-02' })
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(empty.body).toMatchObject({ totals: { calls: 0, turns: 0, ttft_p50_ms: null }, by_agent: [], by_day: [] });
   });
 });

@@ -17,9 +17,17 @@ describe('Call history API after real calls', () => {
     t = await startTestApp({ env: { API_KEY, GREETING: 'Hello, this is Acme. How can I help?' } });
 
     const first = await MillisPlatformClient.connect(t.wsUrl);
-    first.startCall({ session_id: 'api-call-1', agent_id: 'support', metadata: { customer: 'Ada' }, voip: { from: '+15550100', to: '+15550199' } });
+    first.startCall({
+      session_id: 'api-call-1',
+      agent_id: 'support',
+      metadata: { customer: 'Ada' },
+      voip: { from: '+15550100', to: '+15550199' },
+    });
     await first.waitForEnd(0);
-    first.send({ type: 'partial_transcript', data: { session_id: 'api-call-1', transcript: 'What are', is_final: false } });
+    first.send({
+      type: 'partial_transcript',
+      data: { session_id: 'api-call-1', transcript: 'What are', is_final: false },
+    });
     const turn1 = [
       { role: 'assistant' as const, content: 'Hello, this is Acme. How can I help?' },
       { role: 'user' as const, content: 'What are your opening hours' },
@@ -27,7 +35,11 @@ describe('Call history API after real calls', () => {
     first.streamRequest(1, turn1);
     const answer1 = await first.waitForEnd(1);
     t.fakeLlm.enqueue({ kind: 'text', tokenCount: 200, tokenDelayMs: 20 });
-    const turn2 = [...turn1, { role: 'assistant' as const, content: answer1 }, { role: 'user' as const, content: 'Tell me a long story' }];
+    const turn2 = [
+      ...turn1,
+      { role: 'assistant' as const, content: answer1 },
+      { role: 'user' as const, content: 'Tell me a long story' },
+    ];
     first.streamRequest(2, turn2);
     await first.waitUntil(() => first.responses(2).length >= 3, 5000, 'first tokens of stream 2');
     first.interrupt(2);
@@ -42,7 +54,9 @@ describe('Call history API after real calls', () => {
     await eventually(async () => {
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM call_sessions WHERE status = 'ended'`);
       expect(rows[0].n).toBe(2);
-      const { rows: exchanges } = await t.db.query(`SELECT count(*)::int AS n FROM stream_exchanges WHERE status <> 'streaming'`);
+      const { rows: exchanges } = await t.db.query(
+        `SELECT count(*)::int AS n FROM stream_exchanges WHERE status <> 'streaming'`,
+      );
       expect(exchanges[0].n).toBe(4);
     });
   });
@@ -61,7 +75,13 @@ describe('Call history API after real calls', () => {
     it('accepts the key as x-api-key or as a Bearer token, on every endpoint', async () => {
       await api().get('/api/calls').set('x-api-key', API_KEY).expect(200);
       await api().get('/api/calls').set('Authorization', `Bearer ${API_KEY}`).expect(200);
-      for (const path of ['/api/calls/api-call-1', '/api/calls/api-call-1/transcript', '/api/phone-numbers/+15550100/calls', '/api/stats', '/api/calls/export']) {
+      for (const path of [
+        '/api/calls/api-call-1',
+        '/api/calls/api-call-1/transcript',
+        '/api/phone-numbers/+15550100/calls',
+        '/api/stats',
+        '/api/calls/export',
+      ]) {
         await api().get(path).expect(401);
         await api().get(path).set('x-api-key', API_KEY).expect(200);
       }
@@ -99,7 +119,11 @@ describe('Call history API after real calls', () => {
   });
 
   it('finds a call by phone number, on either side, however the number is spaced', async () => {
-    const byCaller = await api().get('/api/calls').query({ phone: '+1 555 0100' }).set('x-api-key', API_KEY).expect(200);
+    const byCaller = await api()
+      .get('/api/calls')
+      .query({ phone: '+1 555 0100' })
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(byCaller.body.items.map((c: { session_id: string }) => c.session_id)).toEqual(['api-call-1']);
 
     // An unencoded "+" in a query string arrives as a space: still the same digits.
@@ -113,7 +137,10 @@ describe('Call history API after real calls', () => {
   it('lists the calls of a phone number, and 404s for a number never seen', async () => {
     const res = await api().get('/api/phone-numbers/%2B15550222/calls').set('x-api-key', API_KEY).expect(200);
     expect(res.body.items.map((c: { session_id: string }) => c.session_id)).toEqual(['api-call-2']);
-    const filtered = await api().get('/api/phone-numbers/+15550199/calls?agent_id=support').set('x-api-key', API_KEY).expect(200);
+    const filtered = await api()
+      .get('/api/phone-numbers/+15550199/calls?agent_id=support')
+      .set('x-api-key', API_KEY)
+      .expect(200);
     expect(filtered.body.items.map((c: { session_id: string }) => c.session_id)).toEqual(['api-call-1']);
 
     const missing = await api().get('/api/phone-numbers/+19990000/calls').set('x-api-key', API_KEY).expect(404);
@@ -124,8 +151,15 @@ describe('Call history API after real calls', () => {
     const res = await api().get('/api/calls/api-call-1').set('x-api-key', API_KEY).expect(200);
     const call = res.body;
 
-    expect(call).toMatchObject({ session_id: 'api-call-1', agent_id: 'support', metadata: { customer: 'Ada' }, close_code: 1000 });
-    expect(call.exchanges.map((e: { stream_id: number; kind: string; status: string }) => [e.stream_id, e.kind, e.status])).toEqual([
+    expect(call).toMatchObject({
+      session_id: 'api-call-1',
+      agent_id: 'support',
+      metadata: { customer: 'Ada' },
+      close_code: 1000,
+    });
+    expect(
+      call.exchanges.map((e: { stream_id: number; kind: string; status: string }) => [e.stream_id, e.kind, e.status]),
+    ).toEqual([
       [0, 'greeting', 'completed'],
       [1, 'reply', 'completed'],
       [2, 'reply', 'interrupted'],
@@ -142,7 +176,10 @@ describe('Call history API after real calls', () => {
     });
     expect(reply.time_to_first_token_ms).toBeGreaterThanOrEqual(0);
     expect(reply.total_ms).toBeGreaterThanOrEqual(reply.time_to_first_token_ms);
-    expect(reply.time_to_first_token_ms).toBeCloseTo(Date.parse(reply.first_token_at) - Date.parse(reply.requested_at), -1);
+    expect(reply.time_to_first_token_ms).toBeCloseTo(
+      Date.parse(reply.first_token_at) - Date.parse(reply.requested_at),
+      -1,
+    );
     expect(call.events.map((e: { type: string; stream_id: number | null }) => [e.type, e.stream_id])).toEqual([
       ['partial_transcript', null],
       ['interrupt', 2],
@@ -181,7 +218,11 @@ describe('Call history API after real calls', () => {
   });
 
   it('gives the transcript as plain text with Accept: text/plain, and 406 for a type it cannot give', async () => {
-    const res = await api().get('/api/calls/api-call-1/transcript').set('x-api-key', API_KEY).set('Accept', 'text/plain').expect(200);
+    const res = await api()
+      .get('/api/calls/api-call-1/transcript')
+      .set('x-api-key', API_KEY)
+      .set('Accept', 'text/plain')
+      .expect(200);
 
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const lines = res.text.trimEnd().split('\n');
@@ -190,7 +231,11 @@ describe('Call history API after real calls', () => {
     expect(lines[2]).toMatch(/^\[0:0\d\.\d{3}\] Caller: What are your opening hours$/);
     expect(lines[5]).toMatch(/Agent: .* \[interrupted\]$/);
 
-    await api().get('/api/calls/api-call-1/transcript').set('x-api-key', API_KEY).set('Accept', 'image/png').expect(406);
+    await api()
+      .get('/api/calls/api-call-1/transcript')
+      .set('x-api-key', API_KEY)
+      .set('Accept', 'image/png')
+      .expect(406);
   });
 });
 
@@ -231,9 +276,16 @@ describe('OpenAPI document', () => {
     expect(ui.text).toMatch(/swagger/i);
     const { body: doc } = await api().get('/api/docs-json').expect(200);
 
-    const operations = Object.entries(doc.paths as Record<string, Record<string, { summary?: string; responses: Record<string, unknown>; security?: unknown[] }>>)
+    const operations = Object.entries(
+      doc.paths as Record<
+        string,
+        Record<string, { summary?: string; responses: Record<string, unknown>; security?: unknown[] }>
+      >,
+    )
       .filter(([path]) => path.startsWith('/api/'))
-      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, ...op })));
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, ...op })),
+      );
     expect(operations.map((o) => o.id).sort()).toEqual([
       'DELETE /api/agents/{agentId}',
       'GET /api/agents',
@@ -255,11 +307,30 @@ describe('OpenAPI document', () => {
       expect(op.security).toEqual(expect.arrayContaining([{ 'api-key': [] }, { bearer: [] }]));
     }
     const schemas = doc.components.schemas as Record<string, { properties: Record<string, unknown> }>;
-    for (const name of ['CallPageDto', 'CallSummaryDto', 'CallDetailDto', 'ExchangeDto', 'CallEventDto', 'CallTranscriptDto', 'CallStatsDto', 'CallExportRowDto']) {
+    for (const name of [
+      'CallPageDto',
+      'CallSummaryDto',
+      'CallDetailDto',
+      'ExchangeDto',
+      'CallEventDto',
+      'CallTranscriptDto',
+      'CallStatsDto',
+      'CallExportRowDto',
+    ]) {
       expect(Object.keys(schemas[name]?.properties ?? {}).length).toBeGreaterThan(0);
     }
-    const listParams = (doc.paths['/api/calls'].get.parameters as Array<{ name: string; description?: string }>);
-    expect(listParams.map((p) => p.name).sort()).toEqual(['agent_id', 'cursor', 'from', 'has_failures', 'limit', 'phone', 'q', 'status', 'to']);
+    const listParams = doc.paths['/api/calls'].get.parameters as Array<{ name: string; description?: string }>;
+    expect(listParams.map((p) => p.name).sort()).toEqual([
+      'agent_id',
+      'cursor',
+      'from',
+      'has_failures',
+      'limit',
+      'phone',
+      'q',
+      'status',
+      'to',
+    ]);
     expect(listParams.every((p) => p.description)).toBe(true);
   });
 });

@@ -73,9 +73,18 @@ export async function seedCall(db: Pool, call: CallSeed): Promise<string> {
                                      requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 10, 5, 15)`,
       [
-        randomUUID(), callId, streamId++, kind, JSON.stringify(transcript), e.response, status,
-        e.model === undefined ? 'fake-model' : e.model, status === 'failed' ? 'LLM timed out' : null,
-        at(e.atMs), status === 'failed' ? null : at(e.atMs + ttft), at(e.atMs + (e.totalMs ?? ttft + 200)),
+        randomUUID(),
+        callId,
+        streamId++,
+        kind,
+        JSON.stringify(transcript),
+        e.response,
+        status,
+        e.model === undefined ? 'fake-model' : e.model,
+        status === 'failed' ? 'LLM timed out' : null,
+        at(e.atMs),
+        status === 'failed' ? null : at(e.atMs + ttft),
+        at(e.atMs + (e.totalMs ?? ttft + 200)),
       ],
     );
   }
@@ -89,7 +98,12 @@ export async function seedCall(db: Pool, call: CallSeed): Promise<string> {
 }
 
 /** A short, ordinary call: greeting, one question, one answer. */
-export function simpleCall(sessionId: string, startedAt: Date, overrides: Partial<CallSeed> = {}, question = 'What are your opening hours?'): CallSeed {
+export function simpleCall(
+  sessionId: string,
+  startedAt: Date,
+  overrides: Partial<CallSeed> = {},
+  question = 'What are your opening hours?',
+): CallSeed {
   return {
     sessionId,
     startedAt,
@@ -97,7 +111,12 @@ export function simpleCall(sessionId: string, startedAt: Date, overrides: Partia
     to: '+15550199',
     exchanges: [
       { kind: 'greeting', response: 'Hello, how can I help?', atMs: 10, model: null, ttftMs: 0 },
-      { user: question, response: 'We are open nine to five.', atMs: 3000, history: [{ role: 'assistant', content: 'Hello, how can I help?' }] },
+      {
+        user: question,
+        response: 'We are open nine to five.',
+        atMs: 3000,
+        history: [{ role: 'assistant', content: 'Hello, how can I help?' }],
+      },
     ],
     ...overrides,
   };

@@ -4,7 +4,9 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { seedCall } from './history-fixtures';
 
 /** The ```sql blocks of docs/sql.md, in order: the doc and these tests cannot drift apart. */
-const QUERIES = [...readFileSync(join(__dirname, '../../docs/sql.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]);
+const QUERIES = [...readFileSync(join(__dirname, '../../docs/sql.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g)].map(
+  (m) => m[1],
+);
 
 const greeting = { kind: 'greeting' as const, response: 'Hello, Acme here.', atMs: 10, model: null, ttftMs: 0 };
 
@@ -26,7 +28,10 @@ describe('The example queries of docs/sql.md', () => {
         { user: 'I want a refund', response: 'Refunds take five days.', atMs: 2000, ttftMs: 100 },
         {
           user: 'And my order?',
-          history: [{ role: 'user', content: 'I want a refund' }, { role: 'assistant', content: 'Refunds take five days.' }],
+          history: [
+            { role: 'user', content: 'I want a refund' },
+            { role: 'assistant', content: 'Refunds take five days.' },
+          ],
           response: 'Your order is on',
           status: 'interrupted',
           atMs: 8000,
@@ -41,7 +46,10 @@ describe('The example queries of docs/sql.md', () => {
       to: '+1 555 0100',
       startedAt: new Date('2025-11-18T14:00:00Z'),
       durationMs: 120_000,
-      exchanges: [greeting, { user: 'Can I upgrade my plan', response: 'Sorry, could you say that again?', status: 'failed', atMs: 3000 }],
+      exchanges: [
+        greeting,
+        { user: 'Can I upgrade my plan', response: 'Sorry, could you say that again?', status: 'failed', atMs: 3000 },
+      ],
     });
     await seedCall(t.db, {
       sessionId: 'sql-wednesday-1',
@@ -52,8 +60,20 @@ describe('The example queries of docs/sql.md', () => {
       endReason: 'crashed',
       exchanges: [greeting, { user: 'Where is my parcel', response: 'It ships tomorrow.', atMs: 1500, ttftMs: 250 }],
     });
-    await seedCall(t.db, { sessionId: 'sql-old', agentId: 'support', from: '+15550100', startedAt: new Date('2025-11-10T10:00:00Z'), exchanges: [greeting] });
-    await seedCall(t.db, { sessionId: 'sql-stuck', agentId: 'sales', startedAt: new Date('2025-11-20T10:00:00Z'), status: 'active', exchanges: [greeting] });
+    await seedCall(t.db, {
+      sessionId: 'sql-old',
+      agentId: 'support',
+      from: '+15550100',
+      startedAt: new Date('2025-11-10T10:00:00Z'),
+      exchanges: [greeting],
+    });
+    await seedCall(t.db, {
+      sessionId: 'sql-stuck',
+      agentId: 'sales',
+      startedAt: new Date('2025-11-20T10:00:00Z'),
+      status: 'active',
+      exchanges: [greeting],
+    });
   });
   afterAll(() => t.close());
 
@@ -74,20 +94,41 @@ describe('The example queries of docs/sql.md', () => {
 
   it('2. which calls failed and why', async () => {
     expect(await run(2)).toEqual([
-      expect.objectContaining({ session_id: 'sql-tuesday-2', agent_id: 'sales', from_number: '+15550222', stream_id: 1, caller_said: 'Can I upgrade my plan', error: 'LLM timed out' }),
+      expect.objectContaining({
+        session_id: 'sql-tuesday-2',
+        agent_id: 'sales',
+        from_number: '+15550222',
+        stream_id: 1,
+        caller_said: 'Can I upgrade my plan',
+        error: 'LLM timed out',
+      }),
     ]);
   });
 
   it('3. LLM time to first token per agent, static greetings and failures left out', async () => {
     const rows = await run(3);
-    expect(rows.map((r) => [r.agent_id, Number(r.replies), Number(r.ttft_p50_ms), Number(r.ttft_p95_ms), Number(r.slowest_total_ms)])).toEqual([
-      ['support', 2, 200, 290, 500],
-    ]);
+    expect(
+      rows.map((r) => [
+        r.agent_id,
+        Number(r.replies),
+        Number(r.ttft_p50_ms),
+        Number(r.ttft_p95_ms),
+        Number(r.slowest_total_ms),
+      ]),
+    ).toEqual([['support', 2, 200, 290, 500]]);
   });
 
   it('4. calls per day', async () => {
     const rows = await run(4);
-    expect(rows.map((r) => [r.day.toISOString().slice(0, 10), Number(r.calls), r.avg_seconds === null ? null : Number(r.avg_seconds), Number(r.turns), Number(r.calls_with_failures)])).toEqual([
+    expect(
+      rows.map((r) => [
+        r.day.toISOString().slice(0, 10),
+        Number(r.calls),
+        r.avg_seconds === null ? null : Number(r.avg_seconds),
+        Number(r.turns),
+        Number(r.calls_with_failures),
+      ]),
+    ).toEqual([
       ['2025-11-18', 2, 210, 3, 1],
       ['2025-11-19', 1, 600, 1, 0],
       ['2025-11-20', 1, null, 0, 0],
@@ -107,7 +148,9 @@ describe('The example queries of docs/sql.md', () => {
 
   it('6. repeat callers', async () => {
     const rows = await run(6);
-    expect(rows.map((r) => [r.from_number, Number(r.calls), Number(r.calls_with_failures)])).toEqual([['+15550222', 2, 1]]);
+    expect(rows.map((r) => [r.from_number, Number(r.calls), Number(r.calls_with_failures)])).toEqual([
+      ['+15550222', 2, 1],
+    ]);
   });
 
   it('7. calls where a word came up', async () => {

@@ -85,7 +85,12 @@ describe('Exports whose client stops reading', () => {
 
   beforeAll(async () => {
     t = await startTestApp({
-      env: { API_KEY, GREETING: 'Hello.', EXPORT_MAX_CONCURRENT: String(MAX_EXPORTS), EXPORT_STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS) },
+      env: {
+        API_KEY,
+        GREETING: 'Hello.',
+        EXPORT_MAX_CONCURRENT: String(MAX_EXPORTS),
+        EXPORT_STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS),
+      },
     });
     port = t.app.getHttpServer().address().port;
     pool = poolOf(t);
@@ -100,7 +105,9 @@ describe('Exports whose client stops reading', () => {
   });
 
   it('run at most EXPORT_MAX_CONCURRENT at once, leave the API, calls and readiness working, and are cut when stalled', async () => {
-    const clients = await Promise.all(Array.from({ length: STALLED_CLIENTS }, () => StalledClient.open(port, '/api/calls/export')));
+    const clients = await Promise.all(
+      Array.from({ length: STALLED_CLIENTS }, () => StalledClient.open(port, '/api/calls/export')),
+    );
     const statuses = await Promise.all(clients.map((c) => c.status()));
     expect(statuses.filter((s) => s === 200)).toHaveLength(MAX_EXPORTS);
     expect(statuses.filter((s) => s === 429)).toHaveLength(STALLED_CLIENTS - MAX_EXPORTS);
@@ -125,7 +132,9 @@ describe('Exports whose client stops reading', () => {
     expect(await client.waitForEnd(0)).toBe('Hello.');
     await client.close();
     await eventually(async () => {
-      const { rows } = await t.db.query(`SELECT status FROM call_sessions WHERE session_id = 'call-during-stalled-exports'`);
+      const { rows } = await t.db.query(
+        `SELECT status FROM call_sessions WHERE session_id = 'call-during-stalled-exports'`,
+      );
       expect(rows).toEqual([{ status: 'ended' }]);
     });
 
@@ -166,7 +175,10 @@ describe('History queries that run past HISTORY_STATEMENT_TIMEOUT_MS', () => {
 
   beforeAll(async () => {
     // The calls of the suite above, kept.
-    t = await startTestApp({ env: { API_KEY, HISTORY_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) }, keepData: true });
+    t = await startTestApp({
+      env: { API_KEY, HISTORY_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) },
+      keepData: true,
+    });
     port = t.app.getHttpServer().address().port;
   });
   afterAll(() => t.close());
@@ -177,7 +189,13 @@ describe('History queries that run past HISTORY_STATEMENT_TIMEOUT_MS', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE call_sessions IN ACCESS EXCLUSIVE MODE');
-      const paths = ['/api/calls', '/api/calls/stall-1', '/api/calls/stall-1/transcript', '/api/calls/export', '/api/stats?from=2025-06-01T00:00:00Z&to=2025-06-02T00:00:00Z'];
+      const paths = [
+        '/api/calls',
+        '/api/calls/stall-1',
+        '/api/calls/stall-1/transcript',
+        '/api/calls/export',
+        '/api/stats?from=2025-06-01T00:00:00Z&to=2025-06-02T00:00:00Z',
+      ];
       const responses = await Promise.all(paths.map((path) => api().get(path).set('x-api-key', API_KEY)));
       for (const res of responses) {
         expect(res.status).toBe(503);
@@ -204,7 +222,12 @@ describe('History queries that run past HISTORY_STATEMENT_TIMEOUT_MS', () => {
 });
 
 /** Reads a whole response, pausing for `pauseMs` once past each of `pauseAtMb` megabytes. */
-async function readSlowly(port: number, path: string, pauseAtMb: number[], pauseMs: number): Promise<{ lines: number; bytes: number }> {
+async function readSlowly(
+  port: number,
+  path: string,
+  pauseAtMb: number[],
+  pauseMs: number,
+): Promise<{ lines: number; bytes: number }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'x-api-key': API_KEY } });
   expect(response.status).toBe(200);
   const reader = response.body!.getReader();

@@ -35,7 +35,11 @@ describe('Requests no handler can use', () => {
     });
 
     it.each(['put', 'patch', 'delete'] as const)('%s /api/agents/:agentId with a NUL in the id', async (method) => {
-      const res = await api()[method]('/api/agents/agent%00known').set('x-api-key', API_KEY).send({ name: 'x' }).expect(400);
+      const res = await api()
+        [method]('/api/agents/agent%00known')
+        .set('x-api-key', API_KEY)
+        .send({ name: 'x' })
+        .expect(400);
       expect(res.body.message).toContain('the URL path contains a NUL character');
     });
 
@@ -53,7 +57,11 @@ describe('Requests no handler can use', () => {
       ['malformed JSON', '{"name": ', 'invalid JSON body'],
       ['a JSON string instead of an object', '"Front desk"', 'invalid JSON body'],
       ['a NUL character in a value', '{"name": "Front\\u0000desk"}', '"name" contains a NUL character'],
-      ['a lone surrogate in a nested value', '{"transfer_destinations": [{"name": "x", "destination": "+15550100", "description": "\\ud800"}]}', '"description" contains a NUL character or a lone surrogate'],
+      [
+        'a lone surrogate in a nested value',
+        '{"transfer_destinations": [{"name": "x", "destination": "+15550100", "description": "\\ud800"}]}',
+        '"description" contains a NUL character or a lone surrogate',
+      ],
       ['a __proto__ key', '{"__proto__": {"name": "x"}}', 'the key "__proto__" is not allowed'],
     ])('answers %s with 400', async (_what, body, message) => {
       const res = await send(body).expect(400);
@@ -63,7 +71,11 @@ describe('Requests no handler can use', () => {
     it('answers a body over the limit with 413', async () => {
       const body = JSON.stringify({ system_prompt: 'x'.repeat(JSON_BODY_LIMIT_BYTES) });
       const res = await send(body).expect(413);
-      expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: `JSON body larger than ${JSON_BODY_LIMIT_BYTES} bytes` });
+      expect(res.body).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: `JSON body larger than ${JSON_BODY_LIMIT_BYTES} bytes`,
+      });
     });
 
     it('answers a body that is not JSON with 415 instead of taking it for an empty profile', async () => {
@@ -79,11 +91,20 @@ describe('Requests no handler can use', () => {
 
   it('loses nothing: the profile and the call are as they were, and the API still answers', async () => {
     const profile = await api().get('/api/agents/agent-known').set('x-api-key', API_KEY).expect(200);
-    expect(profile.body).toMatchObject({ agent_id: 'agent-known', name: 'Front desk', system_prompt: null, transfer_destinations: [] });
+    expect(profile.body).toMatchObject({
+      agent_id: 'agent-known',
+      name: 'Front desk',
+      system_prompt: null,
+      transfer_destinations: [],
+    });
     const call = await api().get('/api/calls/hostile-known').set('x-api-key', API_KEY).expect(200);
     expect(call.body).toMatchObject({ session_id: 'hostile-known', agent_id: 'agent-known' });
     // Text that Postgres can store still goes through, escaped NUL-lookalikes included.
-    await api().patch('/api/agents/agent-known').set('x-api-key', API_KEY).send({ name: 'Desk \\u0000 100%00' }).expect(200);
+    await api()
+      .patch('/api/agents/agent-known')
+      .set('x-api-key', API_KEY)
+      .send({ name: 'Desk \\u0000 100%00' })
+      .expect(200);
     const list = await api().get('/api/calls?q=opening%2500').set('x-api-key', API_KEY).expect(200);
     expect(list.body.items).toEqual([]);
   });

@@ -71,12 +71,17 @@ describe('Logs of a real process', () => {
     const output = service.output();
 
     for (const secret of [WS_TOKEN, API_KEY, OPENAI_KEY, METRICS_TOKEN]) expect(output).not.toContain(secret);
-    for (const digits of ['0100123', '0100124', '0100125', '010-0126', '0100127', '010 0124']) expect(output).not.toContain(digits);
-    for (const last of ['0128', '0129', '0130', '0131', '0132']) expect(output).not.toMatch(new RegExp(`010(\\D{1,6})${last}`));
+    for (const digits of ['0100123', '0100124', '0100125', '010-0126', '0100127', '010 0124'])
+      expect(output).not.toContain(digits);
+    for (const last of ['0128', '0129', '0130', '0131', '0132'])
+      expect(output).not.toMatch(new RegExp(`010(\\D{1,6})${last}`));
     expect(output).not.toContain('access-token-in-a-query');
     expect(output).not.toContain('call me back');
 
-    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as LogLine);
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as LogLine);
     const ofTheCall = lines.filter((l) => l.msg.includes(SESSION));
     expect(ofTheCall.map((l) => l.msg)).toEqual(
       expect.arrayContaining([
@@ -87,21 +92,32 @@ describe('Logs of a real process', () => {
       ]),
     );
     for (const line of ofTheCall) expect(line.session_id).toBe(SESSION);
-    const requestLog = lines.find((l) => (l.req as { url?: string } | undefined)?.url?.startsWith('/api/phone-numbers'));
+    const requestLog = lines.find((l) =>
+      (l.req as { url?: string } | undefined)?.url?.startsWith('/api/phone-numbers'),
+    );
     expect(requestLog).toBeDefined();
     expect(JSON.stringify(requestLog)).toContain('[redacted]');
-    const requestUrls = lines.map((l) => (l.req as { url?: string } | undefined)?.url).filter((url): url is string => url !== undefined);
+    const requestUrls = lines
+      .map((l) => (l.req as { url?: string } | undefined)?.url)
+      .filter((url): url is string => url !== undefined);
     expect(requestUrls).toEqual(expect.arrayContaining(['/api/phone-numbers/[phone]/calls', '/api/calls']));
     expect(requestUrls.filter((url) => url.startsWith('/api/phone-numbers/'))).toHaveLength(4);
     for (const url of requestUrls) expect(url).not.toContain('?');
 
     // Start-up: Nest's line per module and route at debug, then one ready record (never a key given as API_KEY).
-    const chatter = lines.filter((l) => ['InstanceLoader', 'RouterExplorer', 'RoutesResolver'].includes(l.context ?? ''));
+    const chatter = lines.filter((l) =>
+      ['InstanceLoader', 'RouterExplorer', 'RoutesResolver'].includes(l.context ?? ''),
+    );
     expect(chatter.length).toBeGreaterThan(10);
     expect(chatter.every((l) => l.level === 20)).toBe(true);
     const ready = lines.filter((l) => l.dashboard_url !== undefined);
     expect(ready).toEqual([
-      expect.objectContaining({ level: 30, websocket_url: `${service.wsUrl}?token=<WS_AUTH_TOKEN>`, dashboard_url: `${service.httpUrl}/`, sign_in: 'sign in with API_KEY' }),
+      expect.objectContaining({
+        level: 30,
+        websocket_url: `${service.wsUrl}?token=<WS_AUTH_TOKEN>`,
+        dashboard_url: `${service.httpUrl}/`,
+        sign_in: 'sign in with API_KEY',
+      }),
     ]);
     expect(ready[0].llm).toBe(`fake-model at ${fake.baseUrl}`);
   });
@@ -117,12 +133,22 @@ describe('Logs of a real process', () => {
         OPENAI_API_KEY: OPENAI_KEY,
         OPENAI_BASE_URL: fake.baseUrl,
         LLM_PROVIDERS: JSON.stringify([
-          { name: 'gateway', base_url: backup.baseUrl, api_key: PROVIDER_KEY, headers: { 'x-gateway-token': GATEWAY_TOKEN }, model: 'gateway-model' },
+          {
+            name: 'gateway',
+            base_url: backup.baseUrl,
+            api_key: PROVIDER_KEY,
+            headers: { 'x-gateway-token': GATEWAY_TOKEN },
+            model: 'gateway-model',
+          },
         ]),
         LLM_PROVIDER_ORDER: 'gateway,default',
       });
       // What OpenAI-compatible providers answer a bad key with: the key, quoted back. The greeting asks first.
-      backup.enqueue({ kind: 'error', status: 401, message: `Incorrect API key provided: ${PROVIDER_KEY} (sent with ${GATEWAY_TOKEN})` });
+      backup.enqueue({
+        kind: 'error',
+        status: 401,
+        message: `Incorrect API key provided: ${PROVIDER_KEY} (sent with ${GATEWAY_TOKEN})`,
+      });
       const client = await MillisPlatformClient.connect(service.wsUrl);
       client.startCall({ session_id: 'log-provider-keys' });
       expect(await client.waitForEnd(0)).toMatch(/^You said: The call has just connected/);
@@ -132,10 +158,18 @@ describe('Logs of a real process', () => {
       service.kill('SIGTERM');
       expect((await service.exited).code).toBe(0);
       const output = service.output();
-      expect(output).toContain('LLM provider gateway did not answer stream 0: LLM provider answered 401: 401 Incorrect API key provided: [redacted] (sent with [redacted])');
+      expect(output).toContain(
+        'LLM provider gateway did not answer stream 0: LLM provider answered 401: 401 Incorrect API key provided: [redacted] (sent with [redacted])',
+      );
       for (const secret of [PROVIDER_KEY, GATEWAY_TOKEN, OPENAI_KEY]) expect(output).not.toContain(secret);
-      const ready = output.trim().split('\n').map((line) => JSON.parse(line) as LogLine).find((l) => l.dashboard_url !== undefined);
-      expect(ready?.llm).toBe(`gateway: gateway-model at ${backup.baseUrl}, then default: fake-model at ${fake.baseUrl} (failover in this order)`);
+      const ready = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as LogLine)
+        .find((l) => l.dashboard_url !== undefined);
+      expect(ready?.llm).toBe(
+        `gateway: gateway-model at ${backup.baseUrl}, then default: fake-model at ${fake.baseUrl} (failover in this order)`,
+      );
     } finally {
       await backup.stop();
     }

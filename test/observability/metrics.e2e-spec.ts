@@ -15,7 +15,8 @@ describe('/metrics', () => {
   afterAll(() => t.close());
 
   const scrape = async () =>
-    (await request(t.app.getHttpServer()).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
+    (await request(t.app.getHttpServer()).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200))
+      .text;
 
   async function call(agentId: string, sessionId: string): Promise<void> {
     const client = await MillisPlatformClient.connect(t.wsUrl);
@@ -26,7 +27,10 @@ describe('/metrics', () => {
 
   const agentSeries = (text: string) =>
     Object.fromEntries(
-      [...text.matchAll(/^millis_calls_started_total\{agent_id="([^"]*)"\} (\d+)$/gm)].map(([, agent, count]) => [agent, Number(count)]),
+      [...text.matchAll(/^millis_calls_started_total\{agent_id="([^"]*)"\} (\d+)$/gm)].map(([, agent, count]) => [
+        agent,
+        Number(count),
+      ]),
     );
 
   it('keeps one series per agent for the METRICS_MAX_AGENT_LABELS most used, the rest under "other"', async () => {
@@ -61,7 +65,10 @@ describe('/metrics', () => {
     const text = await scrape();
     expect(text).toContain('millis_reply_time_to_first_token_seconds_bucket');
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    expect({ status: check.status, problems: `${check.stdout}${check.stderr}`.trim() }).toEqual({ status: 0, problems: '' });
+    expect({ status: check.status, problems: `${check.stdout}${check.stderr}`.trim() }).toEqual({
+      status: 0,
+      problems: '',
+    });
   });
 
   if (!promtoolFound) {

@@ -29,7 +29,12 @@ describe('A crash (SIGKILL)', () => {
 
   it("loses at most the last flush interval, and the next start closes the orphaned sessions as 'crashed'", async () => {
     const port = await freePort();
-    const env = { OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', AUDIT_FLUSH_INTERVAL_MS: String(FLUSH_MS), INSTANCE_HEARTBEAT_MS: '1000' };
+    const env = {
+      OPENAI_BASE_URL: fake.baseUrl,
+      GREETING: 'Hi.',
+      AUDIT_FLUSH_INTERVAL_MS: String(FLUSH_MS),
+      INSTANCE_HEARTBEAT_MS: '1000',
+    };
     first = await spawnService(env, { port });
     const clients = await Promise.all(Array.from({ length: CALLS }, () => MillisPlatformClient.connect(first!.wsUrl)));
     clients.forEach((c, i) => c.startCall({ session_id: `crash-${i}` }));
@@ -54,7 +59,9 @@ describe('A crash (SIGKILL)', () => {
     );
     expect(before[0].durable).toBe(CALLS * 4);
     expect(before[0].active).toBe(CALLS);
-    console.log(`SIGKILL: ${CALLS * 4} durable exchanges kept; of the ${CALLS} replies finished just before the kill, ${before[0].last_turn} were written`);
+    console.log(
+      `SIGKILL: ${CALLS * 4} durable exchanges kept; of the ${CALLS} replies finished just before the kill, ${before[0].last_turn} were written`,
+    );
 
     // Same name (host:port): the restarted process knows its previous incarnation is dead.
     second = await spawnService(env, { port });
@@ -62,7 +69,9 @@ describe('A crash (SIGKILL)', () => {
       const { rows } = await db.query(`SELECT status, end_reason, count(*)::int AS n FROM call_sessions GROUP BY 1, 2`);
       expect(rows).toEqual([{ status: 'ended', end_reason: 'crashed', n: CALLS }]);
     }, 5000);
-    const { rows: streaming } = await db.query(`SELECT count(*)::int AS n FROM stream_exchanges WHERE status = 'streaming'`);
+    const { rows: streaming } = await db.query(
+      `SELECT count(*)::int AS n FROM stream_exchanges WHERE status = 'streaming'`,
+    );
     expect(streaming[0].n).toBe(0);
     expect(await second.metric('millis_crashed_sessions_closed_total')).toBe(CALLS);
   });

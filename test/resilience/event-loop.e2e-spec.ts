@@ -31,7 +31,10 @@ describe('500 calls held open with traffic', () => {
       clients.map(async (c, i) => {
         await new Promise((r) => setTimeout(r, (i * 8) % 4000));
         for (let turn = 2; Date.now() < loadEnds; turn++) {
-          c.send({ type: 'partial_transcript', data: { session_id: `loop-${i}`, transcript: 'one two', is_final: false } });
+          c.send({
+            type: 'partial_transcript',
+            data: { session_id: `loop-${i}`, transcript: 'one two', is_final: false },
+          });
           c.streamRequest(turn, [{ role: 'user', content: `turn ${turn}` }]);
           expect(await c.waitForEnd(turn, 10_000)).toBe(REPLY);
           replies += 1;
@@ -42,7 +45,9 @@ describe('500 calls held open with traffic', () => {
     const metrics = await service.scrape();
     const p99 = readMetric(metrics, 'nodejs_eventloop_lag_p99_seconds')! * 1000;
     const max = readMetric(metrics, 'nodejs_eventloop_lag_max_seconds')! * 1000;
-    console.log(`${CALLS} calls, ${replies} replies in ${LOAD_MS / 1000} s: event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+    console.log(
+      `${CALLS} calls, ${replies} replies in ${LOAD_MS / 1000} s: event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+    );
     expect(replies).toBeGreaterThanOrEqual(CALLS);
     expect(await service.metric('millis_calls_active')).toBe(CALLS);
 

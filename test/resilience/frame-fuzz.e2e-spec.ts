@@ -49,28 +49,68 @@ const frameType = fc.oneof(
  * Valid shapes with every field possibly wrong, plus raw text and binary. Frames stay under
  * 4 x WS_MAX_PAYLOAD: beyond that the socket is closed with 1009 by design (not read at all).
  */
-const frame: fc.Arbitrary<string | Buffer> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ type: frameType, data: fc.record({ stream_id: streamId, transcript, session_id: anyValue, agent_id: anyValue, is_final: anyValue, metadata: anyValue }, { requiredKeys: [] }) }, { requiredKeys: ['type'] }).map((f) => JSON.stringify(f)) },
-  { weight: 3, arbitrary: fc.record({ type: fc.constant('stream_request'), data: fc.record({ stream_id: fc.integer({ min: -2, max: 40 }), transcript: fc.constant([{ role: 'user', content: 'hi' }]) }) }).map((f) => JSON.stringify(f)) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('interrupt'), stream_id: streamId }).map((f) => JSON.stringify(f)) },
-  { weight: 2, arbitrary: fc.json({ maxDepth: 4 }) },
-  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)) },
-).filter((f) => Buffer.byteLength(f) < 4 * MAX_PAYLOAD);
+const frame: fc.Arbitrary<string | Buffer> = fc
+  .oneof(
+    {
+      weight: 6,
+      arbitrary: fc
+        .record(
+          {
+            type: frameType,
+            data: fc.record(
+              {
+                stream_id: streamId,
+                transcript,
+                session_id: anyValue,
+                agent_id: anyValue,
+                is_final: anyValue,
+                metadata: anyValue,
+              },
+              { requiredKeys: [] },
+            ),
+          },
+          { requiredKeys: ['type'] },
+        )
+        .map((f) => JSON.stringify(f)),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({
+          type: fc.constant('stream_request'),
+          data: fc.record({
+            stream_id: fc.integer({ min: -2, max: 40 }),
+            transcript: fc.constant([{ role: 'user', content: 'hi' }]),
+          }),
+        })
+        .map((f) => JSON.stringify(f)),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ type: fc.constant('interrupt'), stream_id: streamId }).map((f) => JSON.stringify(f)),
+    },
+    { weight: 2, arbitrary: fc.json({ maxDepth: 4 }) },
+    { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)) },
+  )
+  .filter((f) => Buffer.byteLength(f) < 4 * MAX_PAYLOAD);
 
 describe('10,000 random and mutated frames at a live call', () => {
   const suite = useProcessSuite({ firstTokenDelayMs: 2, tokenDelayMs: 1 });
 
   it('never break the call or the process; every frame is handled or recorded invalid; memory stays bounded', async () => {
     const { fake, db } = suite;
-    const service = (suite.service = await spawnService({
-      OPENAI_BASE_URL: fake.baseUrl,
-      GREETING: 'Hi.',
-      LOG_LEVEL: 'error',
-      WS_MAX_PAYLOAD: String(MAX_PAYLOAD),
-      WS_MAX_FRAMES_PER_SECOND: '1000000',
-      WS_FRAME_BURST: '1000000',
-    }, { nodeArgs: COLLECTABLE_HEAP }));
+    const service = (suite.service = await spawnService(
+      {
+        OPENAI_BASE_URL: fake.baseUrl,
+        GREETING: 'Hi.',
+        LOG_LEVEL: 'error',
+        WS_MAX_PAYLOAD: String(MAX_PAYLOAD),
+        WS_MAX_FRAMES_PER_SECOND: '1000000',
+        WS_FRAME_BURST: '1000000',
+      },
+      { nodeArgs: COLLECTABLE_HEAP },
+    ));
     const client = await MillisPlatformClient.connect(service.wsUrl);
     client.startCall({ session_id: SESSION });
     await client.waitForEnd(0);
@@ -102,10 +142,20 @@ describe('10,000 random and mutated frames at a live call', () => {
     // The call still works, the process is up and wrote no error.
     // The highest id there is: a fuzzed frame may already have used any lower one (or this one).
     const before = client.received.length;
-    const replyTo = (f: (typeof client.received)[number]) => f.type === 'stream_response' && f.data.stream_id === MAX_STREAM_ID;
+    const replyTo = (f: (typeof client.received)[number]) =>
+      f.type === 'stream_response' && f.data.stream_id === MAX_STREAM_ID;
     client.streamRequest(MAX_STREAM_ID, [{ role: 'user', content: 'still there?' }]);
-    await client.waitUntil(() => client.received.slice(before).some((f) => replyTo(f) && f.type === 'stream_response' && f.data.end_of_stream), 5000, 'the reply');
-    const text = client.received.slice(before).filter(replyTo).map((f) => (f.type === 'stream_response' ? f.data.content : '')).join('');
+    await client.waitUntil(
+      () =>
+        client.received.slice(before).some((f) => replyTo(f) && f.type === 'stream_response' && f.data.end_of_stream),
+      5000,
+      'the reply',
+    );
+    const text = client.received
+      .slice(before)
+      .filter(replyTo)
+      .map((f) => (f.type === 'stream_response' ? f.data.content : ''))
+      .join('');
     expect(text).toBe('You said: still there?.');
     expect((await fetch(`${service.httpUrl}/health/live`)).status).toBe(200);
     expect(await service.metric('millis_audit_dead_lettered_total')).toBe(0);
@@ -114,7 +164,9 @@ describe('10,000 random and mutated frames at a live call', () => {
     await eventually(async () => expect(await service.metric('millis_audit_queue_depth')).toBe(0), 10_000);
     const heapAfter = await service.heapAfterGc();
     const grownMb = (heapAfter - heapBefore) / 1024 / 1024;
-    console.log(`fuzz: ${sent} frames, heap after full GC ${(heapBefore / 1048576).toFixed(1)} MB -> ${(heapAfter / 1048576).toFixed(1)} MB`);
+    console.log(
+      `fuzz: ${sent} frames, heap after full GC ${(heapBefore / 1048576).toFixed(1)} MB -> ${(heapAfter / 1048576).toFixed(1)} MB`,
+    );
     // After a full GC: what the call, the audit and the process retain after 10,000 frames.
     expect(grownMb).toBeLessThan(16);
     await client.close();

@@ -61,7 +61,14 @@ describe('An LLM that hangs without sending a byte', () => {
         `SELECT e.stream_id, e.status, e.error, e.response_text FROM stream_exchanges e
            JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id = 'hang-1' AND e.kind = 'reply' ORDER BY e.stream_id`,
       );
-      expect(rows).toEqual([1, 2].map((id) => ({ stream_id: id, status: 'failed', error: `no first token within ${TIMEOUT_MS} ms`, response_text: FALLBACK })));
+      expect(rows).toEqual(
+        [1, 2].map((id) => ({
+          stream_id: id,
+          status: 'failed',
+          error: `no first token within ${TIMEOUT_MS} ms`,
+          response_text: FALLBACK,
+        })),
+      );
     });
   });
 });

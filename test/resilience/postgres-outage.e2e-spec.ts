@@ -42,7 +42,12 @@ describe('Postgres down for 30 s under 100 active calls', () => {
       AUDIT_FLUSH_INTERVAL_MS: '200',
     });
     const clients = await inBatches(CALLS, 20, () => MillisPlatformClient.connect(service!.wsUrl));
-    clients.forEach((c, i) => c.startCall({ session_id: `outage-${i}`, voip: { from: `+1777000${String(i).padStart(4, '0')}`, to: '+17770009999' } }));
+    clients.forEach((c, i) =>
+      c.startCall({
+        session_id: `outage-${i}`,
+        voip: { from: `+1777000${String(i).padStart(4, '0')}`, to: '+17770009999' },
+      }),
+    );
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
     await eventually(async () => expect(await service!.metric('millis_audit_queue_depth')).toBe(0), 5000);
 
@@ -56,7 +61,10 @@ describe('Postgres down for 30 s under 100 active calls', () => {
       await Promise.all(
         clients.map(async (c, i) => {
           const asked = Date.now();
-          c.send({ type: 'partial_transcript', data: { session_id: `outage-${i}`, transcript: `turn ${turn}`, is_final: true } });
+          c.send({
+            type: 'partial_transcript',
+            data: { session_id: `outage-${i}`, transcript: `turn ${turn}`, is_final: true },
+          });
           c.streamRequest(turn, [{ role: 'user', content: `outage ${i} turn ${turn}` }]);
           expect(await c.waitForEnd(turn, 5000)).toBe(`You said: outage ${i} turn ${turn}.`);
           slowestReplyMs = Math.max(slowestReplyMs, Date.now() - asked);
@@ -91,13 +99,17 @@ describe('Postgres down for 30 s under 100 active calls', () => {
     expect(await late.waitForEnd(0)).toBe('Hi.');
     await Promise.all([late, ...clients].map((c) => c.close()));
 
-    await eventually(async () => {
-      const { rows } = await db.query(`
+    await eventually(
+      async () => {
+        const { rows } = await db.query(`
         SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE 'outage-%' AND status = 'ended') AS ended,
                (SELECT count(*)::int FROM stream_exchanges WHERE status = 'completed') AS exchanges,
                (SELECT count(*)::int FROM call_events WHERE type = 'partial_transcript') AS events`);
-      expect(rows[0]).toEqual({ ended: CALLS + 1, exchanges: CALLS * (turn + 1) + 1, events: CALLS * turn });
-    }, 10_000, 200);
+        expect(rows[0]).toEqual({ ended: CALLS + 1, exchanges: CALLS * (turn + 1) + 1, events: CALLS * turn });
+      },
+      10_000,
+      200,
+    );
     expect(await service.metric('millis_audit_dead_lettered_total')).toBe(0);
     console.log(
       `Postgres outage ${OUTAGE_MS / 1000} s, ${CALLS} calls, ${turn} turns: backlog peak ${peak} rows (bound ${MAX_BACKLOG}), ` +

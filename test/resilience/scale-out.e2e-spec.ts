@@ -42,11 +42,15 @@ describe('Two instances, one Postgres', () => {
     url.pathname = `/${database}`;
     const env = { DATABASE_URL: url.toString(), OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.' };
     instances = await Promise.all([spawnService(env), spawnService(env)]);
-    const { rows: migrations } = await db.query(`SELECT count(*)::int AS n, count(DISTINCT name)::int AS distinct FROM schema_migrations`);
+    const { rows: migrations } = await db.query(
+      `SELECT count(*)::int AS n, count(DISTINCT name)::int AS distinct FROM schema_migrations`,
+    );
     expect(migrations[0].n).toBe(migrations[0].distinct);
 
     const clients = await inBatches(CALLS, 40, (i) => MillisPlatformClient.connect(instances[i % 2].wsUrl));
-    clients.forEach((c, i) => c.startCall({ session_id: `scale-${i}`, voip: { from: `+1999${i % 10}`, to: '+19990000' } }));
+    clients.forEach((c, i) =>
+      c.startCall({ session_id: `scale-${i}`, voip: { from: `+1999${i % 10}`, to: '+19990000' } }),
+    );
     await Promise.all(clients.map((c) => c.waitForEnd(0)));
     for (let turn = 1; turn <= TURNS; turn++) {
       clients.forEach((c, i) => c.streamRequest(turn, [{ role: 'user', content: `call ${i} turn ${turn}` }]));
@@ -61,10 +65,18 @@ describe('Two instances, one Postgres', () => {
                (SELECT count(*)::int FROM stream_exchanges WHERE status = 'completed') AS exchanges,
                (SELECT count(*)::int FROM (SELECT call_session_id, stream_id FROM stream_exchanges GROUP BY 1, 2 HAVING count(*) > 1) d) AS duplicates,
                (SELECT count(*)::int FROM phone_numbers) AS phones`);
-      expect(rows[0]).toEqual({ sessions: CALLS, instances: 2, exchanges: CALLS * (TURNS + 1), duplicates: 0, phones: 11 });
+      expect(rows[0]).toEqual({
+        sessions: CALLS,
+        instances: 2,
+        exchanges: CALLS * (TURNS + 1),
+        duplicates: 0,
+        phones: 11,
+      });
     }, 10_000);
     // Each instance sees the other alive: neither closed the other's calls as crashed.
-    const { rows: crashed } = await db.query(`SELECT count(*)::int AS n FROM call_sessions WHERE end_reason = 'crashed'`);
+    const { rows: crashed } = await db.query(
+      `SELECT count(*)::int AS n FROM call_sessions WHERE end_reason = 'crashed'`,
+    );
     expect(crashed[0].n).toBe(0);
   });
 });

@@ -12,7 +12,12 @@ describe('SIGTERM with 50 calls mid-reply', () => {
 
   it('refuses new calls, lets the replies finish (through a second signal), flushes the audit and exits 0', async () => {
     const { fake, db } = suite;
-    const service = (suite.service = await spawnService({ OPENAI_BASE_URL: fake.baseUrl, GREETING: 'Hi.', SHUTDOWN_GRACE_MS: '10000', AUDIT_FLUSH_INTERVAL_MS: '200' }));
+    const service = (suite.service = await spawnService({
+      OPENAI_BASE_URL: fake.baseUrl,
+      GREETING: 'Hi.',
+      SHUTDOWN_GRACE_MS: '10000',
+      AUDIT_FLUSH_INTERVAL_MS: '200',
+    }));
     const clients = await inBatches(CALLS, 10, (i) => MillisPlatformClient.connect(service.wsUrl));
     await repliesInFlight(clients, 'drain');
 
@@ -25,7 +30,10 @@ describe('SIGTERM with 50 calls mid-reply', () => {
     service.kill('SIGHUP');
     const ready = await fetch(`${service.httpUrl}/health/ready`);
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { error: Record<string, unknown> }).error.calls).toMatchObject({ status: 'down', draining: true });
+    expect(((await ready.json()) as { error: Record<string, unknown> }).error.calls).toMatchObject({
+      status: 'down',
+      draining: true,
+    });
     // Every reply in flight reaches its end, whole.
     const texts = await Promise.all(clients.map((c) => c.waitForEnd(1, 10_000)));
     expect(texts.every((text) => text === LONG_REPLY)).toBe(true);

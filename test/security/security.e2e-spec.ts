@@ -27,7 +27,8 @@ describe('Security at the edge', () => {
 
   const http = () => request(t.app.getHttpServer());
   const connect = () => MillisPlatformClient.connect(t.wsUrl, { token: WS_TOKEN });
-  const metrics = async () => (await http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
+  const metrics = async () =>
+    (await http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
 
   it('refuses an upgrade without the token with a bare 401: no socket, nothing else said', async () => {
     const answer = await rawUpgrade(t.wsUrl);
@@ -58,7 +59,10 @@ describe('Security at the edge', () => {
     await client.waitForEnd(0);
     const SENT = 300;
     for (let i = 0; i < SENT; i++) {
-      client.send({ type: 'partial_transcript', data: { session_id: 'sec-rate', transcript: `word ${i}`, is_final: false } });
+      client.send({
+        type: 'partial_transcript',
+        data: { session_id: 'sec-rate', transcript: `word ${i}`, is_final: false },
+      });
     }
     await client.settle(1500);
     expect(client.isOpen).toBe(true);
@@ -79,7 +83,9 @@ describe('Security at the edge', () => {
     expect(counts.handled).toBeLessThan(60);
     expect(counts.summaries).toBeGreaterThanOrEqual(1);
     expect(counts.summaries).toBeLessThanOrEqual(3);
-    expect(await metrics()).toMatch(new RegExp(`millis_frames_rejected_total\\{reason="rate_limited"\\} ${counts.dropped}\\b`));
+    expect(await metrics()).toMatch(
+      new RegExp(`millis_frames_rejected_total\\{reason="rate_limited"\\} ${counts.dropped}\\b`),
+    );
   });
 
   it('sends helmet headers on HTTP responses', async () => {

@@ -15,7 +15,9 @@ describe('The call simulator', () => {
 
   it('runs a scripted call: greeting, turns, a partial transcript, an interrupt, hang-up', async () => {
     t.fakeLlm.setResponder((request) =>
-      request.body.messages?.at(-1)?.content === 'Tell me a long story' ? { kind: 'text', tokenCount: 200, tokenDelayMs: 10 } : undefined,
+      request.body.messages?.at(-1)?.content === 'Tell me a long story'
+        ? { kind: 'text', tokenCount: 200, tokenDelayMs: 10 }
+        : undefined,
     );
     const script = validateScript({
       agent_id: 'sim-agent',
@@ -69,17 +71,33 @@ describe('The call simulator', () => {
 
   it('refuses a script without steps or with an unknown step', () => {
     expect(() => validateScript({})).toThrow('a call script needs a `steps` list');
-    expect(() => validateScript({ steps: [{ shout: 'hi' }] })).toThrow('step 1: expected exactly one of say, partial, wait_ms, hangup');
+    expect(() => validateScript({ steps: [{ shout: 'hi' }] })).toThrow(
+      'step 1: expected exactly one of say, partial, wait_ms, hangup',
+    );
   });
 
   it('`npm run call -- --script file.yaml --json` prints the outcome of the call', async () => {
     t.fakeLlm.setResponder(undefined);
     const file = join(mkdtempSync(join(tmpdir(), 'script-')), 'call.yaml');
-    writeFileSync(file, ['session_id: simulated-cli', 'metadata: { customer: Bo }', 'steps:', '  - say: Hi there', '  - hangup: true', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'session_id: simulated-cli',
+        'metadata: { customer: Bo }',
+        'steps:',
+        '  - say: Hi there',
+        '  - hangup: true',
+        '',
+      ].join('\n'),
+    );
     const { stdout } = await runCli(['--url', t.wsUrl, '--script', file, '--json']);
     const outcome = JSON.parse(stdout);
     expect(outcome.sessionId).toBe('simulated-cli');
-    expect(outcome.turns.map((turn: { text: string }) => turn.text)).toEqual(['Hello Bo.', 'Hi there', 'You said: Hi there.']);
+    expect(outcome.turns.map((turn: { text: string }) => turn.text)).toEqual([
+      'Hello Bo.',
+      'Hi there',
+      'You said: Hi there.',
+    ]);
   });
 
   it('--from/--to/--agent/--session/--metadata given with --script win over the script', async () => {
@@ -98,8 +116,19 @@ describe('The call simulator', () => {
       ].join('\n'),
     );
     const { stdout } = await runCli([
-      '--url', t.wsUrl, '--script', file, '--json',
-      '--from', '+15550111', '--session', 'flag-session', '--agent', 'from-flag', '--metadata', '{"customer":"Flag"}',
+      '--url',
+      t.wsUrl,
+      '--script',
+      file,
+      '--json',
+      '--from',
+      '+15550111',
+      '--session',
+      'flag-session',
+      '--agent',
+      'from-flag',
+      '--metadata',
+      '{"customer":"Flag"}',
     ]);
     expect(JSON.parse(stdout).turns[0].text).toBe('Hello Flag.');
 
@@ -116,7 +145,10 @@ describe('The call simulator', () => {
 
   it('with piped input, answers one line at a time and keeps the reply apart from what was typed', async () => {
     t.fakeLlm.setResponder(undefined);
-    const { stdout } = await runCli(['--url', t.wsUrl, '--session', 'piped', '--metadata', '{"customer":"Cy"}'], 'What time is it\n/hangup\n');
+    const { stdout } = await runCli(
+      ['--url', t.wsUrl, '--session', 'piped', '--metadata', '{"customer":"Cy"}'],
+      'What time is it\n/hangup\n',
+    );
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^connected to ws:\/\/.* as session piped; type to talk/);
     expect(lines.slice(1)).toEqual([
@@ -131,13 +163,20 @@ describe('The call simulator', () => {
   });
 
   it('refuses a bad flag or a bad script with the reason, before calling', async () => {
-    const bad = await runCli(['--url', t.wsUrl, '--voip', 'x']).catch((error: { code: number; stderr: string }) => error);
+    const bad = await runCli(['--url', t.wsUrl, '--voip', 'x']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("'--voip'") });
 
     const file = join(mkdtempSync(join(tmpdir(), 'script-')), 'call.yaml');
     writeFileSync(file, 'voip: { from: 15550100, to: "+15550199" }\nsteps: []\n');
-    const script = await runCli(['--url', t.wsUrl, '--script', file]).catch((error: { code: number; stderr: string }) => error);
-    expect(script).toMatchObject({ code: 1, stderr: expect.stringContaining('`voip` needs `from` and `to` as strings') });
+    const script = await runCli(['--url', t.wsUrl, '--script', file]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(script).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('`voip` needs `from` and `to` as strings'),
+    });
   });
 });
 
@@ -148,7 +187,8 @@ function runCli(args: string[], input = ''): Promise<{ stdout: string; stderr: s
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', 'src/simulator/call.main.ts', ...args],
       { cwd: resolve(__dirname, '../..'), timeout: 60_000 },
-      (error, stdout, stderr) => (error ? reject(Object.assign(error, { stdout, stderr })) : resolvePromise({ stdout, stderr })),
+      (error, stdout, stderr) =>
+        error ? reject(Object.assign(error, { stdout, stderr })) : resolvePromise({ stdout, stderr }),
     );
     child.stdin!.end(input);
   });

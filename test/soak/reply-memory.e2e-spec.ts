@@ -19,7 +19,21 @@ const TOOL_MARK = '[soak:tool]';
  * superseded reply (neither waited for), a provider error, a cut stream and a silent provider
  * (first-token timeout). Every path a reply can end by, so each has its chance to leak.
  */
-const TURN_CYCLE = ['text', 'tool', 'text', 'interrupt', 'text', 'error', 'text', 'supersede', 'text', 'cut', 'text', 'hang', 'text'] as const;
+const TURN_CYCLE = [
+  'text',
+  'tool',
+  'text',
+  'interrupt',
+  'text',
+  'error',
+  'text',
+  'supersede',
+  'text',
+  'cut',
+  'text',
+  'hang',
+  'text',
+] as const;
 type TurnKind = (typeof TURN_CYCLE)[number];
 const UTTERANCE: Record<TurnKind, string> = {
   text: 'what are your opening hours',
@@ -72,7 +86,9 @@ describe('Memory after many replies on calls that have ended (soak)', () => {
     for (let r = 1; r <= ROUNDS; r++) heaps.push(await round(`r${r}`, TURNS));
 
     const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
-    console.log(`soak: ${replies} replies; heap after GC ${mb(baseline)} MB after the warm-up, then ${heaps.map(mb).join(', ')} MB`);
+    console.log(
+      `soak: ${replies} replies; heap after GC ${mb(baseline)} MB after the warm-up, then ${heaps.map(mb).join(', ')} MB`,
+    );
     // Nothing lost on the way: every reply (and each call's greeting) is in Postgres.
     const { rows } = await suite.db.query(`SELECT count(*)::int AS n FROM stream_exchanges`);
     expect(rows[0].n).toBe(replies + CALLS * (ROUNDS + 1));
@@ -82,10 +98,17 @@ describe('Memory after many replies on calls that have ended (soak)', () => {
 
 /** Until every call is closed and the audit has written everything (nothing in flight to count). */
 async function drained(service: ServiceProcess): Promise<void> {
-  await eventually(async () => {
-    const live = (await (await fetch(`${service.httpUrl}/health/live`)).json()) as { activeCalls: number; audit: { backlog: number } };
-    expect({ activeCalls: live.activeCalls, backlog: live.audit.backlog }).toEqual({ activeCalls: 0, backlog: 0 });
-  }, 20_000, 50);
+  await eventually(
+    async () => {
+      const live = (await (await fetch(`${service.httpUrl}/health/live`)).json()) as {
+        activeCalls: number;
+        audit: { backlog: number };
+      };
+      expect({ activeCalls: live.activeCalls, backlog: live.audit.backlog }).toEqual({ activeCalls: 0, backlog: 0 });
+    },
+    20_000,
+    50,
+  );
 }
 
 /** One call: greeting, `turns` stream_requests along TURN_CYCLE, then the platform hangs up. */
@@ -95,9 +118,12 @@ async function soakCall(service: ServiceProcess, sessionId: string, turns: numbe
   let waiting: { streamId: number; resolve: () => void; reject: (error: Error) => void } | undefined;
   socket.on('message', (raw) => {
     const frame = JSON.parse(raw.toString()) as { type: string; data?: { stream_id: number; end_of_stream?: boolean } };
-    if (frame.type === 'stream_response' && frame.data?.end_of_stream && frame.data.stream_id === waiting?.streamId) waiting.resolve();
+    if (frame.type === 'stream_response' && frame.data?.end_of_stream && frame.data.stream_id === waiting?.streamId)
+      waiting.resolve();
   });
-  socket.once('close', (code) => waiting?.reject(new Error(`${sessionId}: socket closed (${code}) waiting for stream ${waiting.streamId}`)));
+  socket.once('close', (code) =>
+    waiting?.reject(new Error(`${sessionId}: socket closed (${code}) waiting for stream ${waiting.streamId}`)),
+  );
   const send = (frame: object) => socket.send(JSON.stringify(frame));
   const endOf = (streamId: number) => new Promise<void>((resolve, reject) => (waiting = { streamId, resolve, reject }));
 

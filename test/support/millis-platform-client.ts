@@ -75,7 +75,11 @@ export class MillisPlatformClient {
 
   /** Resolves with the full text once the stream's end_of_stream frame has arrived. */
   async waitForEnd(streamId: number, timeoutMs = 5000): Promise<string> {
-    await this.waitUntil(() => this.responses(streamId).some((d) => d.end_of_stream), timeoutMs, `end of stream ${streamId}`);
+    await this.waitUntil(
+      () => this.responses(streamId).some((d) => d.end_of_stream),
+      timeoutMs,
+      `end of stream ${streamId}`,
+    );
     return this.textOf(streamId);
   }
 
@@ -83,7 +87,8 @@ export class MillisPlatformClient {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received).slice(0, 2000)}`);
+      if (remaining <= 0)
+        throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received).slice(0, 2000)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
         this.waiters.push(() => {

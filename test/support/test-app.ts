@@ -92,7 +92,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
 /** The fake as the one provider, reached the way Azure OpenAI is. */
 function azureProvider(fakeLlm: FakeLlmServer): Record<string, string> {
-  const provider = { name: 'azure', kind: 'azure', base_url: fakeLlm.baseUrl.replace(/\/v1$/, ''), api_key: 'test-key', deployment: 'fake-deployment', model: 'fake-model' };
+  const provider = {
+    name: 'azure',
+    kind: 'azure',
+    base_url: fakeLlm.baseUrl.replace(/\/v1$/, ''),
+    api_key: 'test-key',
+    deployment: 'fake-deployment',
+    model: 'fake-model',
+  };
   return { OPENAI_BASE_URL: '', OPENAI_API_KEY: '', LLM_PROVIDERS: JSON.stringify([provider]) };
 }
 

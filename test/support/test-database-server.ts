@@ -56,7 +56,9 @@ export async function openTestDatabaseServer(env: NodeJS.ProcessEnv): Promise<Te
   if (configured) {
     const failure = await reachable(configured);
     if (failure) {
-      throw new Error(`TEST_DATABASE_URL names a server the tests cannot reach (${failure.message}). Fix it, or unset it to use a local or embedded PostgreSQL.`);
+      throw new Error(
+        `TEST_DATABASE_URL names a server the tests cannot reach (${failure.message}). Fix it, or unset it to use a local or embedded PostgreSQL.`,
+      );
     }
     const { host } = new URL(configured);
     return { adminUrl: configured, describe: `the server at ${host} (TEST_DATABASE_URL)`, stop: async () => undefined };

@@ -6,7 +6,10 @@ import { Pool } from 'pg';
  */
 function runDatabaseUrl(): string {
   const url = process.env.TEST_RUN_DATABASE_URL;
-  if (!url) throw new Error('TEST_RUN_DATABASE_URL is unset: run the tests through jest (npm test), whose global setup creates the test database.');
+  if (!url)
+    throw new Error(
+      'TEST_RUN_DATABASE_URL is unset: run the tests through jest (npm test), whose global setup creates the test database.',
+    );
   return url;
 }
 

@@ -33,8 +33,14 @@ describe('Call control tools: end_call and transfer_call', () => {
     await client.waitUntil(() => client.received.some((f) => f.type === 'end_call'), 5000, 'end_call');
     const frames = client.received.filter((f) => f.type !== 'stream_response' || f.data.stream_id === 1);
     expect(frames.map((f) => f.type)).toEqual(['stream_response', 'stream_response', 'end_call']);
-    expect(frames[0]).toEqual({ type: 'stream_response', data: { stream_id: 1, content: 'Goodbye from Acme!', end_of_stream: false } });
-    expect(frames[1]).toEqual({ type: 'stream_response', data: { stream_id: 1, content: '', end_of_stream: true, flush: true } });
+    expect(frames[0]).toEqual({
+      type: 'stream_response',
+      data: { stream_id: 1, content: 'Goodbye from Acme!', end_of_stream: false },
+    });
+    expect(frames[1]).toEqual({
+      type: 'stream_response',
+      data: { stream_id: 1, content: '', end_of_stream: true, flush: true },
+    });
     expect(frames[2]).toEqual({ type: 'end_call', data: { stream_id: 1 } });
     // The model is not asked again after end_call.
     await client.settle(100);
@@ -50,7 +56,10 @@ describe('Call control tools: end_call and transfer_call', () => {
   });
 
   it("end_call with the model's own farewell says that instead", async () => {
-    t.fakeLlm.enqueue({ kind: 'tool_calls', calls: [{ name: 'end_call', arguments: { farewell: 'Have a lovely day.' } }] });
+    t.fakeLlm.enqueue({
+      kind: 'tool_calls',
+      calls: [{ name: 'end_call', arguments: { farewell: 'Have a lovely day.' } }],
+    });
     const client = await callWithQuestion('control-end-own', 'Bye.');
 
     await client.waitUntil(() => client.received.some((f) => f.type === 'end_call'), 5000, 'end_call');
@@ -59,11 +68,17 @@ describe('Call control tools: end_call and transfer_call', () => {
   });
 
   it('transfer_call: offers destination names only, sends the configured number after end_of_stream; end_reason is transfer_call', async () => {
-    t.fakeLlm.enqueue({ kind: 'tool_calls', text: 'Let me put you through to sales.', calls: [{ name: 'transfer_call', arguments: { destination: 'sales' } }] });
+    t.fakeLlm.enqueue({
+      kind: 'tool_calls',
+      text: 'Let me put you through to sales.',
+      calls: [{ name: 'transfer_call', arguments: { destination: 'sales' } }],
+    });
     const client = await callWithQuestion('control-transfer', 'I want to buy.');
 
     await client.waitUntil(() => client.received.some((f) => f.type === 'transfer_call'), 5000, 'transfer_call');
-    const tools = t.fakeLlm.requests[0].body.tools as Array<{ function: { name: string; description: string; parameters: { properties: Record<string, { enum?: string[] }> } } }>;
+    const tools = t.fakeLlm.requests[0].body.tools as Array<{
+      function: { name: string; description: string; parameters: { properties: Record<string, { enum?: string[] }> } };
+    }>;
     const transfer = tools.find((tool) => tool.function.name === 'transfer_call')!.function;
     expect(transfer.parameters.properties.destination.enum).toEqual(['sales', 'support']);
     expect(JSON.stringify(tools)).not.toContain('+15550100');
@@ -74,7 +89,9 @@ describe('Call control tools: end_call and transfer_call', () => {
     expect(last[1]).toEqual({ type: 'transfer_call', data: { stream_id: 1, destination: '+15550100' } });
 
     await client.close();
-    await eventually(async () => expect(await sessionRow(t, 'control-transfer')).toMatchObject({ end_reason: 'transfer_call' }));
+    await eventually(async () =>
+      expect(await sessionRow(t, 'control-transfer')).toMatchObject({ end_reason: 'transfer_call' }),
+    );
   });
 
   it('never transfers to a number the model made up: it gets an error and the call goes on', async () => {
@@ -86,10 +103,14 @@ describe('Call control tools: end_call and transfer_call', () => {
 
     expect(await client.waitForEnd(1)).toBe('I can transfer you to sales or support.');
     const result = t.fakeLlm.requests[1].body.messages!.find((m) => m.role === 'tool')!;
-    expect(JSON.parse(result.content as string).error).toBe('unknown destination "+19995550000"; choose one of: sales, support');
+    expect(JSON.parse(result.content as string).error).toBe(
+      'unknown destination "+19995550000"; choose one of: sales, support',
+    );
     expect(client.received.some((f) => f.type === 'transfer_call')).toBe(false);
 
     await client.close();
-    await eventually(async () => expect(await sessionRow(t, 'control-transfer-bad')).toMatchObject({ end_reason: 'connection_closed' }));
+    await eventually(async () =>
+      expect(await sessionRow(t, 'control-transfer-bad')).toMatchObject({ end_reason: 'connection_closed' }),
+    );
   });
 });

@@ -37,7 +37,8 @@ describe('Tool calls in a streamed turn', () => {
     return client;
   }
 
-  const toolMessages = (index: number) => (t.fakeLlm.requests[index].body.messages ?? []).filter((m) => m.role === 'tool');
+  const toolMessages = (index: number) =>
+    (t.fakeLlm.requests[index].body.messages ?? []).filter((m) => m.role === 'tool');
 
   it('runs a tool, feeds its result back and streams the answer; later turns see the call and result', async () => {
     t.fakeLlm.enqueue(
@@ -54,12 +55,21 @@ describe('Tool calls in a streamed turn', () => {
       'slow_lookup',
       'long_lookup',
     ]);
-    const assistant = second.body.messages!.at(-2) as { role: string; tool_calls: Array<{ id: string; function: { name: string; arguments: string } }> };
+    const assistant = second.body.messages!.at(-2) as {
+      role: string;
+      tool_calls: Array<{ id: string; function: { name: string; arguments: string } }>;
+    };
     expect(assistant.role).toBe('assistant');
-    expect(assistant.tool_calls[0].function).toEqual({ name: 'check_availability', arguments: '{"date":"2030-01-07"}' });
+    expect(assistant.tool_calls[0].function).toEqual({
+      name: 'check_availability',
+      arguments: '{"date":"2030-01-07"}',
+    });
     const [result] = toolMessages(1);
     expect(result.tool_call_id).toBe(assistant.tool_calls[0].id);
-    expect(JSON.parse(result.content as string)).toEqual({ date: '2030-01-07', free: expect.arrayContaining(['09:00', '16:30']) });
+    expect(JSON.parse(result.content as string)).toEqual({
+      date: '2030-01-07',
+      free: expect.arrayContaining(['09:00', '16:30']),
+    });
     // A fast tool: no filler.
     expect(client.textOf(1)).not.toContain(FILLER);
 
@@ -72,7 +82,9 @@ describe('Tool calls in a streamed turn', () => {
       { role: 'user', content: 'Great.' },
     ]);
     await client.waitForEnd(2);
-    const roles = t.fakeLlm.requests[2].body.messages!.map((m) => (m.tool_calls ? 'tool_calls' : `${m.role}:${m.content}`));
+    const roles = t.fakeLlm.requests[2].body.messages!.map((m) =>
+      m.tool_calls ? 'tool_calls' : `${m.role}:${m.content}`,
+    );
     expect(roles).toEqual([
       expect.stringMatching(/^system:/),
       'assistant:Hello.',
@@ -88,7 +100,13 @@ describe('Tool calls in a streamed turn', () => {
       const [, reply] = await exchangeRows(t, 'tools-single');
       expect(reply.status).toBe('completed');
       expect(reply.tool_calls).toEqual([
-        expect.objectContaining({ name: 'check_availability', arguments: { date: '2030-01-07' }, status: 'ok', round: 0, duration_ms: expect.any(Number) }),
+        expect.objectContaining({
+          name: 'check_availability',
+          arguments: { date: '2030-01-07' },
+          status: 'ok',
+          round: 0,
+          duration_ms: expect.any(Number),
+        }),
       ]);
       expect(reply.tool_calls[0].result.free).toHaveLength(16);
     });
@@ -108,7 +126,9 @@ describe('Tool calls in a streamed turn', () => {
     const client = await callWithQuestion('tools-parallel', 'Monday or Tuesday?');
 
     expect(await client.waitForEnd(1)).toBe('Both days are free.');
-    const calls = (t.fakeLlm.requests[1].body.messages!.find((m) => m.tool_calls)!.tool_calls as Array<{ id: string }>).map((c) => c.id);
+    const calls = (
+      t.fakeLlm.requests[1].body.messages!.find((m) => m.tool_calls)!.tool_calls as Array<{ id: string }>
+    ).map((c) => c.id);
     const results = toolMessages(1);
     expect(results.map((r) => r.tool_call_id)).toEqual(calls);
     expect(results.map((r) => JSON.parse(r.content as string).date)).toEqual(['2030-01-07', '2030-01-08']);
@@ -131,14 +151,21 @@ describe('Tool calls in a streamed turn', () => {
     await client.close();
     await eventually(async () => {
       const [, reply] = await exchangeRows(t, 'tools-invalid');
-      expect(reply.tool_calls[0]).toMatchObject({ name: 'book_slot', status: 'invalid_arguments', error: expect.stringContaining('date must be') });
+      expect(reply.tool_calls[0]).toMatchObject({
+        name: 'book_slot',
+        status: 'invalid_arguments',
+        error: expect.stringContaining('date must be'),
+      });
       expect(reply.status).toBe('completed');
     });
   });
 
   it('times a slow tool out (its signal fires), says the filler with flush meanwhile, and tells the model', async () => {
     const abortedBefore = slow.aborted;
-    t.fakeLlm.enqueue({ kind: 'tool_calls', calls: [{ name: 'slow_lookup', arguments: { ms: 5000 } }] }, { kind: 'text', text: 'That took too long, sorry.' });
+    t.fakeLlm.enqueue(
+      { kind: 'tool_calls', calls: [{ name: 'slow_lookup', arguments: { ms: 5000 } }] },
+      { kind: 'text', text: 'That took too long, sorry.' },
+    );
     const client = await callWithQuestion('tools-timeout', 'Look it up.');
 
     expect(await client.waitForEnd(1)).toBe(`${FILLER} That took too long, sorry.`);
@@ -154,7 +181,13 @@ describe('Tool calls in a streamed turn', () => {
   });
 
   it('an interrupt during a tool cancels it and the turn: no more frames, and the history gets a cancelled result', async () => {
-    t.fakeLlm.enqueue({ kind: 'tool_calls', calls: [{ name: 'long_lookup', arguments: { ms: 20_000 } }, { name: 'check_availability', arguments: { date: '2030-01-07' } }] });
+    t.fakeLlm.enqueue({
+      kind: 'tool_calls',
+      calls: [
+        { name: 'long_lookup', arguments: { ms: 20_000 } },
+        { name: 'check_availability', arguments: { date: '2030-01-07' } },
+      ],
+    });
     const client = await callWithQuestion('tools-interrupt', 'Look it up.');
     await client.waitUntil(() => client.textOf(1).includes(FILLER), 5000, 'the filler');
 
@@ -190,28 +223,43 @@ describe('Tool calls in a streamed turn', () => {
 
   it('books a slot through the example extension, in its own table', async () => {
     t.fakeLlm.enqueue(
-      { kind: 'tool_calls', calls: [{ name: 'book_slot', arguments: { date: '2030-01-09', time: '10:30', name: 'Ada' } }] },
+      {
+        kind: 'tool_calls',
+        calls: [{ name: 'book_slot', arguments: { date: '2030-01-09', time: '10:30', name: 'Ada' } }],
+      },
       { kind: 'text', text: 'You are booked.' },
-      { kind: 'tool_calls', calls: [{ name: 'book_slot', arguments: { date: '2030-01-09', time: '10:30', name: 'Grace' } }] },
+      {
+        kind: 'tool_calls',
+        calls: [{ name: 'book_slot', arguments: { date: '2030-01-09', time: '10:30', name: 'Grace' } }],
+      },
       { kind: 'text', text: 'That slot is taken.' },
     );
     const client = await callWithQuestion('tools-book', 'Book Wednesday 10:30 for Ada.');
     expect(await client.waitForEnd(1)).toBe('You are booked.');
-    const { rows } = await t.db.query(`SELECT name, session_id, to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM appointments`);
+    const { rows } = await t.db.query(
+      `SELECT name, session_id, to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS at FROM appointments`,
+    );
     expect(rows).toEqual([{ name: 'Ada', session_id: 'tools-book', at: '2030-01-09 10:30' }]);
 
     client.streamRequest(2, [{ role: 'user', content: 'And the same for Grace.' }]);
     expect(await client.waitForEnd(2)).toBe('That slot is taken.');
-    expect(JSON.parse(toolMessages(3)[0].content as string)).toEqual({ error: '2030-01-09 10:30 is already taken; check availability again' });
+    expect(JSON.parse(toolMessages(3)[0].content as string)).toEqual({
+      error: '2030-01-09 10:30 is already taken; check availability again',
+    });
     await client.close();
   });
 
   it('refuses a tool the agent was not offered', async () => {
-    t.fakeLlm.enqueue({ kind: 'tool_calls', calls: [{ name: 'transfer_call', arguments: { destination: 'sales' } }] }, { kind: 'text', text: 'I cannot transfer you.' });
+    t.fakeLlm.enqueue(
+      { kind: 'tool_calls', calls: [{ name: 'transfer_call', arguments: { destination: 'sales' } }] },
+      { kind: 'text', text: 'I cannot transfer you.' },
+    );
     const client = await callWithQuestion('tools-not-offered', 'Transfer me.');
 
     expect(await client.waitForEnd(1)).toBe('I cannot transfer you.');
-    expect(JSON.parse(toolMessages(1)[0].content as string)).toEqual({ error: 'no tool named "transfer_call" is available' });
+    expect(JSON.parse(toolMessages(1)[0].content as string)).toEqual({
+      error: 'no tool named "transfer_call" is available',
+    });
     expect(client.received.some((f) => f.type === 'transfer_call')).toBe(false);
     await client.close();
   });

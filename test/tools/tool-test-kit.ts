@@ -4,7 +4,9 @@ import type { ToolContext } from '../../src/tools/tool-context';
 import type { TestApp } from '../support/test-app';
 
 export class SlowLookupDto {
-  @IsInt() @Min(0) @Max(60_000)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
   ms: number;
 }
 
@@ -22,7 +24,13 @@ export interface SlowToolProbe {
 export function registerSlowTool(t: TestApp, name = 'slow_lookup', timeoutMs?: number): SlowToolProbe {
   const probe: SlowToolProbe = { started: 0, aborted: 0, lastReason: undefined };
   t.app.get(ToolRegistry).register(
-    { name, description: 'Looks something up slowly.', parameters: SlowLookupDto, filler: 'One moment while I check.', timeoutMs },
+    {
+      name,
+      description: 'Looks something up slowly.',
+      parameters: SlowLookupDto,
+      filler: 'One moment while I check.',
+      timeoutMs,
+    },
     (args, ctx: ToolContext) =>
       new Promise((resolve, reject) => {
         probe.started++;

@@ -22,7 +22,8 @@ type Params = Record<string, string | number | boolean | undefined | null>;
 
 export function queryString(params: Params): string {
   const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(name, String(value));
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined && value !== null && value !== '') search.set(name, String(value));
   const text = search.toString();
   return text ? `?${text}` : '';
 }
@@ -33,7 +34,10 @@ export function authHeaders(accept = 'application/json'): Record<string, string>
 }
 
 export async function request(path: string, init: RequestInit = {}, accept?: string): Promise<Response> {
-  const response = await fetch(path, { ...init, headers: { ...authHeaders(accept), ...(init.headers as Record<string, string>) } });
+  const response = await fetch(path, {
+    ...init,
+    headers: { ...authHeaders(accept), ...(init.headers as Record<string, string>) },
+  });
   if (response.status === 401) {
     signOut();
     throw new ApiError(401, 'The API key was refused.');
@@ -65,7 +69,8 @@ export const api = {
     return true;
   },
   listCalls: (params: Params, signal?: AbortSignal) => getJson<CallPageDto>('/api/calls', params, signal),
-  getCall: (sessionId: string, signal?: AbortSignal) => getJson<CallDetailDto>(`/api/calls/${encodeURIComponent(sessionId)}`, {}, signal),
+  getCall: (sessionId: string, signal?: AbortSignal) =>
+    getJson<CallDetailDto>(`/api/calls/${encodeURIComponent(sessionId)}`, {}, signal),
   stats: (params: Params, signal?: AbortSignal) => getJson<CallStatsDto>('/api/stats', params, signal),
   async transcriptText(sessionId: string): Promise<string> {
     return (await request(`/api/calls/${encodeURIComponent(sessionId)}/transcript`, {}, 'text/plain')).text();

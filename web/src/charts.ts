@@ -22,17 +22,44 @@ const HALF_DAY = 43_200;
  * A daily time series drawn by uPlot, with the same numbers as a table for screen readers
  * and for anyone who wants them exactly. `days` are UTC days as epoch seconds.
  */
-export function dailyChart(title: string, days: number[], series: ChartSeries[], yLabel: string, counts = false): Chart {
-  const plotArea = h('div', { class: 'chart-plot', role: 'img', 'aria-label': `${title}: chart; the data is in the table below.` });
-  const dayLabel = (seconds: number) => new Date(seconds * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+export function dailyChart(
+  title: string,
+  days: number[],
+  series: ChartSeries[],
+  yLabel: string,
+  counts = false,
+): Chart {
+  const plotArea = h('div', {
+    class: 'chart-plot',
+    role: 'img',
+    'aria-label': `${title}: chart; the data is in the table below.`,
+  });
+  const dayLabel = (seconds: number) =>
+    new Date(seconds * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
   const table = h(
     'table',
     { class: 'chart-data' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day (UTC)'), series.map((s) => h('th', { scope: 'col' }, s.label)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Day (UTC)'),
+        series.map((s) => h('th', { scope: 'col' }, s.label)),
+      ),
+    ),
     h(
       'tbody',
       {},
-      days.map((day, i) => h('tr', {}, h('th', { scope: 'row' }, dayLabel(day)), series.map((s) => h('td', {}, s.format(s.values[i]))))),
+      days.map((day, i) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, dayLabel(day)),
+          series.map((s) => h('td', {}, s.format(s.values[i]))),
+        ),
+      ),
     ),
   );
   const element = h(
@@ -54,7 +81,13 @@ export function dailyChart(title: string, days: number[], series: ChartSeries[],
     },
     axes: [
       { values: (_u, ticks) => ticks.map(dayLabel), grid: { stroke: '#e7e9ee' }, stroke: '#5b6474' },
-      { label: yLabel, grid: { stroke: '#e7e9ee' }, stroke: '#5b6474', size: 56, incrs: counts ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] : undefined },
+      {
+        label: yLabel,
+        grid: { stroke: '#e7e9ee' },
+        stroke: '#5b6474',
+        size: 56,
+        incrs: counts ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000] : undefined,
+      },
     ],
     series: [
       { label: 'Day', value: (_u, v) => (v === null ? '' : dayLabel(v)) },

@@ -5,7 +5,11 @@ export type Child = Node | string | number | null | undefined | false | Child[];
 type AttrValue = string | number | boolean | null | undefined;
 export type Attrs = Record<string, AttrValue | ((event: any) => void)>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (typeof value === 'function') element.addEventListener(name.slice(2).toLowerCase(), value);
@@ -36,7 +40,9 @@ export function definitions(pairs: Array<[string, Child]>): HTMLDListElement {
   return h(
     'dl',
     { class: 'defs' },
-    pairs.filter(([, value]) => value !== null && value !== undefined && value !== '').map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]),
+    pairs
+      .filter(([, value]) => value !== null && value !== undefined && value !== '')
+      .map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]),
   );
 }
 
@@ -50,6 +56,10 @@ export function parties(from: string | null, to: string | null): Child[] {
   ];
 }
 
-export function badge(text: string, tone: 'neutral' | 'live' | 'warn' | 'bad' | 'ok' = 'neutral', title?: string): HTMLSpanElement {
+export function badge(
+  text: string,
+  tone: 'neutral' | 'live' | 'warn' | 'bad' | 'ok' = 'neutral',
+  title?: string,
+): HTMLSpanElement {
   return h('span', { class: `badge badge-${tone}`, title }, text);
 }

@@ -1,7 +1,12 @@
 import type { EndReason, ExchangeStatus } from '../../src/calls/entities/call-status';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dayTimeFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const dayTimeFormat = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 /** "+1 555 010 0100"-style grouping; NANP numbers as "+1 (555) 010-0100". */
@@ -9,7 +14,8 @@ export function formatPhone(number: string | null | undefined): string {
   if (!number) return 'unknown';
   const digits = number.replace(/\D/g, '');
   if (!digits) return number;
-  if (digits.length === 11 && digits.startsWith('1')) return `+1 (${digits.slice(1, 4)}) ${digits.slice(4, 7)}-${digits.slice(7)}`;
+  if (digits.length === 11 && digits.startsWith('1'))
+    return `+1 (${digits.slice(1, 4)}) ${digits.slice(4, 7)}-${digits.slice(7)}`;
   const plus = number.trim().startsWith('+') ? '+' : '';
   const country = plus ? digits.slice(0, digits.startsWith('1') || digits.startsWith('7') ? 1 : 2) : '';
   const rest = digits.slice(country.length);

@@ -1,21 +1,30 @@
 import { ApiError, authHeaders, type LiveEventDto } from './api';
 import { signOut } from './session';
 
-export type LiveState = { kind: 'connecting' } | { kind: 'open' } | { kind: 'waiting'; retryInMs: number; reason: string };
+export type LiveState =
+  { kind: 'connecting' } | { kind: 'open' } | { kind: 'waiting'; retryInMs: number; reason: string };
 
 /**
  * GET /api/live, read with fetch() so the key travels in a header (EventSource cannot send
  * one, and a key in the URL would end up in logs). Reconnects with backoff; each new
  * connection starts with a snapshot. Stops when `signal` aborts.
  */
-export function followLiveCalls(onEvent: (event: LiveEventDto) => void, onState: (state: LiveState) => void, signal: AbortSignal): void {
+export function followLiveCalls(
+  onEvent: (event: LiveEventDto) => void,
+  onState: (state: LiveState) => void,
+  signal: AbortSignal,
+): void {
   let failures = 0;
   const loop = async () => {
     while (!signal.aborted) {
       onState({ kind: 'connecting' });
       let reason = 'the connection closed';
       try {
-        const response = await fetch('/api/live', { headers: authHeaders('text/event-stream'), signal, cache: 'no-store' });
+        const response = await fetch('/api/live', {
+          headers: authHeaders('text/event-stream'),
+          signal,
+          cache: 'no-store',
+        });
         if (response.status === 401) {
           signOut();
           return;

@@ -53,7 +53,13 @@ function topBar(current: Section | undefined): HTMLElement {
     'header',
     { class: 'topbar' },
     h('a', { class: 'brand', href: '/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '☎'), 'Call desk'),
-    h('nav', { 'aria-label': 'Main' }, link('/', 'calls', 'Calls'), link('/live', 'live', 'Live'), link('/overview', 'overview', 'Overview')),
+    h(
+      'nav',
+      { 'aria-label': 'Main' },
+      link('/', 'calls', 'Calls'),
+      link('/live', 'live', 'Live'),
+      link('/overview', 'overview', 'Overview'),
+    ),
     h('button', { type: 'button', class: 'ghost', onClick: () => signOut() }, 'Sign out'),
   );
 }
@@ -66,7 +72,16 @@ setNavigator(navigate);
 
 document.addEventListener('click', (event) => {
   const link = (event.target as Element).closest?.('a');
-  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (
+    !link ||
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.altKey
+  )
+    return;
   if (link.target || link.hasAttribute('download') || link.getAttribute('href')?.startsWith('#')) return;
   const url = new URL(link.href);
   if (url.origin !== location.origin || url.pathname.startsWith('/api')) return;

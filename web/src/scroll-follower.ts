@@ -15,7 +15,11 @@ export class ScrollFollower {
     private readonly list: HTMLElement,
     label: string,
   ) {
-    this.resumeButton = h('button', { type: 'button', class: 'ghost follow-resume', hidden: true, onClick: () => this.resume() }, label);
+    this.resumeButton = h(
+      'button',
+      { type: 'button', class: 'ghost follow-resume', hidden: true, onClick: () => this.resume() },
+      label,
+    );
     list.addEventListener('scroll', () => this.movedByReader() && this.setFollowing(this.atEnd()), { passive: true });
   }
 

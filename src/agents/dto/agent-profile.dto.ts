@@ -20,15 +20,19 @@ const DESTINATION = /^(\+[1-9]\d{6,14}|sips?:[^\s@]+@[^\s]+)$/;
 
 export class TransferDestinationDto {
   @ApiProperty({ description: 'What the model chooses; the only part it sees.', example: 'sales' })
-  @IsString() @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'name must be 1 to 40 letters, digits, _ or -' })
+  @IsString()
+  @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'name must be 1 to 40 letters, digits, _ or -' })
   name: string;
 
   @ApiProperty({ description: 'E.164 phone number or SIP URI, sent in the transfer_call frame.', example: '+15550100' })
-  @IsString() @Matches(DESTINATION, { message: 'destination must be an E.164 number (+15550100) or a SIP URI (sip:user@host)' })
+  @IsString()
+  @Matches(DESTINATION, { message: 'destination must be an E.164 number (+15550100) or a SIP URI (sip:user@host)' })
   destination: string;
 
   @ApiPropertyOptional({ description: 'Shown to the model to help it choose.', example: 'new orders and quotes' })
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   description?: string;
 }
 
@@ -39,56 +43,105 @@ export class TransferDestinationDto {
  */
 export class PutAgentProfileDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Front desk' })
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   name?: string | null;
 
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    description: 'System prompt; {{metadata.x}}, {{voip.from}}, {{voip.to}}, {{agent_id}}, {{session_id}}, {{call_sid}} are filled from start_call.',
+    description:
+      'System prompt; {{metadata.x}}, {{voip.from}}, {{voip.to}}, {{agent_id}}, {{session_id}}, {{call_sid}} are filled from start_call.',
   })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(20_000)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(20_000)
   system_prompt?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Static greeting (same placeholders, <break time="500ms"/> allowed).' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(2_000)
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Static greeting (same placeholders, <break time="500ms"/> allowed).',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2_000)
   greeting?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, example: 'gpt-4o-mini' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
   model?: string | null;
 
   @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, maximum: 2 })
-  @IsOptional() @IsNumber() @Min(0) @Max(2)
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(2)
   temperature?: number | null;
 
   @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 32_000 })
-  @IsOptional() @IsInt() @Min(1) @Max(32_000)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(32_000)
   max_tokens?: number | null;
 
-  @ApiPropertyOptional({ type: [String], description: 'Tools the model is offered (see GET /api/tools), e.g. end_call, transfer_call.', example: ['end_call'] })
-  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Tools the model is offered (see GET /api/tools), e.g. end_call, transfer_call.',
+    example: ['end_call'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
   tools?: string[];
 
   @ApiPropertyOptional({ type: [TransferDestinationDto], description: 'Where transfer_call may send the caller.' })
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => TransferDestinationDto)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => TransferDestinationDto)
   transfer_destinations?: TransferDestinationDto[];
 
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Spoken when the LLM fails.' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(500)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
   fallback_message?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Spoken by end_call when the model gives no farewell.' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(500)
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Spoken by end_call when the model gives no farewell.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
   farewell_message?: string | null;
 
   @ApiPropertyOptional({
     type: [String],
     nullable: true,
-    description: 'LLM providers to try in order, by name (LLM_PROVIDERS); the next answers when one fails before speaking. Null: LLM_PROVIDER_ORDER.',
+    description:
+      'LLM providers to try in order, by name (LLM_PROVIDERS); the next answers when one fails before speaking. Null: LLM_PROVIDER_ORDER.',
     example: ['azure-east', 'groq'],
   })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10) @IsString({ each: true }) @MaxLength(40, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @MaxLength(40, { each: true })
   providers?: string[] | null;
 
   @ApiPropertyOptional({
@@ -96,9 +149,13 @@ export class PutAgentProfileDto {
     nullable: true,
     minimum: 0,
     maximum: 60_000,
-    description: 'Hedged first token: when the first provider has said nothing after this many ms, the next is asked too and whichever speaks first answers (the other is aborted). Null: LLM_HEDGE_AFTER_MS (unset: no hedging).',
+    description:
+      'Hedged first token: when the first provider has said nothing after this many ms, the next is asked too and whichever speaks first answers (the other is aborted). Null: LLM_HEDGE_AFTER_MS (unset: no hedging).',
   })
-  @IsOptional() @IsInt() @Min(0) @Max(60_000)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
   hedge_after_ms?: number | null;
 }
 

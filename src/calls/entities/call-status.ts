@@ -4,7 +4,14 @@ export const CALL_STATUSES = ['active', 'ended'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 /** Why a call ended, as stored in call_sessions.end_reason. */
-export const END_REASONS = ['connection_closed', 'shutdown', 'crashed', 'end_call', 'transfer_call', 'peer_lost'] as const;
+export const END_REASONS = [
+  'connection_closed',
+  'shutdown',
+  'crashed',
+  'end_call',
+  'transfer_call',
+  'peer_lost',
+] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
 export const EXCHANGE_STATUSES = ['streaming', 'completed', 'interrupted', 'superseded', 'failed'] as const;

@@ -5,7 +5,10 @@ import { BookSlotDto, CheckAvailabilityDto } from './appointment.dto';
 import { AppointmentsRepository } from './appointments.repository';
 
 /** Half-hour slots from 09:00 to 17:00 (UTC, to keep the example short). */
-const SLOTS = Array.from({ length: 16 }, (_, i) => `${String(9 + Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`);
+const SLOTS = Array.from(
+  { length: 16 },
+  (_, i) => `${String(9 + Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}`,
+);
 
 @Injectable()
 export class AppointmentsTools {
@@ -31,7 +34,8 @@ export class AppointmentsTools {
     filler: 'Let me book that for you.',
   })
   async bookSlot({ date, time, name }: BookSlotDto, ctx: ToolContext): Promise<{ booked: true; id: string }> {
-    if (!SLOTS.includes(time)) throw new ToolError(`${time} is not a slot; slots are ${SLOTS[0]} to ${SLOTS.at(-1)} every 30 minutes`);
+    if (!SLOTS.includes(time))
+      throw new ToolError(`${time} is not a slot; slots are ${SLOTS[0]} to ${SLOTS.at(-1)} every 30 minutes`);
     // The caller hung up or interrupted: do not book behind their back.
     if (ctx.signal.aborted) throw new ToolError('cancelled');
     const startsAt = new Date(`${parseDay(date).toISOString().slice(0, 10)}T${time}:00Z`);

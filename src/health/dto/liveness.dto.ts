@@ -35,7 +35,8 @@ export class LivenessDto {
   audit: AuditCountersDto;
 
   @ApiPropertyOptional({
-    description: 'With WORKERS: the slot (1 to WORKERS) of the worker that answered; the counters above are its own. Absent for one process.',
+    description:
+      'With WORKERS: the slot (1 to WORKERS) of the worker that answered; the counters above are its own. Absent for one process.',
   })
   worker?: number;
 }

@@ -61,13 +61,22 @@ export class ExchangeDto {
   @ApiProperty({ enum: EXCHANGE_STATUSES })
   status: ExchangeStatus;
 
-  @ApiProperty({ type: [TranscriptEntryDto], description: 'The transcript exactly as the platform sent it (empty for the greeting).' })
+  @ApiProperty({
+    type: [TranscriptEntryDto],
+    description: 'The transcript exactly as the platform sent it (empty for the greeting).',
+  })
   transcript: TranscriptEntryDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: "The caller's new utterance: the last user entry of the transcript." })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The caller's new utterance: the last user entry of the transcript.",
+  })
   user_text: string | null;
 
-  @ApiProperty({ description: 'What was actually sent to the platform (cut short if interrupted, fallback message included).' })
+  @ApiProperty({
+    description: 'What was actually sent to the platform (cut short if interrupted, fallback message included).',
+  })
   response_text: string;
 
   @ApiProperty({ type: String, nullable: true, description: 'LLM model; null for a static greeting.' })
@@ -115,7 +124,11 @@ export class CallEventDto {
   @ApiProperty({ type: Number, nullable: true })
   stream_id: number | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The frame as received (or its validation error).' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The frame as received (or its validation error).',
+  })
   payload: Record<string, unknown>;
 
   @ApiProperty({ format: 'date-time' })

@@ -13,7 +13,11 @@ export class StatsBucketDto {
   @ApiProperty({ description: 'Calls with at least one failed exchange.' })
   failed_calls: number;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Median LLM time to first token (ms); null without LLM replies.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Median LLM time to first token (ms); null without LLM replies.',
+  })
   ttft_p50_ms: number | null;
 
   @ApiProperty({ type: Number, nullable: true, description: '95th percentile LLM time to first token (ms).' })

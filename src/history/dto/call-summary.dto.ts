@@ -12,10 +12,20 @@ export class CallSummaryDto {
   @ApiProperty({ type: String, nullable: true, description: 'Telephony call id (e.g. Twilio CallSid).' })
   call_sid: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: '+15550100', description: 'Caller number; null when unknown or redacted.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '+15550100',
+    description: 'Caller number; null when unknown or redacted.',
+  })
   from_number: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: '+15550199', description: 'Called number; null when unknown or redacted.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '+15550199',
+    description: 'Called number; null when unknown or redacted.',
+  })
   to_number: string | null;
 
   @ApiProperty({ enum: CALL_STATUSES })
@@ -30,7 +40,11 @@ export class CallSummaryDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   ended_at: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'ended_at - started_at in milliseconds; null while active.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'ended_at - started_at in milliseconds; null while active.',
+  })
   duration_ms: number | null;
 
   @ApiProperty({ description: 'Caller turns answered (reply exchanges; the greeting is not a turn).' })
@@ -42,7 +56,11 @@ export class CallSummaryDto {
   @ApiProperty()
   has_failures: boolean;
 
-  @ApiProperty({ type: String, nullable: true, description: 'First thing the caller said, on one line (200 characters at most).' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'First thing the caller said, on one line (200 characters at most).',
+  })
   summary: string | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When retention redacted this call.' })
@@ -53,12 +71,21 @@ export class CallPageDto {
   @ApiProperty({ type: [CallSummaryDto], description: 'Newest first.' })
   items: CallSummaryDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   next_cursor: string | null;
 }
 
 /** One line of the export: the list fields and the call's start_call metadata. */
 export class CallExportRowDto extends CallSummaryDto {
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'start_call metadata (a JSON string in CSV).' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'start_call metadata (a JSON string in CSV).',
+  })
   metadata: Record<string, unknown> | null;
 }

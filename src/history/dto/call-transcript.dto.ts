@@ -11,7 +11,10 @@ export class TranscriptLineDto {
   @ApiProperty({ description: 'What was said; for the agent, what was actually sent to the platform.' })
   text: string;
 
-  @ApiProperty({ format: 'date-time', description: "Caller: when the platform sent the utterance. Agent: when the reply's first words went out." })
+  @ApiProperty({
+    format: 'date-time',
+    description: "Caller: when the platform sent the utterance. Agent: when the reply's first words went out.",
+  })
   at: string;
 
   @ApiProperty({ description: 'Milliseconds since the call started.' })

@@ -10,6 +10,7 @@ export class ExportCallsQueryDto extends CallFiltersQueryDto {
     enum: EXPORT_FORMATS,
     description: 'Output format; without it, `Accept: text/csv` gives CSV and anything else NDJSON.',
   })
-  @IsOptional() @IsIn(EXPORT_FORMATS, { message: `format must be one of: ${EXPORT_FORMATS.join(', ')}` })
+  @IsOptional()
+  @IsIn(EXPORT_FORMATS, { message: `format must be one of: ${EXPORT_FORMATS.join(', ')}` })
   format?: ExportFormat;
 }

@@ -5,14 +5,18 @@ import { LlmTool } from '../llm-tool.decorator';
 import { ToolContext, ToolError } from '../tool-context';
 
 export class EndCallDto {
-  @JSONSchema({ description: 'The last sentence to say before hanging up. Omit to use the agent\'s farewell.' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(300)
+  @JSONSchema({ description: "The last sentence to say before hanging up. Omit to use the agent's farewell." })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(300)
   farewell?: string;
 }
 
 export class TransferCallDto {
   @JSONSchema({ description: 'Name of the destination, one of the listed names.' })
-  @IsString() @MaxLength(40)
+  @IsString()
+  @MaxLength(40)
   destination: string;
 }
 
@@ -40,7 +44,9 @@ export class CallControlTools {
     forAgent: (spec, agent) => {
       if (agent.transferDestinations.length === 0) return null;
       const names = agent.transferDestinations.map((d) => d.name);
-      const listed = agent.transferDestinations.map((d) => (d.description ? `${d.name} (${d.description})` : d.name)).join(', ');
+      const listed = agent.transferDestinations
+        .map((d) => (d.description ? `${d.name} (${d.description})` : d.name))
+        .join(', ');
       const properties = spec.parameters.properties as Record<string, Record<string, unknown>>;
       properties.destination = { ...properties.destination, enum: names };
       return { ...spec, description: `${spec.description} Destinations: ${listed}.` };
@@ -49,7 +55,9 @@ export class CallControlTools {
   transferCall(args: TransferCallDto, ctx: ToolContext): { ok: true } {
     const target = ctx.agent.transferDestinations.find((d) => d.name === args.destination);
     if (!target) {
-      throw new ToolError(`unknown destination "${args.destination}"; choose one of: ${ctx.agent.transferDestinations.map((d) => d.name).join(', ')}`);
+      throw new ToolError(
+        `unknown destination "${args.destination}"; choose one of: ${ctx.agent.transferDestinations.map((d) => d.name).join(', ')}`,
+      );
     }
     ctx.requestCallControl({ kind: 'transfer_call', destination: target.destination, destinationName: target.name });
     return { ok: true };

@@ -88,7 +88,10 @@ export class LiveView {
 
   of(type: string, sessionId?: string, streamId?: number): LiveEvent[] {
     return this.events.filter(
-      (e) => e.type === type && (sessionId === undefined || (e.data.session_id ?? e.data.call?.session_id) === sessionId) && (streamId === undefined || e.data.stream_id === streamId),
+      (e) =>
+        e.type === type &&
+        (sessionId === undefined || (e.data.session_id ?? e.data.call?.session_id) === sessionId) &&
+        (streamId === undefined || e.data.stream_id === streamId),
     );
   }
 

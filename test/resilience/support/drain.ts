@@ -13,7 +13,9 @@ export async function repliesInFlight(clients: MillisPlatformClient[], sessionPr
 }
 
 /** What a drain left in Postgres: sessions ended by the shutdown, completed exchanges, replies stored whole. */
-export async function drainedRows(db: Pick<Pool, 'query'>): Promise<{ sessions: number; exchanges: number; whole_replies: number }> {
+export async function drainedRows(
+  db: Pick<Pool, 'query'>,
+): Promise<{ sessions: number; exchanges: number; whole_replies: number }> {
   const { rows } = await db.query(
     `SELECT (SELECT count(*)::int FROM call_sessions WHERE status = 'ended' AND end_reason = 'shutdown') AS sessions,
             (SELECT count(*)::int FROM stream_exchanges WHERE status = 'completed') AS exchanges,

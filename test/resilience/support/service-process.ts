@@ -52,11 +52,17 @@ export interface SpawnOptions {
  * no build), real Postgres, real sockets. Resolves once /health/live answers (with
  * `workers`, once every worker has answered it).
  */
-export async function spawnService(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string> = {},
+  options: SpawnOptions = {},
+): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
   // e.g. OPS_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under a test.
-  const nodeArgs = [...(options.nodeArgs ?? []), ...(process.env.OPS_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const nodeArgs = [
+    ...(options.nodeArgs ?? []),
+    ...(process.env.OPS_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -136,7 +142,10 @@ export async function spawnService(env: Record<string, string> = {}, options: Sp
 }
 
 /** A GET on a connection of its own (never one kept alive from before). */
-export function getOnNewConnection(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export function getOnNewConnection(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, headers }, (res) => {
       let body = '';

@@ -1,6 +1,25 @@
-import { api, ApiError, download, type CallDetailDto, type CallEventDto, type ExchangeDto, type ToolCallDto } from '../api';
+import {
+  api,
+  ApiError,
+  download,
+  type CallDetailDto,
+  type CallEventDto,
+  type ExchangeDto,
+  type ToolCallDto,
+} from '../api';
 import { badge, definitions, h, parties, replaceChildren } from '../dom';
-import { END_REASON_LABELS, formatDuration, formatFull, formatMs, formatOffset, formatParties, formatPhone, isWebCall, plural, REPLY_STATUS_LABELS } from '../format';
+import {
+  END_REASON_LABELS,
+  formatDuration,
+  formatFull,
+  formatMs,
+  formatOffset,
+  formatParties,
+  formatPhone,
+  isWebCall,
+  plural,
+  REPLY_STATUS_LABELS,
+} from '../format';
 
 const CUT_OFF = new Set(['interrupted', 'superseded']);
 
@@ -15,8 +34,16 @@ export function renderCallPage(main: HTMLElement, _url: URL, [sessionId]: string
     })
     .catch((error: unknown) => {
       if (controller.signal.aborted) return;
-      const message = error instanceof ApiError && error.status === 404 ? 'No call with this id.' : `Could not load the call: ${(error as Error).message}`;
-      replaceChildren(main, h('h1', {}, 'Call'), h('p', { class: 'error', role: 'alert' }, message), h('a', { href: '/' }, 'Back to the calls'));
+      const message =
+        error instanceof ApiError && error.status === 404
+          ? 'No call with this id.'
+          : `Could not load the call: ${(error as Error).message}`;
+      replaceChildren(
+        main,
+        h('h1', {}, 'Call'),
+        h('p', { class: 'error', role: 'alert' }, message),
+        h('a', { href: '/' }, 'Back to the calls'),
+      );
     });
   return () => controller.abort();
 }
@@ -60,7 +87,12 @@ function callView(call: CallDetailDto): HTMLElement {
   );
   if (call.exchanges.length === 0) timeline.append(h('li', { class: 'muted' }, 'Nothing was said on this call.'));
 
-  return h('div', { class: 'call-layout' }, h('section', { class: 'call-main', 'aria-label': 'Conversation' }, head, timeline), sidePanel(call, started));
+  return h(
+    'div',
+    { class: 'call-layout' },
+    h('section', { class: 'call-main', 'aria-label': 'Conversation' }, head, timeline),
+    sidePanel(call, started),
+  );
 }
 
 function turnItems(exchange: ExchangeDto, started: number, slowest: number): HTMLElement[] {
@@ -71,13 +103,28 @@ function turnItems(exchange: ExchangeDto, started: number, slowest: number): HTM
       h(
         'li',
         { class: 'bubble-row caller', 'data-stream-id': exchange.stream_id },
-        h('div', { class: 'bubble' }, h('p', { class: 'who' }, 'Caller', h('time', { datetime: exchange.requested_at }, offset(exchange.requested_at))), h('p', { class: 'text' }, exchange.user_text)),
+        h(
+          'div',
+          { class: 'bubble' },
+          h(
+            'p',
+            { class: 'who' },
+            'Caller',
+            h('time', { datetime: exchange.requested_at }, offset(exchange.requested_at)),
+          ),
+          h('p', { class: 'text' }, exchange.user_text),
+        ),
       ),
     );
   }
   const cut = CUT_OFF.has(exchange.status);
   const statusNote =
-    exchange.status === 'completed' ? null : badge(REPLY_STATUS_LABELS[exchange.status], exchange.status === 'failed' ? 'bad' : exchange.status === 'streaming' ? 'live' : 'warn');
+    exchange.status === 'completed'
+      ? null
+      : badge(
+          REPLY_STATUS_LABELS[exchange.status],
+          exchange.status === 'failed' ? 'bad' : exchange.status === 'streaming' ? 'live' : 'warn',
+        );
   items.push(
     h(
       'li',
@@ -89,7 +136,11 @@ function turnItems(exchange: ExchangeDto, started: number, slowest: number): HTM
           'p',
           { class: 'who' },
           exchange.kind === 'greeting' ? 'Agent · greeting' : 'Agent',
-          h('time', { datetime: exchange.first_token_at ?? exchange.requested_at }, offset(exchange.first_token_at ?? exchange.requested_at)),
+          h(
+            'time',
+            { datetime: exchange.first_token_at ?? exchange.requested_at },
+            offset(exchange.first_token_at ?? exchange.requested_at),
+          ),
           statusNote,
         ),
         h(
@@ -112,7 +163,8 @@ function timingBar(exchange: ExchangeDto, slowest: number): HTMLElement {
   const ttft = exchange.time_to_first_token_ms;
   const total = exchange.total_ms;
   const label = `Time to first token ${formatMs(ttft)}, total ${formatMs(total)}`;
-  const width = (ms: number | null) => `${Math.max(ms ? 1 : 0, Math.min(100, ((ms ?? 0) / slowest) * 100)).toFixed(1)}%`;
+  const width = (ms: number | null) =>
+    `${Math.max(ms ? 1 : 0, Math.min(100, ((ms ?? 0) / slowest) * 100)).toFixed(1)}%`;
   return h(
     'div',
     { class: 'timing', role: 'img', 'aria-label': label, title: label },
@@ -159,26 +211,52 @@ function sidePanel(call: CallDetailDto, started: number): HTMLElement {
         ['Redacted', formatFull(call.redacted_at)],
       ]),
     ),
-    h('details', { open: !!hasMetadata }, h('summary', {}, 'Metadata'), hasMetadata ? json(call.metadata) : h('p', { class: 'muted' }, 'None.')),
+    h(
+      'details',
+      { open: !!hasMetadata },
+      h('summary', {}, 'Metadata'),
+      hasMetadata ? json(call.metadata) : h('p', { class: 'muted' }, 'None.'),
+    ),
     h(
       'details',
       { open: true, class: 'events' },
       h('summary', {}, `Events and tool calls (${timeline.length})`),
-      timeline.length === 0 ? h('p', { class: 'muted' }, 'No events.') : h('ol', { class: 'event-list' }, timeline.map((item) => item.node)),
+      timeline.length === 0
+        ? h('p', { class: 'muted' }, 'No events.')
+        : h(
+            'ol',
+            { class: 'event-list' },
+            timeline.map((item) => item.node),
+          ),
     ),
   );
 }
 
 /** Frames and tool calls in one list, in time order. */
-function sideTimeline(call: CallDetailDto, started: number, json: (value: unknown) => HTMLElement): Array<{ at: number; node: HTMLElement }> {
-  const events = call.events.map((event) => ({ at: Date.parse(event.received_at), node: eventItem(event, started, json) }));
+function sideTimeline(
+  call: CallDetailDto,
+  started: number,
+  json: (value: unknown) => HTMLElement,
+): Array<{ at: number; node: HTMLElement }> {
+  const events = call.events.map((event) => ({
+    at: Date.parse(event.received_at),
+    node: eventItem(event, started, json),
+  }));
   const tools = call.exchanges.flatMap((exchange) =>
-    (exchange.tool_calls ?? []).map((tool) => ({ at: Date.parse(tool.started_at), node: toolCallItem(tool, exchange.stream_id, started, json) })),
+    (exchange.tool_calls ?? []).map((tool) => ({
+      at: Date.parse(tool.started_at),
+      node: toolCallItem(tool, exchange.stream_id, started, json),
+    })),
   );
   return [...events, ...tools].sort((a, b) => a.at - b.at);
 }
 
-function toolCallItem(tool: ToolCallDto, streamId: number, started: number, json: (value: unknown) => HTMLElement): HTMLElement {
+function toolCallItem(
+  tool: ToolCallDto,
+  streamId: number,
+  started: number,
+  json: (value: unknown) => HTMLElement,
+): HTMLElement {
   const outcome = tool.status === 'ok' ? '' : ` · ${tool.status.replace(/_/g, ' ')}`;
   return h(
     'li',
@@ -212,7 +290,8 @@ const EVENT_LABELS: Record<string, string> = {
 function eventItem(event: CallEventDto, started: number, json: (value: unknown) => HTMLElement): HTMLElement {
   const label = EVENT_LABELS[event.type] ?? event.type.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
   const data = (event.payload?.data ?? event.payload) as Record<string, unknown> | undefined;
-  const preview = typeof data?.transcript === 'string' ? `“${data.transcript}”` : typeof data?.name === 'string' ? data.name : '';
+  const preview =
+    typeof data?.transcript === 'string' ? `“${data.transcript}”` : typeof data?.name === 'string' ? data.name : '';
   return h(
     'li',
     { class: `event event-${event.type}` },

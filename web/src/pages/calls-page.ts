@@ -17,7 +17,15 @@ interface Filters {
 
 function filtersFrom(url: URL): Filters {
   const get = (name: string) => url.searchParams.get(name) ?? '';
-  return { from: get('from'), to: get('to'), agent: get('agent'), phone: get('phone'), status: get('status'), failures: get('failures') === '1', q: get('q') };
+  return {
+    from: get('from'),
+    to: get('to'),
+    agent: get('agent'),
+    phone: get('phone'),
+    status: get('status'),
+    failures: get('failures') === '1',
+    q: get('q'),
+  };
 }
 
 function filtersToSearch(filters: Filters): string {
@@ -57,11 +65,25 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
   let generation = 0;
   const controller = new AbortController();
 
-  const field = (id: string, label: string, control: HTMLElement) => h('div', { class: 'field' }, h('label', { for: id }, label), control);
+  const field = (id: string, label: string, control: HTMLElement) =>
+    h('div', { class: 'field' }, h('label', { for: id }, label), control);
   const from = h('input', { id: 'f-from', name: 'from', type: 'date', value: filters.from });
   const to = h('input', { id: 'f-to', name: 'to', type: 'date', value: filters.to });
-  const agent = h('input', { id: 'f-agent', name: 'agent', type: 'text', list: 'agents', value: filters.agent, placeholder: 'any' });
-  const phone = h('input', { id: 'f-phone', name: 'phone', type: 'tel', value: filters.phone, placeholder: '+1 555 0100' });
+  const agent = h('input', {
+    id: 'f-agent',
+    name: 'agent',
+    type: 'text',
+    list: 'agents',
+    value: filters.agent,
+    placeholder: 'any',
+  });
+  const phone = h('input', {
+    id: 'f-phone',
+    name: 'phone',
+    type: 'tel',
+    value: filters.phone,
+    placeholder: '+1 555 0100',
+  });
   const status = h(
     'select',
     { id: 'f-status', name: 'status' },
@@ -84,7 +106,12 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
     field('f-status', 'Status', status),
     field('f-q', 'Words', q),
     h('div', { class: 'field field-check' }, failures, h('label', { for: 'f-failures' }, 'Failures only')),
-    h('div', { class: 'field field-actions' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '/', class: 'button ghost' }, 'Clear')),
+    h(
+      'div',
+      { class: 'field field-actions' },
+      h('button', { type: 'submit' }, 'Apply'),
+      h('a', { href: '/', class: 'button ghost' }, 'Clear'),
+    ),
     agents,
   );
 
@@ -108,12 +135,21 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
     rows,
   );
   const listStatus = h('p', { class: 'list-status', role: 'status', 'aria-live': 'polite' });
-  const more = h('button', { type: 'button', class: 'ghost load-more', hidden: true, onClick: () => void loadMore() }, 'Load more calls');
+  const more = h(
+    'button',
+    { type: 'button', class: 'ghost load-more', hidden: true, onClick: () => void loadMore() },
+    'Load more calls',
+  );
   const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' });
 
   replaceChildren(
     main,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Calls'), h('p', { class: 'muted' }, 'Newest first. Filters are kept in the address, so a view can be shared.')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, 'Calls'),
+      h('p', { class: 'muted' }, 'Newest first. Filters are kept in the address, so a view can be shared.'),
+    ),
     form,
     h('div', { class: 'table-wrap' }, table),
     listStatus,
@@ -158,16 +194,25 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
     loading = true;
     listStatus.textContent = 'Loading…';
     try {
-      const page = await api.listCalls({ ...apiParams(filters), limit: PAGE_SIZE, cursor: first ? undefined : cursor }, controller.signal);
+      const page = await api.listCalls(
+        { ...apiParams(filters), limit: PAGE_SIZE, cursor: first ? undefined : cursor },
+        controller.signal,
+      );
       if (mine !== generation) return;
       for (const call of page.items) rows.append(callRow(call));
       loaded += page.items.length;
       cursor = page.next_cursor;
-      listStatus.textContent = loaded === 0 ? 'No calls match these filters.' : cursor ? `${plural(loaded, 'call')} shown; scroll for more.` : `${plural(loaded, 'call')}, all shown.`;
+      listStatus.textContent =
+        loaded === 0
+          ? 'No calls match these filters.'
+          : cursor
+            ? `${plural(loaded, 'call')} shown; scroll for more.`
+            : `${plural(loaded, 'call')}, all shown.`;
       more.hidden = !cursor;
     } catch (error) {
       if (mine !== generation || controller.signal.aborted) return;
-      listStatus.textContent = error instanceof ApiError ? `Could not load calls: ${error.message}` : 'Could not reach the service.';
+      listStatus.textContent =
+        error instanceof ApiError ? `Could not load calls: ${error.message}` : 'Could not reach the service.';
     } finally {
       if (mine === generation) loading = false;
     }
@@ -175,7 +220,9 @@ export function renderCallsPage(main: HTMLElement, url: URL): () => void {
     if (mine === generation && cursor && isVisible(sentinel)) void loadMore();
   }
 
-  const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void loadMore(), { rootMargin: '400px' });
+  const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && void loadMore(), {
+    rootMargin: '400px',
+  });
   observer.observe(sentinel);
   void reload();
   void api
@@ -203,7 +250,13 @@ function callRow(call: CallSummaryDto): HTMLTableRowElement {
   const row = h(
     'tr',
     { 'data-session-id': call.session_id, role: 'row' },
-    h('td', { class: 'col-0', role: 'cell' }, h('a', { href, title: formatFull(call.started_at) }, formatWhen(call.started_at)), ' ', statusBadges),
+    h(
+      'td',
+      { class: 'col-0', role: 'cell' },
+      h('a', { href, title: formatFull(call.started_at) }, formatWhen(call.started_at)),
+      ' ',
+      statusBadges,
+    ),
     h('td', { class: 'col-1 numbers', role: 'cell' }, parties(call.from_number, call.to_number)),
     h('td', { class: 'col-2', role: 'cell' }, call.agent_id),
     h('td', { class: 'col-3 num', role: 'cell' }, call.status === 'active' ? '…' : formatDuration(call.duration_ms)),

@@ -52,16 +52,27 @@ export class LiveCallCard {
   addTurn(turn: LiveTurnDto): void {
     if (turn.kind === 'reply' && turn.user_text) {
       this.timeline.append(
-        h('li', { class: 'bubble-row caller' }, h('div', { class: 'bubble' }, h('p', { class: 'who' }, 'Caller'), h('p', { class: 'text' }, turn.user_text))),
+        h(
+          'li',
+          { class: 'bubble-row caller' },
+          h('div', { class: 'bubble' }, h('p', { class: 'who' }, 'Caller'), h('p', { class: 'text' }, turn.user_text)),
+        ),
       );
     }
     const text = document.createTextNode(turn.text);
     const who = h('p', { class: 'who' }, turn.kind === 'greeting' ? 'Agent · greeting' : 'Agent');
     const timing = h('p', { class: 'timing-text' });
-    const bubble = h('div', { class: 'bubble streaming' }, who, h('p', { class: 'text' }, text, h('span', { class: 'caret', 'aria-hidden': 'true' })), timing);
+    const bubble = h(
+      'div',
+      { class: 'bubble streaming' },
+      who,
+      h('p', { class: 'text' }, text, h('span', { class: 'caret', 'aria-hidden': 'true' })),
+      timing,
+    );
     this.timeline.append(h('li', { class: 'bubble-row agent', 'data-stream-id': turn.stream_id }, bubble));
     this.turns.set(turn.stream_id, { text, bubble, who, timing });
-    if (turn.status !== 'streaming') this.finish(turn.stream_id, turn.status, turn.time_to_first_token_ms, turn.total_ms);
+    if (turn.status !== 'streaming')
+      this.finish(turn.stream_id, turn.status, turn.time_to_first_token_ms, turn.total_ms);
     this.follower.grew();
   }
 
@@ -80,7 +91,8 @@ export class LiveCallCard {
     turn.bubble.classList.remove('streaming');
     turn.bubble.querySelector('.caret')?.remove();
     if (status === 'interrupted' || status === 'superseded') turn.bubble.classList.add('cut');
-    if (status !== 'completed') turn.who.append(badge(REPLY_STATUS_LABELS[status], status === 'failed' ? 'bad' : 'warn'));
+    if (status !== 'completed')
+      turn.who.append(badge(REPLY_STATUS_LABELS[status], status === 'failed' ? 'bad' : 'warn'));
     turn.timing.textContent = `first token ${formatMs(ttft)} · total ${formatMs(total)}`;
     this.follower.grew();
   }
@@ -89,9 +101,16 @@ export class LiveCallCard {
     this.ended = true;
     this.elapsed.textContent = formatDuration(Date.parse(at) - this.started);
     this.element.classList.add('ended');
-    for (const [streamId, turn] of this.turns) if (turn.bubble.classList.contains('streaming')) this.finish(streamId, 'interrupted', null, null);
+    for (const [streamId, turn] of this.turns)
+      if (turn.bubble.classList.contains('streaming')) this.finish(streamId, 'interrupted', null, null);
     this.state.replaceChildren(badge(END_REASON_LABELS[reason], 'neutral'));
-    this.element.append(h('p', { class: 'open-call' }, h('a', { href: `/calls/${encodeURIComponent(this.call.session_id)}` }, 'Open the call')));
+    this.element.append(
+      h(
+        'p',
+        { class: 'open-call' },
+        h('a', { href: `/calls/${encodeURIComponent(this.call.session_id)}` }, 'Open the call'),
+      ),
+    );
   }
 
   /** After the card is put in a list, which resets its scroll position. */

@@ -18,9 +18,26 @@ export function renderLivePage(main: HTMLElement): () => void {
 
   replaceChildren(
     main,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Live calls'), h('p', { class: 'live-status', role: 'status' }, connection, ' ', count)),
-    h('section', { 'aria-labelledby': 'live-active-title' }, h('h2', { id: 'live-active-title', class: 'section-title' }, 'In progress'), empty, active),
-    h('section', { 'aria-labelledby': 'live-ended-title' }, h('h2', { id: 'live-ended-title', class: 'section-title' }, 'Just ended'), noneEnded, ended),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, 'Live calls'),
+      h('p', { class: 'live-status', role: 'status' }, connection, ' ', count),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'live-active-title' },
+      h('h2', { id: 'live-active-title', class: 'section-title' }, 'In progress'),
+      empty,
+      active,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'live-ended-title' },
+      h('h2', { id: 'live-ended-title', class: 'section-title' }, 'Just ended'),
+      noneEnded,
+      ended,
+    ),
   );
 
   const refreshCount = () => {
@@ -32,7 +49,11 @@ export function renderLivePage(main: HTMLElement): () => void {
   const showState = (state: LiveState) => {
     connection.className = `connection connection-${state.kind}`;
     connection.textContent =
-      state.kind === 'open' ? 'Connected' : state.kind === 'connecting' ? 'Connecting…' : `Disconnected, retrying in ${Math.ceil(state.retryInMs / 1000)} s`;
+      state.kind === 'open'
+        ? 'Connected'
+        : state.kind === 'connecting'
+          ? 'Connecting…'
+          : `Disconnected, retrying in ${Math.ceil(state.retryInMs / 1000)} s`;
   };
 
   const onEvent = (event: LiveEventDto) => {
@@ -43,7 +64,8 @@ export function renderLivePage(main: HTMLElement): () => void {
           card.element.remove();
           cards.delete(id);
         }
-        for (const call of [...event.calls].sort((a, b) => a.started_at.localeCompare(b.started_at))) addCard(new LiveCallCard(call));
+        for (const call of [...event.calls].sort((a, b) => a.started_at.localeCompare(b.started_at)))
+          addCard(new LiveCallCard(call));
         break;
       case 'call_started':
         addCard(new LiveCallCard(event.call));
@@ -55,7 +77,9 @@ export function renderLivePage(main: HTMLElement): () => void {
         cards.get(event.session_id)?.appendPiece(event.stream_id, event.content);
         break;
       case 'reply_finished':
-        cards.get(event.session_id)?.finish(event.stream_id, event.status, event.time_to_first_token_ms, event.total_ms, event.text);
+        cards
+          .get(event.session_id)
+          ?.finish(event.stream_id, event.status, event.time_to_first_token_ms, event.total_ms, event.text);
         break;
       case 'call_ended': {
         const card = cards.get(event.session_id);

@@ -12,14 +12,23 @@ export function renderOverviewPage(main: HTMLElement, url: URL): () => void {
   const controller = new AbortController();
   let charts: Chart[] = [];
 
-  const range = h('select', { id: 'range' }, RANGES.map((n) => h('option', { value: n, selected: n === days }, `Last ${n} days`)));
+  const range = h(
+    'select',
+    { id: 'range' },
+    RANGES.map((n) => h('option', { value: n, selected: n === days }, `Last ${n} days`)),
+  );
   range.addEventListener('change', () => {
     navigate(`/overview?days=${range.value}`);
   });
   const body = h('div', { class: 'overview' }, h('p', { class: 'muted', role: 'status' }, 'Loading…'));
   replaceChildren(
     main,
-    h('div', { class: 'page-head head-row' }, h('h1', {}, 'Overview'), h('div', { class: 'field inline' }, h('label', { for: 'range' }, 'Period'), range)),
+    h(
+      'div',
+      { class: 'page-head head-row' },
+      h('h1', {}, 'Overview'),
+      h('div', { class: 'field inline' }, h('label', { for: 'range' }, 'Period'), range),
+    ),
     body,
   );
 
@@ -33,7 +42,11 @@ export function renderOverviewPage(main: HTMLElement, url: URL): () => void {
       replaceChildren(body, view.element);
     })
     .catch((error: unknown) => {
-      if (!controller.signal.aborted) replaceChildren(body, h('p', { class: 'error', role: 'alert' }, `Could not load the statistics: ${(error as Error).message}`));
+      if (!controller.signal.aborted)
+        replaceChildren(
+          body,
+          h('p', { class: 'error', role: 'alert' }, `Could not load the statistics: ${(error as Error).message}`),
+        );
     });
   return () => {
     controller.abort();
@@ -55,7 +68,13 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
       days,
       [
         { label: 'Calls', values: dayStats.map((d) => d?.calls ?? 0), color: '#3b6fd8', kind: 'bars', format: count },
-        { label: 'Calls with failures', values: dayStats.map((d) => d?.failed_calls ?? 0), color: '#d0453b', kind: 'line', format: count },
+        {
+          label: 'Calls with failures',
+          values: dayStats.map((d) => d?.failed_calls ?? 0),
+          color: '#d0453b',
+          kind: 'line',
+          format: count,
+        },
       ],
       'calls',
       true,
@@ -78,8 +97,20 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
       'LLM time to first token',
       days,
       [
-        { label: 'p50', values: dayStats.map((d) => d?.ttft_p50_ms ?? null), color: '#2f9e6e', kind: 'line', format: formatMs },
-        { label: 'p95', values: dayStats.map((d) => d?.ttft_p95_ms ?? null), color: '#c77c12', kind: 'line', format: formatMs },
+        {
+          label: 'p50',
+          values: dayStats.map((d) => d?.ttft_p50_ms ?? null),
+          color: '#2f9e6e',
+          kind: 'line',
+          format: formatMs,
+        },
+        {
+          label: 'p95',
+          values: dayStats.map((d) => d?.ttft_p95_ms ?? null),
+          color: '#c77c12',
+          kind: 'line',
+          format: formatMs,
+        },
       ],
       'ms',
     ),
@@ -87,12 +118,22 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
 
   const t = stats.totals;
   const card = (label: string, value: string, note?: string) =>
-    h('div', { class: 'stat-card' }, h('p', { class: 'stat-label' }, label), h('p', { class: 'stat-value' }, value), note ? h('p', { class: 'stat-note' }, note) : null);
+    h(
+      'div',
+      { class: 'stat-card' },
+      h('p', { class: 'stat-label' }, label),
+      h('p', { class: 'stat-value' }, value),
+      note ? h('p', { class: 'stat-note' }, note) : null,
+    );
   const cards = h(
     'section',
     { class: 'stat-cards', 'aria-label': 'Totals' },
     card('Calls', String(t.calls), plural(t.turns, 'turn')),
-    card('Failure rate', percent(t.failed_calls, t.calls), `${plural(t.failed_calls, 'call')}, ${plural(t.failed_exchanges, 'reply', 'replies')}`),
+    card(
+      'Failure rate',
+      percent(t.failed_calls, t.calls),
+      `${plural(t.failed_calls, 'call')}, ${plural(t.failed_exchanges, 'reply', 'replies')}`,
+    ),
     card('First token p50', formatMs(t.ttft_p50_ms)),
     card('First token p95', formatMs(t.ttft_p95_ms)),
   );
@@ -107,7 +148,17 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
       : h(
           'table',
           { class: 'agent-table' },
-          h('thead', {}, h('tr', {}, ['Agent', 'Calls', 'Failure rate', 'First token p50', 'p95'].map((label) => h('th', { scope: 'col' }, label)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Agent', 'Calls', 'Failure rate', 'First token p50', 'p95'].map((label) =>
+                h('th', { scope: 'col' }, label),
+              ),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -119,7 +170,11 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
                 h(
                   'td',
                   { class: 'bar-cell' },
-                  h('span', { class: 'hbar', 'aria-hidden': 'true', style: `width:${((100 * a.calls) / busiest).toFixed(1)}%` }),
+                  h('span', {
+                    class: 'hbar',
+                    'aria-hidden': 'true',
+                    style: `width:${((100 * a.calls) / busiest).toFixed(1)}%`,
+                  }),
                   h('span', { class: 'hbar-value' }, String(a.calls)),
                 ),
                 h('td', {}, percent(a.failed_calls, a.calls)),
@@ -131,6 +186,16 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
         ),
   );
 
-  const element = h('div', {}, cards, h('div', { class: 'chart-grid' }, charts.map((c) => c.element), agents));
+  const element = h(
+    'div',
+    {},
+    cards,
+    h(
+      'div',
+      { class: 'chart-grid' },
+      charts.map((c) => c.element),
+      agents,
+    ),
+  );
   return { element, charts };
 }

@@ -4,7 +4,14 @@ import { signIn } from '../session';
 
 /** The API key, checked against the API, then kept in session storage. */
 export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
-  const input = h('input', { id: 'api-key', name: 'api-key', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false' });
+  const input = h('input', {
+    id: 'api-key',
+    name: 'api-key',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+    spellcheck: 'false',
+  });
   const error = h('p', { class: 'error', role: 'alert' });
   const button = h('button', { type: 'submit' }, 'Sign in');
   // POST, never GET: even without this script the key must not end up in a URL.
@@ -12,8 +19,16 @@ export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
     'form',
     { class: 'signin-card', method: 'post', action: '/', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '☎'), 'Call desk'),
-    h('p', { class: 'muted' }, 'Live and past calls of your Millis voice agents. Sign in with the API key of this service (API_KEY).'),
-    h('p', { class: 'muted hint' }, 'Started on your own machine without API_KEY? The service made a key: it is printed at start-up and kept in data/api-key.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Live and past calls of your Millis voice agents. Sign in with the API key of this service (API_KEY).',
+    ),
+    h(
+      'p',
+      { class: 'muted hint' },
+      'Started on your own machine without API_KEY? The service made a key: it is printed at start-up and kept in data/api-key.',
+    ),
     h('label', { for: 'api-key' }, 'API key'),
     input,
     error,
