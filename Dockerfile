@@ -6,7 +6,6 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
-COPY bench ./bench
 COPY web ./web
 RUN npm run build && npm prune --omit=dev
 

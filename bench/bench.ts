@@ -5,7 +5,7 @@ import { connect, createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
+import type { FakeTimings } from '../dev/fake-llm/fake-llm-scenario';
 import { parseFailoverOptions, runFailoverBench, stallingFakeArgs } from './failover';
 import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
 import { processTree, ProcessMonitor, sampleProcessTree } from './process-monitor';
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   ];
   const fake = await startProcess(
     'fake LLM',
-    join(DIST, 'src/fake-llm/fake-llm.main.js'),
+    join(DIST, 'dev/fake-llm/fake-llm.main.js'),
     [...fakeArgs(fakePort), ...stallingFakeArgs(failover)],
     {},
     /listening/,
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
         startFake: (port) =>
           startProcess(
             'second fake LLM',
-            join(DIST, 'src/fake-llm/fake-llm.main.js'),
+            join(DIST, 'dev/fake-llm/fake-llm.main.js'),
             fakeArgs(port),
             {},
             /listening/,

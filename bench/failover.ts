@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FakeTimings } from '../src/fake-llm/fake-llm-scenario';
+import type { FakeTimings } from '../dev/fake-llm/fake-llm-scenario';
 import type { CallOutcome } from './simulated-call';
 import { distribution, Distribution, median } from './statistics';
 

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
-import { CallsModule } from './calls/calls.module';
+import { CallsModule } from './call-socket/calls.module';
 import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { AppointmentsModule } from './extensions/appointments/appointments.module';
 import { HealthModule } from './health/health.module';
-import { HistoryModule } from './history/history.module';
+import { HistoryModule } from './call-history/history.module';
 import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
 

@@ -1,11 +1,11 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { CallAdmission } from './calls/call-admission.service';
-import { CallSocketAdapter } from './calls/call-socket.adapter';
-import { CallService } from './calls/call.service';
-import { applySecurityHeaders } from './security/security-headers';
+import { CallAdmission } from './call-socket/call-admission.service';
+import { CallSocketAdapter } from './call-socket/call-socket.adapter';
+import { CallService } from './call-socket/call.service';
+import { applySecurityHeaders } from './http/security-headers';
 import { AppConfig } from './config/app-config';
-import { setupOpenApi } from './history/openapi';
+import { setupOpenApi } from './call-history/openapi';
 import { requestLogger } from './observability/logging';
 import { installJsonBody } from './http/json-body';
 import { urlGuard } from './http/url-guard.middleware';

@@ -25,7 +25,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { RequireApiKey } from '../api-auth/require-api-key.decorator';
+import { RequireApiKey } from '../auth/require-api-key.decorator';
 import { AgentProfileService } from './agent-profile.service';
 import { AgentsExceptionFilter } from './agents.exception';
 import { AgentProfileDto, PatchAgentProfileDto, PutAgentProfileDto } from './dto/agent-profile.dto';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ApiAuthModule } from '../api-auth/api-auth.module';
+import { ApiAuthModule } from '../auth/api-auth.module';
 import { ToolsModule } from '../tools/tools.module';
 import { AgentProfileRepository } from './agent-profile.repository';
 import { AgentProfileService } from './agent-profile.service';

@@ -1,4 +1,10 @@
-import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from '../calls/entities/call-status';
+import type {
+  CallEventType,
+  CallStatus,
+  EndReason,
+  ExchangeKind,
+  ExchangeStatus,
+} from '../call-socket/entities/call-status';
 
 /**
  * Full-state snapshots of audit rows, as queued for the write-behind. Each record

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppModule } from '../app.module';
-import { CallsModule } from '../calls/calls.module';
+import { CallsModule } from '../call-socket/calls.module';
 import { ClusterWorker } from './cluster-worker';
 import { WorkerActivityBridge, WorkerMetricsResponder } from './worker-bridges';
 

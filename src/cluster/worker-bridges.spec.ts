@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Counter, Registry } from 'prom-client';
-import { CallActivity, CallActivityFeed } from '../calls/call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-socket/call-activity.feed';
 import { MAX_TEXT_CHARS } from '../dashboard/live-calls-state';
 import type { MetricsService } from '../observability/metrics.service';
 import { ClusterWorker, IpcChannel } from './cluster-worker';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { CallActivity, CallActivityFeed } from '../calls/call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-socket/call-activity.feed';
 import { MAX_TEXT_CHARS } from '../dashboard/live-calls-state';
 import { MetricsService } from '../observability/metrics.service';
 import { ClusterWorker } from './cluster-worker';

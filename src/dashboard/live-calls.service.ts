@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { CallActivity, CallActivityFeed } from '../calls/call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-socket/call-activity.feed';
 import type { LiveCallDto, LiveEventDto } from './dto/live-event.dto';
 import { LiveCallsState } from './live-calls-state';
 

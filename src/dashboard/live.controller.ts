@@ -1,7 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { RequireApiKey } from '../api-auth/require-api-key.decorator';
+import { RequireApiKey } from '../auth/require-api-key.decorator';
 import { LiveCallsService } from './live-calls.service';
 
 /** A client this far behind is dropped (it reconnects and starts again from a snapshot). */

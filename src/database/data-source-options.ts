@@ -1,9 +1,9 @@
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { CallEvent } from '../calls/entities/call-event.entity';
-import { CallSession } from '../calls/entities/call-session.entity';
-import { StreamExchange } from '../calls/entities/stream-exchange.entity';
-import { PhoneNumber } from '../phone-numbers/phone-number.entity';
+import { CallEvent } from '../call-socket/entities/call-event.entity';
+import { CallSession } from '../call-socket/entities/call-session.entity';
+import { StreamExchange } from '../call-socket/entities/stream-exchange.entity';
+import { PhoneNumber } from '../call-records/entities/phone-number.entity';
 import { TypeOrmNestLogger } from './typeorm-nest-logger';
 
 export const ENTITIES = [CallSession, StreamExchange, CallEvent, PhoneNumber];

@@ -2,7 +2,7 @@ import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuditWriter } from '../audit/audit-writer.service';
-import { CallService } from '../calls/call.service';
+import { CallService } from '../call-socket/call.service';
 import { ClusterWorker } from '../cluster/cluster-worker';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
 import { LivenessDto } from './dto/liveness.dto';

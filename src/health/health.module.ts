@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { CallsModule } from '../calls/calls.module';
+import { CallsModule } from '../call-socket/calls.module';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
 import { HealthController } from './health.controller';
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { APIError } from 'openai';
 import type { LlmProviderConfig } from '../config/llm-provider-config';
-import { DIALECTS, FAKE_DIALECTS, FakeLlmServer } from '../fake-llm/fake-llm-server';
+import { DIALECTS, FAKE_DIALECTS, FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { CompletionChunk, CompletionRequest } from './llm-client';
 import { OpenAiCompatibleClient } from './openai-compatible.client';
 import { ToolCallAccumulator } from './tool-call-accumulator';

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ClusterWorker } from '../cluster/cluster-worker';
 import { MetricsService } from './metrics.service';
-import { MetricsTokenGuard } from './metrics-token.guard';
+import { MetricsTokenGuard } from '../auth/metrics-token.guard';
 
 /** Prometheus scrape endpoint: this process's metrics, or with WORKERS the whole cluster's (aggregated by the primary). */
 @ApiExcludeController()

@@ -3,8 +3,8 @@ import { type Aggregator, collectDefaultMetrics, Counter, Gauge, Histogram, Regi
 import type { Subscription } from 'rxjs';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
-import { CallActivity, CallActivityFeed, ReplyErrorCode } from '../calls/call-activity.feed';
-import { CallService } from '../calls/call.service';
+import { CallActivity, CallActivityFeed, ReplyErrorCode } from '../call-socket/call-activity.feed';
+import { CallService } from '../call-socket/call.service';
 import type { CircuitState } from '../llm/circuit-breaker';
 import { LlmProviders } from '../llm/llm-providers';
 import { LlmProviderEvent, LlmTelemetry } from '../llm/llm-telemetry';

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { RequireApiKey } from '../api-auth/require-api-key.decorator';
+import { RequireApiKey } from '../auth/require-api-key.decorator';
 import { ToolRegistry } from './tool-registry';
 
 export class ToolDto {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { ApiAuthModule } from '../api-auth/api-auth.module';
+import { ApiAuthModule } from '../auth/api-auth.module';
 import { LlmModule } from '../llm/llm.module';
 import { CallControlTools } from './built-in/call-control.tools';
 import { ToolLoop } from './tool-loop';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { buildOpenApiDocumentOffline } from '../../src/history/openapi-document.main';
+import { buildOpenApiDocumentOffline } from '../../dev/openapi/openapi-document.main';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const run = promisify(execFile);

@@ -1,4 +1,4 @@
-import { DIALECTS, FAKE_DIALECTS } from '../../src/fake-llm/fake-llm-dialects';
+import { DIALECTS, FAKE_DIALECTS } from '../../dev/fake-llm/fake-llm-dialects';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually, startTestApp, TestApp, useFakeLlmDialect } from '../support/test-app';
 

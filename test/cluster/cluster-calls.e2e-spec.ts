@@ -1,4 +1,4 @@
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import {
   getOnNewConnection,
   inBatches,

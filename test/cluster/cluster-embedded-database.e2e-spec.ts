@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
 import { eventually } from '../support/test-app';
 import { alive, connectOneByOne, logRecords, readyWorkers } from './support/cluster-client';

@@ -1,4 +1,4 @@
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { METRICS_TOKEN, ServiceProcess, spawnService, stopService } from '../resilience/support/service-process';
 

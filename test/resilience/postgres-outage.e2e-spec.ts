@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { rawUpgrade } from '../security/support-http';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { proxiedTestDatabase, TcpProxy } from '../support/tcp-proxy';

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { MillisPlatformClient } from '../support/millis-platform-client';
 import { eventually } from '../support/test-app';
 import { TEST_DATABASE_URL } from '../support/test-database';

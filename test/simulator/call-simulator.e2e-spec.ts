@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runCallScript, validateScript } from '../../src/simulator/call-script';
+import { runCallScript, validateScript } from '../../dev/simulator/call-script';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 describe('The call simulator', () => {
@@ -185,7 +185,7 @@ function runCli(args: string[], input = ''): Promise<{ stdout: string; stderr: s
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/simulator/call.main.ts', ...args],
+      ['-r', 'ts-node/register/transpile-only', 'dev/simulator/call.main.ts', ...args],
       { cwd: resolve(__dirname, '../..'), timeout: 60_000 },
       (error, stdout, stderr) =>
         error ? reject(Object.assign(error, { stdout, stderr })) : resolvePromise({ stdout, stderr }),

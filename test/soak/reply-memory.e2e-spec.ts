@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from '../../bench/heap-inspector';
-import type { FakeScenario, RecordedRequest } from '../../src/fake-llm/fake-llm-server';
+import type { FakeScenario, RecordedRequest } from '../../dev/fake-llm/fake-llm-server';
 import { useProcessSuite } from '../resilience/support/process-suite';
 import { inBatches, ServiceProcess, spawnService } from '../resilience/support/service-process';
 import { eventually } from '../support/test-app';

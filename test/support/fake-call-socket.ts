@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CallSocket } from '../../src/calls/call-connection';
+import type { CallSocket } from '../../src/call-socket/call-connection';
 import type { OutboundFrame, StreamResponseData } from '../../src/protocol/outbound-frames';
 
 const OPEN = 1;

@@ -9,7 +9,7 @@ import { AppModule } from '../../src/app.module';
 import { AuditWriter } from '../../src/audit/audit-writer.service';
 import { AppConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/configure-app';
-import { FakeDialect, FakeLlmServer } from '../../src/fake-llm/fake-llm-server';
+import { FakeDialect, FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { TEST_DATABASE_URL, testPool, truncateAuditTables } from './test-database';
 
 export interface TestApp {

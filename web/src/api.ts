@@ -1,12 +1,12 @@
-import type { ApiAuthStatusDto } from '../../src/api-auth/dto/api-auth-status.dto';
-import type { CallDetailDto } from '../../src/history/dto/call-detail.dto';
-import type { CallStatsDto } from '../../src/history/dto/call-stats.dto';
-import type { CallPageDto } from '../../src/history/dto/call-summary.dto';
+import type { ApiAuthStatusDto } from '../../src/auth/dto/api-auth-status.dto';
+import type { CallDetailDto } from '../../src/call-history/dto/call-detail.dto';
+import type { CallStatsDto } from '../../src/call-history/dto/call-stats.dto';
+import type { CallPageDto } from '../../src/call-history/dto/call-summary.dto';
 import { apiKey, signOut } from './session';
 
-export type { CallDetailDto, CallEventDto, ExchangeDto, ToolCallDto } from '../../src/history/dto/call-detail.dto';
-export type { CallStatsDto, DayStatsDto, AgentStatsDto } from '../../src/history/dto/call-stats.dto';
-export type { CallPageDto, CallSummaryDto } from '../../src/history/dto/call-summary.dto';
+export type { CallDetailDto, CallEventDto, ExchangeDto, ToolCallDto } from '../../src/call-history/dto/call-detail.dto';
+export type { CallStatsDto, DayStatsDto, AgentStatsDto } from '../../src/call-history/dto/call-stats.dto';
+export type { CallPageDto, CallSummaryDto } from '../../src/call-history/dto/call-summary.dto';
 export type { LiveCallDto, LiveEventDto, LiveTurnDto } from '../../src/dashboard/dto/live-event.dto';
 
 export class ApiError extends Error {

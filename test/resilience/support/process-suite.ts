@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { FakeLlmOptions, FakeLlmServer } from '../../../src/fake-llm/fake-llm-server';
+import { FakeLlmOptions, FakeLlmServer } from '../../../dev/fake-llm/fake-llm-server';
 import { testPool, truncateAuditTables } from '../../support/test-database';
 import { ServiceProcess, stopService } from './service-process';
 
