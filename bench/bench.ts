@@ -432,7 +432,7 @@ async function runTarget(
 
   const cpuSeconds = cpuAtStart && cpuAtEnd ? cpuAtEnd.cpuSeconds - cpuAtStart.cpuSeconds : NaN;
   const loadSeconds = (loadEnd - loadStart) / 1000;
-  const report = summarise(target, outcomes, timings, runTag, options, {
+  const report = summarise(target, outcomes, timings, runTag, {
     cpuCores: cpuSeconds / loadSeconds,
     cpuSeconds,
     framesRelayed,
@@ -464,7 +464,6 @@ function summarise(
   outcomes: CallOutcome[],
   timings: FakeTimings,
   runTag: string,
-  options: Options,
   usage: {
     cpuCores: number;
     cpuSeconds: number;

@@ -35,6 +35,8 @@ export interface ExchangeRecord {
   status: ExchangeStatus;
   model: string | null;
   error: string | null;
+  /** Why the reply failed, as a code (`timeout`, `stream_cut`, `unexpected`...): stored in stream_exchanges.error_code. */
+  errorCode?: string | null;
   requestedAt: string;
   firstTokenAt: string | null;
   completedAt: string | null;

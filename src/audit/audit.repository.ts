@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AUDIT_CONNECTION } from '../database/data-source-options';
-import { ServiceInstance } from '../observability/service-instance';
+import { ServiceInstance } from '../instance/service-instance';
 import { AuditRow, AuditTable, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
 import { toPostgresJson } from './postgres-json';
 import { UnserializableRowError } from './write-failure';

@@ -3,12 +3,12 @@ import { LoggerModule } from 'nestjs-pino';
 import { CallsModule } from '../call-socket/calls.module';
 import { AppConfig } from '../config/app-config';
 import { LlmModule } from '../llm/llm.module';
-import { InstanceHeartbeat } from './instance-heartbeat.service';
+import { InstanceHeartbeat } from '../instance/instance-heartbeat.service';
 import { loggingParams } from './logging';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 import { MetricsTokenGuard } from '../auth/metrics-token.guard';
-import { ServiceInstance } from './service-instance';
+import { ServiceInstance } from '../instance/service-instance';
 
 /** Structured logs, Prometheus metrics, and this instance's heartbeat among its peers. */
 @Global()

@@ -114,7 +114,7 @@ export class ToolLoop {
         yield { type: 'filler', text: filler };
       }
       const outcomes = await Promise.all(running);
-      this.recordRound(turn, round, text, requests, outcomes);
+      this.recordRound(turn, text, requests, outcomes);
       if (turn.signal.aborted) return;
       if (controls.length) {
         yield { type: 'call_control', action: controls[0] };
@@ -124,13 +124,7 @@ export class ToolLoop {
   }
 
   /** The round joins the call's history as a whole: calls and their results, never one without the other. */
-  private recordRound(
-    turn: TurnRequest,
-    round: number,
-    text: string,
-    calls: ToolCallRequest[],
-    outcomes: ToolOutcome[],
-  ): void {
+  private recordRound(turn: TurnRequest, text: string, calls: ToolCallRequest[], outcomes: ToolOutcome[]): void {
     turn.rounds.push({
       anchor: turn.transcript.length,
       streamId: turn.exchange.streamId,

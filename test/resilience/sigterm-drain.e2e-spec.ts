@@ -18,7 +18,7 @@ describe('SIGTERM with 50 calls mid-reply', () => {
       SHUTDOWN_GRACE_MS: '10000',
       AUDIT_FLUSH_INTERVAL_MS: '200',
     }));
-    const clients = await inBatches(CALLS, 10, (i) => MillisPlatformClient.connect(service.wsUrl));
+    const clients = await inBatches(CALLS, 10, () => MillisPlatformClient.connect(service.wsUrl));
     await repliesInFlight(clients, 'drain');
 
     const signalled = Date.now();

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { MetricsService } from './metrics.service';
+import { MetricsService } from '../observability/metrics.service';
 import { ServiceInstance } from './service-instance';
 
 /** An instance silent for this many heartbeats is dead. */
