@@ -99,7 +99,11 @@ export class MillisPlatformClient {
     }
   }
 
-  /** Lets frames in flight arrive (to assert that nothing more came). */
+  /**
+   * A quiet window before asserting that nothing more came (no more frames for a stream, no
+   * reply to a stale request). An absence has no event to wait for, so this one wait is on
+   * time; anything that should happen is waited for with waitUntil / waitForEnd instead.
+   */
   async settle(ms = 150): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }

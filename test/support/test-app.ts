@@ -12,6 +12,9 @@ import { configureApp } from '../../src/configure-app';
 import { FakeDialect, FakeLlmServer } from '../../dev/fake-llm/fake-llm-server';
 import { TEST_DATABASE_URL, testPool, truncateAuditTables } from './test-database';
 
+// Here too, so a suite that starts the app imports its helpers from one place.
+export { eventually } from './eventually';
+
 export interface TestApp {
   app: INestApplication;
   config: AppConfig;
@@ -101,17 +104,4 @@ function azureProvider(fakeLlm: FakeLlmServer): Record<string, string> {
     model: 'fake-model',
   };
   return { OPENAI_BASE_URL: '', OPENAI_API_KEY: '', LLM_PROVIDERS: JSON.stringify([provider]) };
-}
-
-/** Polls until `check` stops throwing (assertions on rows written behind). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
 }

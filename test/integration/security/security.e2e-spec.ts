@@ -64,7 +64,11 @@ describe('Security at the edge', () => {
         data: { session_id: 'sec-rate', transcript: `word ${i}`, is_final: false },
       });
     }
-    await client.settle(1500);
+    // The drops are summed up once the window has passed, while the call is still open.
+    await eventually(
+      () => expect(metrics()).resolves.toMatch(/millis_frames_rejected_total\{reason="rate_limited"\} [1-9]/),
+      3000,
+    );
     expect(client.isOpen).toBe(true);
     await client.close();
 

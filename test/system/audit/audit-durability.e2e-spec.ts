@@ -45,6 +45,7 @@ describe('Audit during a Postgres outage', () => {
           replyTimes.push(Date.now() - started);
         }),
       );
+      // A caller's pause between turns: the outage lasts OUTAGE_MS of turns, not one burst.
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(t.audit.backlog).toBeGreaterThan(CALLS * turn);

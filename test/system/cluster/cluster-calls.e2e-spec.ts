@@ -9,7 +9,7 @@ import {
   stopService,
 } from '../support/service-process';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { FreshDatabase, freshDatabase } from './support/fresh-database';
 import { connectOneByOne, LiveView, logRecords, OneConnection, readyWorkers, slotOf } from './support/cluster-client';
 

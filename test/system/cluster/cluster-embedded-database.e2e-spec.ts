@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { FakeLlmServer } from '../../../dev/fake-llm/fake-llm-server';
 import { ServiceProcess, spawnService, stopService } from '../support/service-process';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { alive, connectOneByOne, logRecords, readyWorkers } from './support/cluster-client';
 
 const CALLS = 6;

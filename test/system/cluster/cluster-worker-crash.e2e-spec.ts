@@ -7,7 +7,7 @@ import {
   spawnService,
   stopService,
 } from '../support/service-process';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { testPool, truncateAuditTables } from '../../support/test-database';
 import {
   alive,

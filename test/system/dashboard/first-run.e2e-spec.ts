@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { useProcessSuite } from '../support/process-suite';
 import { spawnService, stopService } from '../support/service-process';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { launchChromium } from './browser';
 import { ensureWebBuilt } from './web-build';
 

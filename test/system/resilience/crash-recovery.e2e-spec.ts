@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { FakeLlmServer } from '../../../dev/fake-llm/fake-llm-server';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { testPool, truncateAuditTables } from '../../support/test-database';
 import { freePort, ServiceProcess, spawnService, stopService } from '../support/service-process';
 
@@ -27,6 +27,13 @@ describe('A crash (SIGKILL)', () => {
     await db.end();
   });
 
+  const durableExchanges = async () => {
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM stream_exchanges WHERE stream_id <= 3 AND status = 'completed'`,
+    );
+    return rows[0].n as number;
+  };
+
   it("loses at most the last flush interval, and the next start closes the orphaned sessions as 'crashed'", async () => {
     const port = await freePort();
     const env = {
@@ -43,8 +50,8 @@ describe('A crash (SIGKILL)', () => {
       clients.forEach((c, i) => c.streamRequest(turn, [{ role: 'user', content: `turn ${turn} of ${i}` }]));
       await Promise.all(clients.map((c) => c.waitForEnd(turn)));
     }
-    // Older than one flush interval (plus the write itself): must be in Postgres.
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 300));
+    // Older than one flush interval (plus the write itself): must be in Postgres by then.
+    await eventually(async () => expect(await durableExchanges()).toBe(CALLS * 4), FLUSH_MS + 300, 20);
     // The last turn ends right before the kill: it may be lost.
     clients.forEach((c, i) => c.streamRequest(4, [{ role: 'user', content: `last words of ${i}` }]));
     await Promise.all(clients.map((c) => c.waitForEnd(4)));

@@ -1,5 +1,5 @@
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { inBatches, readMetric, spawnService } from '../support/service-process';
 import { useProcessSuite } from '../support/process-suite';
 
@@ -29,6 +29,7 @@ describe('500 calls held open with traffic', () => {
     let replies = 0;
     await Promise.all(
       clients.map(async (c, i) => {
+        // The load's shape: calls start their turns spread over one think time, not all at once.
         await new Promise((r) => setTimeout(r, (i * 8) % 4000));
         for (let turn = 2; Date.now() < loadEnds; turn++) {
           c.send({
@@ -38,6 +39,7 @@ describe('500 calls held open with traffic', () => {
           c.streamRequest(turn, [{ role: 'user', content: `turn ${turn}` }]);
           expect(await c.waitForEnd(turn, 10_000)).toBe(REPLY);
           replies += 1;
+          // The caller thinks before the next turn.
           await new Promise((r) => setTimeout(r, 4000));
         }
       }),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { COLLECTABLE_HEAP, spawnService } from '../support/service-process';
 import { useProcessSuite } from '../support/process-suite';
 

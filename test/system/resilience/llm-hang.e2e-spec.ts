@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Pool } from 'pg';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { testPool, truncateAuditTables } from '../../support/test-database';
 import { ServiceProcess, spawnService, stopService } from '../support/service-process';
 

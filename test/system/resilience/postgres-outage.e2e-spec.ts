@@ -3,7 +3,7 @@ import { FakeLlmServer } from '../../../dev/fake-llm/fake-llm-server';
 import { rawUpgrade } from '../../support/raw-http';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
 import { proxiedTestDatabase, TcpProxy } from '../../support/tcp-proxy';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { testPool, truncateAuditTables } from '../../support/test-database';
 import { inBatches, ServiceProcess, spawnService, stopService } from '../support/service-process';
 
@@ -73,6 +73,7 @@ describe('Postgres down for 30 s under 100 active calls', () => {
       if (refusedAtBound === null && (await service.metric('millis_audit_queue_depth'))! >= MAX_BACKLOG) {
         refusedAtBound = (await rawUpgrade(service.wsUrl)).status;
       }
+      // A caller's pause between turns: the outage lasts OUTAGE_MS of turns, not one burst.
       await new Promise((resolve) => setTimeout(resolve, 400));
     }
     const peak = (await service.metric('millis_audit_queue_peak'))!;

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { FakeLlmServer } from '../../../dev/fake-llm/fake-llm-server';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 import { TEST_DATABASE_URL } from '../../support/test-database';
 import { inBatches, ServiceProcess, spawnService, stopService } from '../support/service-process';
 

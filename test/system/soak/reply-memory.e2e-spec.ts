@@ -3,7 +3,7 @@ import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from '../../../bench/heap
 import type { FakeScenario, RecordedRequest } from '../../../dev/fake-llm/fake-llm-server';
 import { useProcessSuite } from '../support/process-suite';
 import { inBatches, ServiceProcess, spawnService } from '../support/service-process';
-import { eventually } from '../../support/test-app';
+import { eventually } from '../../support/eventually';
 
 /** Concurrent calls per round, turns per call: 60 x 100 = 6,000 replies a round. */
 const CALLS = 60;

@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { eventually } from '../../support/eventually';
 import { TEST_DATABASE_URL } from '../../support/test-database';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -30,6 +31,8 @@ export interface ServiceProcess {
 
 /** Node arguments that let `heapAfterGc()` force a full GC in the service. */
 export const COLLECTABLE_HEAP = ['--expose-gc', '-r', resolve(__dirname, 'gc-on-signal.js')];
+/** What gc-on-signal.js writes to stderr once a full GC has run. */
+const GC_DONE = 'gc-on-signal: full GC done';
 
 /** A free loopback port (released just before the service binds it). */
 export async function freePort(): Promise<number> {
@@ -108,8 +111,10 @@ export async function spawnService(
       return readMetric(await service.scrape(), name);
     },
     async heapAfterGc() {
+      const collections = () => service.output().split(GC_DONE).length - 1;
+      const before = collections();
       child.kill('SIGUSR2');
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually(() => expect(collections()).toBeGreaterThan(before), 10_000, 10);
       return (await service.metric('nodejs_heap_size_used_bytes'))!;
     },
     kill(signal: NodeJS.Signals = 'SIGTERM') {
