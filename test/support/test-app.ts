@@ -38,7 +38,7 @@ let fakeDialect: FakeDialect = 'openai';
  * The dialect of the fake LLMs startTestApp makes from now on (a suite that brings its own
  * fake keeps it as it is). With `azure`, the service reaches the fake as an Azure OpenAI
  * provider (deployment path, api-version, api-key header) unless the suite sets OPENAI_BASE_URL.
- * test/calls/dialects.e2e-spec.ts runs whole suites under each dialect.
+ * test/integration/calls/dialects.e2e-spec.ts runs whole suites under each dialect.
  */
 export function useFakeLlmDialect(dialect: FakeDialect): void {
   fakeDialect = dialect;
