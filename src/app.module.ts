@@ -6,6 +6,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { AppointmentsModule } from './extensions/appointments/appointments.module';
 import { HealthModule } from './health/health.module';
+import { InstanceModule } from './instance/instance.module';
 import { HistoryModule } from './call-history/history.module';
 import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
@@ -14,6 +15,7 @@ import { ObservabilityModule } from './observability/observability.module';
   imports: [
     AppConfigModule,
     DatabaseModule,
+    InstanceModule,
     AuditModule,
     CallsModule,
     HealthModule,

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { describeError } from './common/describe-error';
 import { AppConfig } from './config/app-config';
 import { configureApp } from './configure-app';
 import { logFormat, ServiceLogger } from './observability/logging';
@@ -43,7 +44,7 @@ export async function startService(
         .close()
         .then(() => process.exit(0))
         .catch((error: unknown) => {
-          logger.error(`Shutdown failed: ${(error as Error)?.stack ?? error}`);
+          logger.error(`Shutdown failed: ${describeError(error, { stack: true })}`);
           process.exit(1);
         });
     },

@@ -1,10 +1,4 @@
-import type {
-  CallEventType,
-  CallStatus,
-  EndReason,
-  ExchangeKind,
-  ExchangeStatus,
-} from '../call-socket/entities/call-status';
+import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from '../call-records/call-status';
 
 /**
  * Full-state snapshots of audit rows, as queued for the write-behind. Each record

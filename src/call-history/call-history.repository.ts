@@ -3,13 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import type {
-  CallEventType,
-  CallStatus,
-  EndReason,
-  ExchangeKind,
-  ExchangeStatus,
-} from '../call-socket/entities/call-status';
+import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from '../call-records/call-status';
 import { AppConfig } from '../config/app-config';
 import type { CallCursor } from './call-cursor';
 import { HistoryException, HistoryExceptionCode } from './history.exception';

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
 import { CallService } from './call.service';
-import { MetricsService, RefusalReason } from '../observability/metrics.service';
+import { CallMetrics, RefusalReason } from './call-metrics';
 import { secretsMatch } from '../auth/secrets';
 import { AddressAllowList, clientAddress } from '../http/client-address';
 import { presentedToken } from '../auth/presented-token';
@@ -33,7 +33,7 @@ export class CallAdmission {
     private readonly config: AppConfig,
     private readonly calls: CallService,
     private readonly audit: AuditWriter,
-    private readonly metrics: MetricsService,
+    private readonly metrics: CallMetrics,
   ) {
     this.allowList = new AddressAllowList(config.security.allowedIps);
   }
@@ -41,7 +41,7 @@ export class CallAdmission {
   /** `openConnections`: sockets currently open on this instance. */
   check(req: IncomingMessage, openConnections: number): Refusal | null {
     const refusal = this.decide(req, openConnections);
-    if (refusal) this.metrics.callsRefused.inc({ reason: refusal.reason });
+    if (refusal) this.metrics.refused(refusal.reason);
     return refusal;
   }
 

@@ -13,7 +13,7 @@ import { LlmTool } from '../tools/llm-tool.decorator';
 import type { ToolContext } from '../tools/tool-context';
 import { ToolLoop } from '../tools/tool-loop';
 import { ToolRegistry } from '../tools/tool-registry';
-import { CallActivity, CallActivityFeed } from './call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { CallConnection, CallState, DROP_SUMMARY_WINDOW_MS, IllegalCallTransition } from './call-connection';
 import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';

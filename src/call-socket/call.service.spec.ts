@@ -7,7 +7,7 @@ import type { StartCallDto, StreamRequestDto } from '../protocol/inbound-frames'
 import { FakeCallSocket } from '../../test/support/fake-call-socket';
 import { FedLlmClient, FedStream, RecordingAudit } from '../../test/support/call-fakes';
 import { CallConnection } from './call-connection';
-import { CallActivity, CallActivityFeed } from './call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';
 

@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { LlmModule } from '../llm/llm.module';
+import { ObservabilityModule } from '../observability/observability.module';
 import { ToolsModule } from '../tools/tools.module';
-import { CallActivityFeed } from './call-activity.feed';
+import { CallActivityModule } from '../call-activity/call-activity.module';
 import { CallAdmission } from './call-admission.service';
+import { CallMetrics } from './call-metrics';
 import { CallGateway } from './call.gateway';
 import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';
 
 @Module({
-  imports: [LlmModule, ToolsModule, AgentsModule],
-  providers: [CallGateway, CallService, ReplyRunner, CallActivityFeed, CallAdmission],
-  exports: [CallService, CallActivityFeed, CallAdmission],
+  imports: [LlmModule, ToolsModule, AgentsModule, CallActivityModule, ObservabilityModule],
+  providers: [CallGateway, CallService, ReplyRunner, CallAdmission, CallMetrics],
+  exports: [CallService, CallAdmission],
 })
 export class CallsModule {}

@@ -13,8 +13,8 @@ import { endCall, serializeFrame, serializeStreamResponse, transferCall } from '
 import type { CallControlAction } from '../tools/tool-context';
 import { ToolLoop } from '../tools/tool-loop';
 import { AbortCause, CallConnection, ReplyInFlight } from './call-connection';
-import { CallActivityFeed, ReplyErrorCode } from './call-activity.feed';
-import { ExchangeStatus } from './entities/call-status';
+import { CallActivityFeed, ReplyErrorCode } from '../call-activity/call-activity.feed';
+import { ExchangeStatus } from '../call-records/call-status';
 
 const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
   interrupted: 'interrupted',

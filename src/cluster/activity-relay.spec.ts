@@ -1,4 +1,4 @@
-import type { CallActivity } from '../call-socket/call-activity.feed';
+import type { CallActivity } from '../call-activity/call-activity.feed';
 import { LiveCallsState } from '../dashboard/live-calls-state';
 import { ActivityRelay, WorkerPort } from './activity-relay';
 import type { PrimaryToWorker } from './messages';

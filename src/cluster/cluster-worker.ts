@@ -15,8 +15,8 @@ type Handler<K extends PrimaryToWorker['type']> = (message: Extract<PrimaryToWor
 
 /**
  * This process as a worker of the service's cluster (WORKERS): its slot (1 to WORKERS, taken over
- * by a replacement) and its channel to the primary. Provided only in workers: code that behaves
- * differently there (instance name, migrations, /metrics) injects it as optional.
+ * by a replacement) and its channel to the primary. Provided only in workers, to the cluster's
+ * own bridges: the rest of the service reads ProcessRole (instance name, migrations, health).
  */
 export class ClusterWorker {
   private readonly metricsRequests = new PendingRequests<string>();

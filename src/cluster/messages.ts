@@ -1,4 +1,4 @@
-import type { CallActivity } from '../call-socket/call-activity.feed';
+import type { CallActivity } from '../call-activity/call-activity.feed';
 
 /** A registry's metrics as prom-client's `getMetricsAsJSON()` gives them (plain data, sent over IPC). */
 export type MetricsJson = object[];

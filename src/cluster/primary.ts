@@ -4,6 +4,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
+import { describeError } from '../common/describe-error';
 import { warnAboutRiskyConfig } from '../configure-app';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { migrateDatabase } from '../database/migration-runner';
@@ -61,7 +62,7 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     primary.start(url);
     exitCode = await primary.stopped;
   } catch (error) {
-    logger.error(`Start-up failed: ${(error as Error)?.stack ?? error}`);
+    logger.error(`Start-up failed: ${describeError(error, { stack: true })}`);
     primary.stop();
     await primary.stopped;
   } finally {
@@ -169,9 +170,9 @@ class ClusterPrimary {
         const { id } = message;
         this.metrics.clusterMetrics().then(
           (text) => member.send({ type: 'millis:metrics-text', id, text }),
-          (error: Error) => {
-            this.logger.warn(`Cluster metrics failed: ${error.message}`);
-            member.send({ type: 'millis:metrics-text', id, error: error.message });
+          (error: unknown) => {
+            this.logger.warn(`Cluster metrics failed: ${describeError(error)}`);
+            member.send({ type: 'millis:metrics-text', id, error: describeError(error) });
           },
         );
         return;

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Counter, Registry } from 'prom-client';
-import { CallActivity, CallActivityFeed } from '../call-socket/call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { MAX_TEXT_CHARS } from '../dashboard/live-calls-state';
+import { MetricsScrape } from '../observability/metrics-scrape';
 import type { MetricsService } from '../observability/metrics.service';
 import { ClusterWorker, IpcChannel } from './cluster-worker';
 import type { WorkerToPrimary } from './messages';
@@ -117,8 +118,10 @@ describe('WorkerMetricsResponder', () => {
     const channel = new FakeChannel();
     const registry = new Registry();
     new Counter({ name: 'millis_calls_started_total', help: 'h', registers: [registry] });
+    const metrics = { registry } as unknown as MetricsService;
     new WorkerMetricsResponder(
-      { registry } as unknown as MetricsService,
+      metrics,
+      new MetricsScrape(metrics),
       new ClusterWorker(1, channel),
     ).onApplicationBootstrap();
 
@@ -129,5 +132,23 @@ describe('WorkerMetricsResponder', () => {
       id: 7,
       metrics: [expect.objectContaining({ name: 'millis_calls_started_total' })],
     });
+  });
+
+  it("answers a scrape here with the cluster's totals, asked of the primary", async () => {
+    const channel = new FakeChannel();
+    const metrics = { registry: new Registry() } as unknown as MetricsService;
+    const scrape = new MetricsScrape(metrics);
+    new WorkerMetricsResponder(metrics, scrape, new ClusterWorker(2, channel)).onApplicationBootstrap();
+
+    const asked = new Promise<WorkerToPrimary>((resolve) => channel.once('sent', resolve));
+    const text = scrape.text();
+    const request = await asked;
+    expect(request).toEqual({ type: 'millis:metrics-request', id: expect.any(Number) });
+    channel.fromPrimary({
+      type: 'millis:metrics-text',
+      id: (request as { id: number }).id,
+      text: 'millis_calls_active 3\n',
+    });
+    await expect(text).resolves.toBe('millis_calls_active 3\n');
   });
 });

@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { CallActivity, CallActivityFeed } from '../call-socket/call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { MAX_TEXT_CHARS } from '../dashboard/live-calls-state';
+import { describeError } from '../common/describe-error';
+import { MetricsScrape } from '../observability/metrics-scrape';
 import { MetricsService } from '../observability/metrics.service';
 import { ClusterWorker } from './cluster-worker';
 
@@ -61,23 +63,28 @@ export class WorkerActivityBridge implements OnApplicationBootstrap, OnApplicati
   }
 }
 
-/** Answers the primary's requests for this worker's own metrics, which it aggregates for a scrape. */
+/**
+ * The worker's side of /metrics across the cluster: a scrape here answers with the cluster's
+ * totals, summed by the primary, and the primary's requests for this worker's own metrics are answered.
+ */
 @Injectable()
 export class WorkerMetricsResponder implements OnApplicationBootstrap {
   private readonly logger = new Logger(WorkerMetricsResponder.name);
 
   constructor(
     private readonly metrics: MetricsService,
+    private readonly scrape: MetricsScrape,
     private readonly worker: ClusterWorker,
   ) {}
 
   onApplicationBootstrap(): void {
+    this.scrape.useClusterTotals(() => this.worker.clusterMetrics());
     this.worker.on('millis:metrics-collect', ({ id }) => {
       this.metrics.registry.getMetricsAsJSON().then(
         (metrics) => this.worker.send({ type: 'millis:metrics-collected', id, metrics }),
-        (error: Error) => {
-          this.logger.error(`Reading this worker's metrics failed: ${error.message}`);
-          this.worker.send({ type: 'millis:metrics-collected', id, error: error.message });
+        (error: unknown) => {
+          this.logger.error(`Reading this worker's metrics failed: ${describeError(error)}`);
+          this.worker.send({ type: 'millis:metrics-collected', id, error: describeError(error) });
         },
       );
     });

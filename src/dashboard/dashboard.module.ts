@@ -4,7 +4,7 @@ import { ExpressLoader, ServeStaticModuleOptions } from '@nestjs/serve-static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiAuthModule } from '../auth/api-auth.module';
-import { CallsModule } from '../call-socket/calls.module';
+import { CallActivityModule } from '../call-activity/call-activity.module';
 import { DASHBOARD_ROUTES, dashboardAssetsDir, NOT_DASHBOARD_PATHS } from './dashboard-assets';
 import { LiveCallsService } from './live-calls.service';
 import { LiveController } from './live.controller';
@@ -30,7 +30,7 @@ const ASSETS: ServeStaticModuleOptions = {
  * and the live event stream at /api/live.
  */
 @Module({
-  imports: [ApiAuthModule, CallsModule],
+  imports: [ApiAuthModule, CallActivityModule],
   controllers: [LiveController],
   providers: [LiveCallsService],
 })

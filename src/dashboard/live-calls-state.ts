@@ -1,4 +1,4 @@
-import type { CallActivity } from '../call-socket/call-activity.feed';
+import type { CallActivity } from '../call-activity/call-activity.feed';
 import type { LiveCallDto, LiveEventDto, LiveTurnDto } from './dto/live-event.dto';
 
 export const MAX_TURNS_PER_CALL = 20;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
-import { CallActivityFeed } from '../call-socket/call-activity.feed';
+import { CallActivityFeed } from '../call-activity/call-activity.feed';
 import { LiveCallsService, type LiveClient } from './live-calls.service';
 import { LiveController, MAX_BUFFERED_BYTES } from './live.controller';
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { CallActivity, CallActivityFeed } from '../call-socket/call-activity.feed';
+import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
+import { describeError } from '../common/describe-error';
 import type { LiveCallDto, LiveEventDto } from './dto/live-event.dto';
 import { LiveCallsState } from './live-calls-state';
 
@@ -36,7 +37,7 @@ export class LiveCallsService implements OnModuleInit, OnModuleDestroy {
       try {
         this.apply(activity);
       } catch (error) {
-        this.logger.error(`live view update failed: ${(error as Error).message}`);
+        this.logger.error(`live view update failed: ${describeError(error)}`);
       }
     });
   }

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ClusterWorker } from '../cluster/cluster-worker';
 import { AppConfig } from '../config/app-config';
+import { ProcessRole } from '../instance/process-role';
+import { ProcessRoleModule } from '../instance/process-role.module';
 import { AUDIT_CONNECTION, buildAuditDataSourceOptions, buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migration-runner';
@@ -22,16 +23,16 @@ class EmbeddedPostgresModule {}
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
-      imports: [EmbeddedPostgresModule],
-      inject: [AppConfig, EmbeddedPostgres, { token: ClusterWorker, optional: true }],
-      useFactory: async (config: AppConfig, embedded: EmbeddedPostgres, worker?: ClusterWorker) => {
+      imports: [EmbeddedPostgresModule, ProcessRoleModule],
+      inject: [AppConfig, EmbeddedPostgres, ProcessRole],
+      useFactory: async (config: AppConfig, embedded: EmbeddedPostgres, role: ProcessRole) => {
         const { url, embeddedDir, poolSize } = config.database;
         const options = buildDataSourceOptions(
           url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)),
           poolSize,
         );
         // A cluster's workers find the schema migrated: their primary ran the migrations before forking them.
-        return { ...options, migrationsRun: !worker };
+        return { ...options, migrationsRun: role.workerSlot === null };
       },
       dataSourceFactory: async (options) => {
         // Run by runMigrationsLocked, not by TypeORM's initialize(), which would not take the lock.

@@ -1,9 +1,9 @@
-import { Controller, Get, Optional } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { CallService } from '../call-socket/call.service';
-import { ClusterWorker } from '../cluster/cluster-worker';
+import { ProcessRole } from '../instance/process-role';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
 import { LivenessDto } from './dto/liveness.dto';
 
@@ -18,7 +18,7 @@ export class HealthController {
     private readonly calls: CallService,
     private readonly audit: AuditWriter,
     private readonly indicators: HealthIndicatorService,
-    @Optional() private readonly worker?: ClusterWorker,
+    private readonly role: ProcessRole,
   ) {}
 
   /** The process answers: for a liveness probe. Public, so counters only: error text stays in the logs. */
@@ -32,7 +32,7 @@ export class HealthController {
       activeCalls: this.calls.activeCalls,
       draining: this.calls.isDraining,
       audit: { backlog, peakBacklog, rowsWritten, flushes, failedFlushes, deadLettered },
-      ...(this.worker ? { worker: this.worker.slot } : {}),
+      ...(this.role.workerSlot === null ? {} : { worker: this.role.workerSlot }),
     };
   }
 

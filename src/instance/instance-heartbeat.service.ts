@@ -2,7 +2,6 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { MetricsService } from '../observability/metrics.service';
 import { ServiceInstance } from './service-instance';
 
 /** An instance silent for this many heartbeats is dead. */
@@ -22,13 +21,18 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, BeforeApplicat
   private timer?: NodeJS.Timeout;
   private beating: Promise<void> | null = null;
   private failing = false;
+  private closedCount = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly instance: ServiceInstance,
     private readonly config: AppConfig,
-    private readonly metrics: MetricsService,
   ) {}
+
+  /** Sessions of dead instances this one closed as 'crashed' since start (read by the metrics). */
+  get crashedSessionsClosed(): number {
+    return this.closedCount;
+  }
 
   get deadAfterMs(): number {
     return this.config.instance.heartbeatMs * MISSED_HEARTBEATS;
@@ -102,7 +106,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, BeforeApplicat
       return sessions.length;
     });
     if (closed > 0) {
-      this.metrics.crashedSessionsClosed.inc(closed);
+      this.closedCount += closed;
       this.logger.warn(`Closed ${closed} session(s) left active by a dead instance (end_reason 'crashed')`);
     }
   }

@@ -1,8 +1,8 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ClusterWorker } from '../cluster/cluster-worker';
 import { AppConfig } from '../config/app-config';
+import { ProcessRole } from './process-role';
 
 /**
  * This process among the instances sharing Postgres: a fresh id at every boot (stamped on
@@ -19,8 +19,8 @@ export class ServiceInstance {
   readonly id = randomUUID();
   readonly name: string;
 
-  constructor(config: AppConfig, @Optional() worker?: ClusterWorker) {
+  constructor(config: AppConfig, role: ProcessRole) {
     const name = config.instance.name ?? `${hostname()}:${config.http.port}`;
-    this.name = worker ? `${name}/worker-${worker.slot}` : name;
+    this.name = role.workerSlot === null ? name : `${name}/worker-${role.workerSlot}`;
   }
 }

@@ -1,9 +1,10 @@
-import { Controller, Get, Logger, Optional, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Logger, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ClusterWorker } from '../cluster/cluster-worker';
-import { MetricsService } from './metrics.service';
 import { MetricsTokenGuard } from '../auth/metrics-token.guard';
+import { describeError } from '../common/describe-error';
+import { MetricsScrape } from './metrics-scrape';
+import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint: this process's metrics, or with WORKERS the whole cluster's (aggregated by the primary). */
 @ApiExcludeController()
@@ -14,17 +15,17 @@ export class MetricsController {
 
   constructor(
     private readonly metrics: MetricsService,
-    @Optional() private readonly worker?: ClusterWorker,
+    private readonly scrapes: MetricsScrape,
   ) {}
 
   @Get()
   async scrape(@Res() res: Response): Promise<void> {
     let text: string;
     try {
-      text = this.worker ? await this.worker.clusterMetrics() : await this.metrics.registry.metrics();
+      text = await this.scrapes.text();
     } catch (error) {
       // Partial totals would read as counters going down: the scrape fails instead.
-      this.logger.warn(`Scrape failed: ${(error as Error).message}`);
+      this.logger.warn(`Scrape failed: ${describeError(error)}`);
       res.status(503).type('text/plain').send('Metrics unavailable: the cluster did not answer in time.\n');
       return;
     }

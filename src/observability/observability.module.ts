@@ -1,21 +1,38 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { CallsModule } from '../call-socket/calls.module';
+import { MetricsTokenGuard } from '../auth/metrics-token.guard';
+import { CallActivityModule } from '../call-activity/call-activity.module';
 import { AppConfig } from '../config/app-config';
+import { InstanceModule } from '../instance/instance.module';
 import { LlmModule } from '../llm/llm.module';
-import { InstanceHeartbeat } from '../instance/instance-heartbeat.service';
+import { CallActivityMetrics } from './call-activity-metrics';
+import { InstanceMetrics } from './instance-metrics';
+import { LlmProviderMetrics } from './llm-provider-metrics';
 import { loggingParams } from './logging';
+import { MetricsScrape } from './metrics-scrape';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
-import { MetricsTokenGuard } from '../auth/metrics-token.guard';
-import { ServiceInstance } from '../instance/service-instance';
 
-/** Structured logs, Prometheus metrics, and this instance's heartbeat among its peers. */
-@Global()
+/**
+ * Structured logs and Prometheus metrics: the calls' (from the activity feed), the LLM providers'
+ * and the instance's here; modules with metrics of their own import it and register them.
+ */
 @Module({
-  imports: [LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggingParams }), CallsModule, LlmModule],
+  imports: [
+    LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggingParams }),
+    CallActivityModule,
+    LlmModule,
+    InstanceModule,
+  ],
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsTokenGuard, ServiceInstance, InstanceHeartbeat],
-  exports: [MetricsService, ServiceInstance],
+  providers: [
+    MetricsService,
+    MetricsScrape,
+    CallActivityMetrics,
+    LlmProviderMetrics,
+    InstanceMetrics,
+    MetricsTokenGuard,
+  ],
+  exports: [MetricsService, MetricsScrape],
 })
 export class ObservabilityModule {}

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { describeError } from '../common/describe-error';
 
 /**
  * A stray rejected promise must not hang up every call on this instance: it is logged
@@ -6,7 +7,7 @@ import type { LoggerService } from '@nestjs/common';
  */
 export function installProcessHandlers(logger: LoggerService): void {
   process.on('unhandledRejection', (reason) => {
-    logger.error(`Unhandled promise rejection: ${(reason as Error)?.stack ?? String(reason)}`, 'Process');
+    logger.error(`Unhandled promise rejection: ${describeError(reason, { stack: true })}`, 'Process');
   });
   process.on('uncaughtException', (error) => {
     logger.error(`Uncaught exception, exiting: ${error.stack ?? error.message}`, 'Process');

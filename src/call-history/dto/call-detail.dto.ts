@@ -6,7 +6,7 @@ import {
   type CallEventType,
   type ExchangeKind,
   type ExchangeStatus,
-} from '../../call-socket/entities/call-status';
+} from '../../call-records/call-status';
 import { CallSummaryDto } from './call-summary.dto';
 
 export class TranscriptEntryDto {

@@ -1,5 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Relation } from 'typeorm';
-import type { CallEventType } from './call-status';
+import type { CallEventType } from '../../call-records/call-status';
 import { CallSession } from './call-session.entity';
 
 /** A frame that is not a turn: partial transcripts, playback ends, interrupts, frames we could not use. */

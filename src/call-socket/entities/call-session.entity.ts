@@ -1,6 +1,6 @@
 import { Column, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, Relation } from 'typeorm';
 import { PhoneNumber } from '../../call-records/entities/phone-number.entity';
-import type { CallStatus, EndReason } from './call-status';
+import type { CallStatus, EndReason } from '../../call-records/call-status';
 import { StreamExchange } from './stream-exchange.entity';
 import { CallEvent } from './call-event.entity';
 

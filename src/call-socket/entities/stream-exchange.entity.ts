@@ -1,5 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Relation } from 'typeorm';
-import type { ExchangeKind, ExchangeStatus } from './call-status';
+import type { ExchangeKind, ExchangeStatus } from '../../call-records/call-status';
 import { CallSession } from './call-session.entity';
 
 /** One stream_request and the reply we streamed for it (or the greeting). */
