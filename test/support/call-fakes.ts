@@ -39,6 +39,13 @@ export class FedStream {
     this.enqueue({ type: 'tool_call_delta', index, id, name, arguments: args });
   }
 
+  usage(promptTokens: number, completionTokens: number): void {
+    this.enqueue({
+      type: 'usage',
+      usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+    });
+  }
+
   finish(): void {
     this.enqueue({ type: 'finish', reason: 'stop' });
     this.enqueue('end');
@@ -88,6 +95,13 @@ export class RecordingAudit {
   readonly sessions: SessionRecord[] = [];
   readonly exchanges: ExchangeRecord[] = [];
   readonly events: EventRecord[] = [];
+  /** The backlog is over AUDIT_MAX_BACKLOG: admission refuses new calls. */
+  overBound = false;
+
+  /** Nothing reaches Postgres here, so no batch is ever reported to the listener. */
+  onBatchWritten(listener: (durationMs: number, ok: boolean) => void): void {
+    void listener;
+  }
 
   recordSession(record: SessionRecord): void {
     this.sessions.push({ ...record });
