@@ -1,5 +1,5 @@
-import type { FailedAttemptRecord, HedgeRecord } from '../audit/audit-records';
-import type { FailedAttempt, HedgeOutcome } from '../llm/llm-reply';
+import type { ExchangeRecord, FailedAttemptRecord, HedgeRecord } from '../audit/audit-records';
+import type { FailedAttempt, HedgeOutcome, RoundSummary } from '../llm/llm-reply';
 
 /** A provider that did not answer round `round`, as the exchange stores it. */
 export function failedAttemptRecord(round: number, attempt: FailedAttempt): FailedAttemptRecord {
@@ -22,4 +22,21 @@ export function priceHedges(hedges: HedgeRecord[], round: number, promptTokens: 
       ? { ...h, extraPromptTokens: promptTokens * h.extra.filter((e) => e.outcome === 'aborted').length }
       : h,
   );
+}
+
+/** The fields a finished round changes: its finish reason and model, reasoning summed over the rounds. */
+export function afterRound(
+  exchange: ExchangeRecord,
+  summary: RoundSummary,
+): Pick<ExchangeRecord, 'finishReason' | 'responseModel' | 'reasoningTokens' | 'reasoningMs'> {
+  return {
+    finishReason: summary.finishReason,
+    responseModel: summary.responseModel ?? exchange.responseModel ?? null,
+    ...(summary.reasoning
+      ? {
+          reasoningTokens: (exchange.reasoningTokens ?? 0) + summary.reasoning.tokens,
+          reasoningMs: (exchange.reasoningMs ?? 0) + summary.reasoning.ms,
+        }
+      : {}),
+  };
 }

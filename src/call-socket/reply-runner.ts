@@ -16,7 +16,7 @@ import { ToolLoop, TurnEvent } from '../tools/tool-loop';
 import { AbortCause, CallConnection, ReplyInFlight } from './call-connection';
 import { CallActivityFeed, ReplyErrorCode } from './call-activity.feed';
 import { ExchangeStatus } from './entities/call-status';
-import { failedAttemptRecord, hedgeRecord, priceHedges } from './exchange-records';
+import { afterRound, failedAttemptRecord, hedgeRecord, priceHedges } from './exchange-records';
 
 const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
   interrupted: 'interrupted',
@@ -186,16 +186,9 @@ export class ReplyRunner {
       case 'usage':
         if (exchange.hedges) exchange.hedges = priceHedges(exchange.hedges, event.round, event.usage.promptTokens);
         return;
-      case 'round_end': {
-        const { summary } = event;
-        exchange.finishReason = summary.finishReason;
-        exchange.responseModel = summary.responseModel ?? exchange.responseModel ?? null;
-        if (summary.reasoning) {
-          exchange.reasoningTokens = (exchange.reasoningTokens ?? 0) + summary.reasoning.tokens;
-          exchange.reasoningMs = (exchange.reasoningMs ?? 0) + summary.reasoning.ms;
-        }
+      case 'round_end':
+        Object.assign(exchange, afterRound(exchange, event.summary));
         return;
-      }
       case 'tool_round':
         call.toolRounds.push(event.round);
         exchange.toolCalls = [...(exchange.toolCalls ?? []), ...event.calls];
