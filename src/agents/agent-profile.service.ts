@@ -1,9 +1,10 @@
-import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
 import { ToolRegistry } from '../tools/tool-registry';
 import { AgentProfileRepository } from './agent-profile.repository';
-import { AgentProfile, AgentSettings, defaultAgentSettings, settingsFromProfile } from './agent-settings';
+import { AgentLookup, AgentProfile, AgentSettings, defaultAgentSettings, settingsFromProfile } from './agent-settings';
 import { AgentsException, AgentsExceptionCode } from './agents.exception';
 import type { AgentProfileDto, PatchAgentProfileDto, PutAgentProfileDto } from './dto/agent-profile.dto';
 
@@ -37,7 +38,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
   constructor(
     private readonly repository: AgentProfileRepository,
     private readonly config: AppConfig,
-    @Optional() private readonly registry?: ToolRegistry,
+    private readonly registry: ToolRegistry,
   ) {
     this.cache = new LRUCache({ max: config.agents.profileCacheMax });
   }
@@ -52,16 +53,16 @@ export class AgentProfileService implements OnApplicationBootstrap {
       for (const profile of await this.repository.findAll())
         this.remember(profile.agentId, settingsFromProfile(this.config, profile));
     } catch (error) {
-      this.logger.warn(`could not preload agent profiles: ${(error as Error).message}`);
+      this.logger.warn(`could not preload agent profiles: ${describeError(error)}`);
     }
   }
 
-  /** Synchronous when cached (the usual case), so the greeting goes out without waiting. */
-  settingsFor(agentId: string): AgentSettings | Promise<AgentSettings> {
+  /** `now` is set when cached (the usual case), so the greeting goes out without waiting. */
+  settingsFor(agentId: string): AgentLookup {
     const entry = this.cache.get(agentId);
-    if (!entry) return this.load(agentId);
+    if (!entry) return { now: null, ready: this.load(agentId) };
     if (entry.expiresAt <= Date.now()) void this.load(agentId);
-    return entry.settings;
+    return { now: entry.settings, ready: Promise.resolve(entry.settings) };
   }
 
   async list(): Promise<AgentProfileDto[]> {
@@ -117,7 +118,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
     transferDestinations: Array<{ name: string }>;
     providers: string[] | null;
   }): void {
-    const known = new Set(this.registry?.names ?? []);
+    const known = new Set(this.registry.names);
     const unknown = fields.tools.filter((name) => !known.has(name));
     if (unknown.length) {
       throw new AgentsException(
@@ -161,7 +162,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
         return settings;
       })
       .catch((error: unknown) => {
-        this.logger.warn(`agent profile ${agentId} could not be read, using the defaults: ${(error as Error).message}`);
+        this.logger.warn(`agent profile ${agentId} could not be read, using the defaults: ${describeError(error)}`);
         const stale = this.cache.peek(agentId)?.settings ?? defaultAgentSettings(this.config, agentId);
         this.cache.set(agentId, { settings: stale, expiresAt: Date.now() + RETRY_AFTER_FAILURE_MS, writtenAt: 0 });
         return stale;

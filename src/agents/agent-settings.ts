@@ -1,15 +1,9 @@
 import type { AppConfig } from '../config/app-config';
-
-export interface TransferDestination {
-  /** What the model picks (the only thing it sees). */
-  name: string;
-  /** Phone number (E.164) or SIP URI sent in the transfer_call frame. */
-  destination: string;
-  description?: string;
-}
+import type { LlmSettings } from '../llm/llm-reply';
+import type { ToolAgent, TransferDestination } from '../tools/tool-agent';
 
 /** Everything a call needs to know about its agent: its profile merged over the environment defaults. */
-export interface AgentSettings {
+export interface AgentSettings extends ToolAgent, LlmSettings {
   agentId: string;
   /** True when the settings come from a row of agent_profiles. */
   fromProfile: boolean;
@@ -29,6 +23,14 @@ export interface AgentSettings {
   providers: string[];
   /** Start the next provider too when the first has said nothing after this (ms); undefined = no hedging. */
   hedgeAfterMs?: number;
+}
+
+/** An agent's settings: at once when they are cached, and once its profile has been read. */
+export interface AgentLookup {
+  /** Null while the profile is being read. */
+  now: AgentSettings | null;
+  /** Never rejects: a profile that cannot be read gives the defaults. */
+  ready: Promise<AgentSettings>;
 }
 
 /** The profile columns that override a default when set (null = use the environment's value). */

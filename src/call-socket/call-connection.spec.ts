@@ -1,22 +1,14 @@
 import 'reflect-metadata';
 import { Injectable, Logger } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
-import { Test, TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { FakeCallSocket } from '../../test/support/fake-call-socket';
-import { FedLlmClient, FedStream, RecordingAudit } from '../../test/support/call-fakes';
-import { AuditWriter } from '../audit/audit-writer.service';
+import { callTestingModule, FedLlmClient, FedStream, RecordingAudit, warmAgent } from '../../test/support/call-fakes';
 import { AppConfig } from '../config/app-config';
-import { LlmClient } from '../llm/llm-client';
-import { LlmService } from '../llm/llm.service';
-import { CallControlTools } from '../tools/built-in/call-control.tools';
 import { LlmTool } from '../tools/llm-tool.decorator';
 import type { ToolContext } from '../tools/tool-context';
-import { ToolLoop } from '../tools/tool-loop';
-import { ToolRegistry } from '../tools/tool-registry';
 import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { CallConnection, CallState, DROP_SUMMARY_WINDOW_MS, IllegalCallTransition } from './call-connection';
 import { CallService } from './call.service';
-import { ReplyRunner } from './reply-runner';
 
 const PING_MS = 15_000;
 
@@ -66,23 +58,8 @@ describe('CallConnection: the states of a call', () => {
     });
     client = new FedLlmClient();
     audit = new RecordingAudit();
-    moduleRef = await Test.createTestingModule({
-      imports: [DiscoveryModule],
-      providers: [
-        CallService,
-        ReplyRunner,
-        CallActivityFeed,
-        LlmService,
-        ToolLoop,
-        ToolRegistry,
-        CallControlTools,
-        SlowTools,
-        { provide: LlmClient, useValue: client },
-        { provide: AppConfig, useValue: config },
-        { provide: AuditWriter, useValue: audit },
-      ],
-    }).compile();
-    await moduleRef.init();
+    moduleRef = await callTestingModule({ config, client, audit, providers: [SlowTools] });
+    await warmAgent(moduleRef, 'agent-1');
     service = moduleRef.get(CallService);
     tools = moduleRef.get(SlowTools);
     activity = [];

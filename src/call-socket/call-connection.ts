@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentSettings } from '../agents/agent-settings';
+import type { AgentLookup, AgentSettings } from '../agents/agent-settings';
 import type { ExchangeRecord, SessionRecord } from '../audit/audit-records';
 import type { ToolRound } from '../llm/tool-history';
 import { CallLogger } from '../observability/call-logger';
@@ -156,11 +156,11 @@ export class CallConnection {
     this.log.bindSession(session.sessionId);
   }
 
-  /** The agent's settings, or the read of its profile that will give them. */
-  useAgent(settings: AgentSettings | Promise<AgentSettings>): void {
-    this.agentSettingsReady = Promise.resolve(settings);
-    if (settings instanceof Promise) void settings.then((known) => (this.agentSettings = known));
-    else this.agentSettings = settings;
+  /** The agent's settings, known now or once its profile has been read. */
+  useAgent(lookup: AgentLookup): void {
+    this.agentSettings = lookup.now;
+    this.agentSettingsReady = lookup.ready;
+    if (!lookup.now) void lookup.ready.then((known) => (this.agentSettings = known));
   }
 
   /** A newer stream_id arrived: from now on only it may speak. */

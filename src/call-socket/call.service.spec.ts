@@ -1,15 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import type { AuditWriter } from '../audit/audit-writer.service';
+import type { TestingModule } from '@nestjs/testing';
 import { AppConfig } from '../config/app-config';
-import { LlmService } from '../llm/llm.service';
 import type { StartCallDto, StreamRequestDto } from '../protocol/inbound-frames';
 import { FakeCallSocket } from '../../test/support/fake-call-socket';
-import { FedLlmClient, FedStream, RecordingAudit } from '../../test/support/call-fakes';
+import { callTestingModule, FedLlmClient, FedStream, RecordingAudit, warmAgent } from '../../test/support/call-fakes';
 import { CallConnection } from './call-connection';
 import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { CallService } from './call.service';
-import { ReplyRunner } from './reply-runner';
 
 const FALLBACK = 'Sorry, could you say that again?';
 
@@ -42,17 +40,20 @@ describe('CallService', () => {
   let activity: CallActivity[];
   let feed: CallActivityFeed;
 
-  function build(env: Record<string, unknown> = { GREETING: 'Hello {{customer.name}}.' }): void {
+  let moduleRef: TestingModule;
+
+  async function build(env: Record<string, unknown> = { GREETING: 'Hello {{customer.name}}.' }): Promise<void> {
     const config = AppConfig.from({ FALLBACK_MESSAGE: FALLBACK, OPENAI_MODEL: 'test-model', ...env });
     client = new FedLlmClient();
     audit = new RecordingAudit();
     channel = new FakeCallSocket();
-    feed = new CallActivityFeed();
+    moduleRef = await callTestingModule({ config, client, audit });
+    // agent-1 has called before: its settings are cached, so start_call greets at once.
+    await warmAgent(moduleRef, 'agent-1');
+    feed = moduleRef.get(CallActivityFeed);
     activity = [];
     feed.activity$.subscribe((event) => activity.push(event));
-    const auditWriter = audit as unknown as AuditWriter;
-    const replies = new ReplyRunner(new LlmService(client, config), auditWriter, config, feed);
-    service = new CallService(replies, auditWriter, config, feed);
+    service = moduleRef.get(CallService);
     call = service.open(channel);
   }
 
@@ -71,6 +72,7 @@ describe('CallService', () => {
     // Ends any reply still waiting on the model, so no watchdog timer outlives the test.
     channel.peerCloses(1005);
     await settle();
+    await moduleRef.close();
   });
 
   it('speaks the configured greeting on the start_call stream and records the session', () => {
@@ -233,6 +235,7 @@ describe('CallService', () => {
       expect(audit.latestExchange(1)).toMatchObject({
         status: 'failed',
         error: 'LLM request failed: connection reset',
+        errorCode: 'upstream_error',
         responseText: `Let me check ${FALLBACK}`,
       });
       expect(call.current).toBeNull();
@@ -253,6 +256,7 @@ describe('CallService', () => {
       expect(audit.latestExchange(1)).toMatchObject({
         status: 'failed',
         error: 'the model stream ended before it finished',
+        errorCode: 'stream_cut',
       });
       expect(activity.find((a) => a.type === 'reply_finished' && a.streamId === 1)).toMatchObject({
         errorCode: 'stream_cut',

@@ -1,7 +1,6 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentProfileService } from '../agents/agent-profile.service';
-import { defaultAgentSettings } from '../agents/agent-settings';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { preciseNow } from '../common/clock';
 import { AppConfig } from '../config/app-config';
@@ -38,8 +37,7 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     private readonly audit: AuditWriter,
     private readonly config: AppConfig,
     private readonly activity: CallActivityFeed,
-    // Without the agents module (unit tests), calls run with the environment defaults.
-    @Optional() private readonly agents?: AgentProfileService,
+    private readonly agents: AgentProfileService,
   ) {}
 
   get activeCalls(): number {
@@ -121,8 +119,7 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     });
     call.log.debug(`call ${session.sessionId} started (agent ${session.agentId})`);
 
-    const agent = this.agents?.settingsFor(frame.agent_id) ?? defaultAgentSettings(this.config, frame.agent_id);
-    call.useAgent(agent);
+    call.useAgent(this.agents.settingsFor(frame.agent_id));
 
     const reply = this.replies.begin(call, frame.stream_id, 'greeting', []);
     if (call.agent) this.replies.greet(call, reply, call.agent);

@@ -1,20 +1,22 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AgentSettings } from '../agents/agent-settings';
 import { ExchangeRecord } from '../audit/audit-records';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { preciseNow } from '../common/clock';
-import { AppConfig } from '../config/app-config';
+import { describeError } from '../common/describe-error';
 import { LlmReplyError } from '../llm/llm-errors';
-import { LlmService, TranscriptTurn } from '../llm/llm.service';
+import type { TranscriptTurn } from '../llm/llm-reply';
+import { LlmService } from '../llm/llm.service';
 import { renderTemplate } from '../llm/prompt-template';
 import { ReplyPiece, ReplyShaper, shapeCompleteText } from '../llm/reply-shaper';
 import { endCall, serializeFrame, serializeStreamResponse, transferCall } from '../protocol/outbound-frames';
 import type { CallControlAction } from '../tools/tool-context';
-import { ToolLoop } from '../tools/tool-loop';
+import { ToolLoop, TurnEvent } from '../tools/tool-loop';
 import { AbortCause, CallConnection, ReplyInFlight } from './call-connection';
 import { CallActivityFeed, ReplyErrorCode } from '../call-activity/call-activity.feed';
 import { ExchangeStatus } from '../call-records/call-status';
+import { afterRound, failedAttemptRecord, hedgeRecord, priceHedges } from './exchange-records';
 
 const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
   interrupted: 'interrupted',
@@ -27,21 +29,17 @@ const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
  * One reply on the wire: the greeting or a streamed LLM turn (tools included), the
  * rule that a reply which lost the right to speak sends nothing more, the fallback
  * on failure, call control after the last word, and the exchange's audit record.
+ * The only writer of the exchange and of the call's tool history: the turn yields
+ * what happened, this applies it.
  */
 @Injectable()
 export class ReplyRunner {
-  private readonly turns: ToolLoop;
-
   constructor(
     private readonly llm: LlmService,
     private readonly audit: AuditWriter,
-    config: AppConfig,
     private readonly activity: CallActivityFeed,
-    @Optional() toolLoop?: ToolLoop,
-  ) {
-    // Without the tools module (unit tests), turns run without tools.
-    this.turns = toolLoop ?? new ToolLoop(llm, config, audit);
-  }
+    private readonly turns: ToolLoop,
+  ) {}
 
   greet(call: CallConnection, reply: ReplyInFlight, agent: AgentSettings): Promise<void> {
     if (agent.greeting === undefined) return this.runLlm(call, reply, [], agent.greetingPrompt);
@@ -66,6 +64,7 @@ export class ReplyRunner {
       status: 'streaming',
       model: null,
       error: null,
+      errorCode: null,
       requestedAt: preciseNow(),
       firstTokenAt: null,
       completedAt: null,
@@ -97,7 +96,9 @@ export class ReplyRunner {
     reply.exchange.model = call.agent?.model ?? this.llm.model;
     reply.done = this.streamLlmReply(call, reply, transcript, instruction).catch((error: unknown) => {
       // Nothing in a reply may take the process down; log and close the exchange.
-      call.log.error(`reply task failed on call ${call.sessionId}: ${(error as Error)?.stack ?? error}`);
+      call.log.error(
+        `reply task failed on call ${call.sessionId} (unexpected): ${describeError(error, { stack: true })}`,
+      );
       if (call.current === reply) this.finish(call, reply, 'failed', String(error), 'unexpected');
     });
     return reply.done;
@@ -116,19 +117,20 @@ export class ReplyRunner {
     reply.exchange.model = agent.model;
     let control: CallControlAction | undefined;
     try {
-      const chunks = this.turns.run({
+      const events = this.turns.run({
         transcript,
         instruction,
         promptContext: call.promptContext,
         signal,
         agent,
         rounds: call.toolRounds,
-        exchange: reply.exchange,
         call: toolCallInfo(call, reply.streamId),
         toolsAllowed: instruction === undefined,
         log: call.log,
       });
-      for await (const chunk of chunks) {
+      for await (const chunk of events) {
+        // What happened is recorded even after the reply lost the right to speak.
+        this.record(call, reply, chunk);
         if (signal.aborted) return;
         if (chunk.type === 'filler') {
           for (const piece of shaper.end()) this.speak(call, reply, piece);
@@ -140,9 +142,9 @@ export class ReplyRunner {
           reply.exchange.firstTokenAt ??= preciseNow();
           for (const piece of shaper.push(chunk.text)) this.speak(call, reply, piece);
         } else if (chunk.type === 'usage') {
-          reply.exchange.promptTokens = chunk.usage.promptTokens;
-          reply.exchange.completionTokens = chunk.usage.completionTokens;
-          reply.exchange.totalTokens = chunk.usage.totalTokens;
+          reply.exchange.promptTokens = chunk.total.promptTokens;
+          reply.exchange.completionTokens = chunk.total.completionTokens;
+          reply.exchange.totalTokens = chunk.total.totalTokens;
         }
       }
       if (signal.aborted) return;
@@ -152,10 +154,46 @@ export class ReplyRunner {
       this.finish(call, reply, 'completed');
     } catch (error) {
       if (signal.aborted) return;
-      const message = error instanceof LlmReplyError ? error.message : `unexpected: ${(error as Error)?.message}`;
-      call.log.warn(`LLM reply failed on call ${call.sessionId} stream ${reply.streamId}: ${message}`);
+      const code = error instanceof LlmReplyError ? error.code : 'unexpected';
+      const message = error instanceof LlmReplyError ? error.message : `unexpected: ${describeError(error)}`;
+      call.log.warn(`LLM reply failed on call ${call.sessionId} stream ${reply.streamId} (${code}): ${message}`);
       this.speakFallback(call, reply, agent.fallbackMessage);
-      this.finish(call, reply, 'failed', message, error instanceof LlmReplyError ? error.code : 'unexpected');
+      this.finish(call, reply, 'failed', message, code);
+    }
+  }
+
+  /**
+   * Applies to the exchange and the call's tool history what a turn reports besides speech.
+   * Arrays are replaced, not pushed to: the audit queue keeps a shallow copy of the record.
+   */
+  private record(call: CallConnection, reply: ReplyInFlight, event: TurnEvent): void {
+    const { exchange } = reply;
+    switch (event.type) {
+      case 'provider':
+        exchange.provider = event.provider;
+        exchange.model = event.model;
+        return;
+      case 'attempt_failed':
+        exchange.failedAttempts = [...(exchange.failedAttempts ?? []), failedAttemptRecord(event.round, event.attempt)];
+        if (event.attempt.code !== 'circuit_open')
+          call.log.warn(
+            `LLM provider ${event.attempt.provider} did not answer stream ${exchange.streamId}: ${event.attempt.error}`,
+          );
+        return;
+      case 'hedge':
+        exchange.hedges = [...(exchange.hedges ?? []), hedgeRecord(event.round, event.hedge)];
+        return;
+      case 'usage':
+        if (exchange.hedges) exchange.hedges = priceHedges(exchange.hedges, event.round, event.usage.promptTokens);
+        return;
+      case 'round_end':
+        Object.assign(exchange, afterRound(exchange, event.summary));
+        return;
+      case 'tool_round':
+        call.toolRounds.push(event.round);
+        exchange.toolCalls = [...(exchange.toolCalls ?? []), ...event.calls];
+        this.audit.recordExchange(exchange);
+        return;
     }
   }
 
@@ -236,6 +274,7 @@ export class ReplyRunner {
   ): void {
     reply.exchange.status = status;
     reply.exchange.error = error;
+    reply.exchange.errorCode = errorCode ?? null;
     reply.exchange.completedAt = preciseNow();
     this.audit.recordExchange(reply.exchange);
     call.replyEnded(reply);

@@ -7,9 +7,14 @@ import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 import { LlmReplyError } from './llm-errors';
 import { LlmProviders } from './llm-providers';
 import { LlmProviderEvent, LlmTelemetry } from './llm-telemetry';
-import { LlmService, ReplyChunk, ReplyRequest } from './llm.service';
+import { LlmService, LlmSettings, ReplyChunk, ReplyRequest } from './llm.service';
+import { defaultAgentSettings } from '../agents/agent-settings';
+import { llmTestingModule } from '../../test/support/call-fakes';
 
 const FIRST_TOKEN_MS = 150;
+
+/** A request's fields, its settings given as overrides of the agent defaults. */
+type Overrides = Omit<Partial<ReplyRequest>, 'settings'> & { settings?: Partial<LlmSettings> };
 
 const config = AppConfig.from({
   OPENAI_MODEL: 'agent-model',
@@ -70,32 +75,45 @@ describe('LlmService failover between providers', () => {
   let service: LlmService;
   let events: LlmProviderEvent[];
 
-  beforeEach(() => {
+  beforeEach(async () => {
+    // Scripts pause and watchdogs fire on Jest's clock, which moves only while a reply is pending.
+    jest.useFakeTimers();
     clients = { a: new ScriptedClient(), b: new ScriptedClient(), c: new ScriptedClient() };
-    const telemetry = new LlmTelemetry();
+    const moduleRef = await llmTestingModule(new ScriptedClient(), config, (p) => clients[p.name as 'a' | 'b' | 'c']);
     events = [];
-    telemetry.listen((event) => events.push(event));
-    providers = new LlmProviders(config, new ScriptedClient(), telemetry, (p) => clients[p.name as 'a' | 'b' | 'c']);
-    service = new LlmService(new ScriptedClient(), config, providers, telemetry);
+    moduleRef.get(LlmTelemetry).listen((event) => events.push(event));
+    providers = moduleRef.get(LlmProviders);
+    service = moduleRef.get(LlmService);
   });
 
-  function request(overrides: Partial<ReplyRequest> = {}): ReplyRequest {
+  afterEach(() => jest.useRealTimers());
+
+  function request(overrides: Overrides = {}): ReplyRequest {
     return {
       transcript: [{ role: 'user', content: 'Hi' }],
       promptContext: {},
       signal: new AbortController().signal,
       ...overrides,
+      settings: { ...defaultAgentSettings(config, 'agent-1'), ...overrides.settings },
     };
   }
 
-  async function consume(overrides: Partial<ReplyRequest> = {}) {
+  /** The reply's chunks and error; the fake clock advances 1 ms at a time until it settles. */
+  async function consume(overrides: Overrides = {}) {
     const chunks: ReplyChunk[] = [];
-    try {
-      for await (const chunk of service.streamReply(request(overrides))) chunks.push(chunk);
-      return { chunks, error: undefined };
-    } catch (error) {
-      return { chunks, error: error as LlmReplyError };
-    }
+    let settled = false;
+    const consumed = (async () => {
+      try {
+        for await (const chunk of service.streamReply(request(overrides))) chunks.push(chunk);
+        return { chunks, error: undefined };
+      } catch (error) {
+        return { chunks, error: error as LlmReplyError };
+      } finally {
+        settled = true;
+      }
+    })();
+    while (!settled) await jest.advanceTimersByTimeAsync(1);
+    return consumed;
   }
 
   it('asks the first provider only, with its model or the agent model, when it answers', async () => {

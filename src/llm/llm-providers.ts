@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DEFAULT_PROVIDER, LlmProviderConfig } from '../config/llm-provider-config';
 import { CircuitBreaker, CircuitState } from './circuit-breaker';
@@ -7,11 +7,13 @@ import { LlmTelemetry } from './llm-telemetry';
 import { OpenAiCompatibleClient } from './openai-compatible.client';
 
 /**
- * DI token of an optional `(provider) => LlmClient` that builds the client of each named
- * provider (default: the `openai` package, OpenAiCompatibleClient). Tests bind scripted clients.
+ * DI token of the `(provider) => LlmClient` that builds the client of each named provider
+ * (LlmModule binds the `openai` package, OpenAiCompatibleClient). Tests bind scripted clients.
  */
 export const LLM_CLIENT_FACTORY = Symbol('LLM_CLIENT_FACTORY');
 export type LlmClientFactory = (provider: LlmProviderConfig) => LlmClient;
+
+export const openAiCompatibleClients: LlmClientFactory = (provider) => new OpenAiCompatibleClient(provider);
 
 /** One configured provider: its settings, its client, its circuit. */
 export class LlmProvider {
@@ -41,10 +43,8 @@ export class LlmProviders {
   constructor(
     config: AppConfig,
     defaultClient: LlmClient,
-    @Optional() telemetry?: LlmTelemetry,
-    @Optional()
-    @Inject(LLM_CLIENT_FACTORY)
-    clientFor: LlmClientFactory = (provider) => new OpenAiCompatibleClient(provider),
+    telemetry: LlmTelemetry,
+    @Inject(LLM_CLIENT_FACTORY) clientFor: LlmClientFactory,
   ) {
     const { failureThreshold, openMs } = config.llm.circuit;
     for (const provider of providersOf(config)) {
@@ -52,7 +52,7 @@ export class LlmProviders {
         const message = circuitMessage(provider.name, state, detail, openMs);
         if (state === 'open') this.logger.warn(message);
         else this.logger.log(message);
-        telemetry?.emit({ type: 'circuit', provider: provider.name, state });
+        telemetry.emit({ type: 'circuit', provider: provider.name, state });
       });
       const client = provider.name === DEFAULT_PROVIDER ? defaultClient : clientFor(provider);
       this.byName.set(provider.name, new LlmProvider(provider, client, breaker));

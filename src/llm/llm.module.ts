@@ -1,12 +1,18 @@
 import { Module } from '@nestjs/common';
 import { LlmClient } from './llm-client';
-import { LlmProviders } from './llm-providers';
+import { LLM_CLIENT_FACTORY, LlmProviders, openAiCompatibleClients } from './llm-providers';
 import { LlmService } from './llm.service';
 import { LlmTelemetry } from './llm-telemetry';
 import { OpenAiLlmClient } from './openai-llm.client';
 
 @Module({
-  providers: [{ provide: LlmClient, useClass: OpenAiLlmClient }, LlmTelemetry, LlmProviders, LlmService],
+  providers: [
+    { provide: LlmClient, useClass: OpenAiLlmClient },
+    { provide: LLM_CLIENT_FACTORY, useValue: openAiCompatibleClients },
+    LlmTelemetry,
+    LlmProviders,
+    LlmService,
+  ],
   exports: [LlmService, LlmClient, LlmProviders, LlmTelemetry],
 })
 export class LlmModule {}

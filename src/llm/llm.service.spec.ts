@@ -6,6 +6,8 @@ import { AppConfig } from '../config/app-config';
 import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 import { LlmReplyError } from './llm-errors';
 import { LlmService, ReplyChunk, ReplyRequest } from './llm.service';
+import { defaultAgentSettings } from '../agents/agent-settings';
+import { llmServiceFor } from '../../test/support/call-fakes';
 import { OpenAiLlmClient } from './openai-llm.client';
 
 const FIRST_TOKEN_TIMEOUT_MS = 300;
@@ -67,6 +69,7 @@ function replyRequest(overrides: Partial<ReplyRequest> = {}): ReplyRequest {
     transcript: [{ role: 'user', content: 'Hi' }],
     promptContext: {},
     signal: new AbortController().signal,
+    settings: defaultAgentSettings(config, 'agent-1'),
     ...overrides,
   };
 }
@@ -86,13 +89,29 @@ async function consume(service: LlmService, request: ReplyRequest) {
   }
 }
 
+/**
+ * `consume` with Jest's fake clock: timers (the watchdog, a script's pauses) advance only
+ * while the reply is pending, so no test waits in real time.
+ */
+async function consumeOnFakeClock(service: LlmService, request: ReplyRequest) {
+  jest.useFakeTimers();
+  try {
+    let settled = false;
+    const consumed = consume(service, request).finally(() => (settled = true));
+    while (!settled) await jest.advanceTimersByTimeAsync(5);
+    return await consumed;
+  } finally {
+    jest.useRealTimers();
+  }
+}
+
 describe('LlmService', () => {
   describe('buildMessages and the request sent to the client', () => {
     it('sends the rendered system prompt, the transcript, and the configured model settings', async () => {
       const client = new ScriptedLlmClient(async function* () {
         yield FINISH;
       });
-      const service = new LlmService(client, config);
+      const service = await llmServiceFor(client, config);
       const transcript = [
         { role: 'assistant' as const, content: 'Hello, how can I help?' },
         { role: 'user' as const, content: 'Book a table.' },
@@ -115,10 +134,15 @@ describe('LlmService', () => {
       expect(service.model).toBe('test-model');
     });
 
-    it('appends the instruction as the last user message', () => {
-      const service = new LlmService(new ScriptedLlmClient(async function* () {}), config);
+    it('appends the instruction as the last user message', async () => {
+      const service = await llmServiceFor(new ScriptedLlmClient(async function* () {}), config);
 
-      const messages = service.buildMessages({ transcript: [], promptContext: {}, instruction: 'Greet the caller.' });
+      const messages = service.buildMessages({
+        transcript: [],
+        promptContext: {},
+        instruction: 'Greet the caller.',
+        settings: defaultAgentSettings(config, 'agent-1'),
+      });
 
       expect(messages).toEqual([
         { role: 'system', content: 'You help  for .' },
@@ -138,7 +162,7 @@ describe('LlmService', () => {
       await gates[2].promise;
       yield FINISH;
     });
-    const reply = new LlmService(client, config).streamReply(replyRequest());
+    const reply = (await llmServiceFor(client, config)).streamReply(replyRequest());
 
     expect(await reply.next()).toEqual({ done: false, value: PROVIDER });
     expect(await reply.next()).toEqual({ done: false, value: text('One') });
@@ -167,7 +191,7 @@ describe('LlmService', () => {
       yield FINISH;
     });
 
-    const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+    const { chunks, error } = await consumeOnFakeClock(await llmServiceFor(client, config), replyRequest());
 
     expect(error).toBeUndefined();
     expect(texts(chunks)).toHaveLength(8);
@@ -181,7 +205,7 @@ describe('LlmService', () => {
       yield FINISH;
     });
 
-    const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+    const { chunks, error } = await consumeOnFakeClock(await llmServiceFor(client, config), replyRequest());
 
     expect(error).toBeUndefined();
     expect(texts(chunks)).toEqual([text('late but fine')]);
@@ -196,7 +220,7 @@ describe('LlmService', () => {
           await rejectOnAbort(request.signal);
         });
         let settled = false;
-        const consumed = consume(new LlmService(client, config), replyRequest()).finally(() => (settled = true));
+        const consumed = consume(await llmServiceFor(client, config), replyRequest()).finally(() => (settled = true));
 
         await jest.advanceTimersByTimeAsync(FIRST_TOKEN_TIMEOUT_MS - 1);
         expect(settled).toBe(false);
@@ -218,7 +242,7 @@ describe('LlmService', () => {
         await aborted(request.signal);
       });
 
-      const { error } = await consume(new LlmService(client, config), replyRequest());
+      const { error } = await consumeOnFakeClock(await llmServiceFor(client, config), replyRequest());
 
       expect(error).toMatchObject({ code: 'timeout' });
       expect(client.signal.aborted).toBe(true);
@@ -231,7 +255,7 @@ describe('LlmService', () => {
         await rejectOnAbort(request.signal);
       });
 
-      const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+      const { chunks, error } = await consumeOnFakeClock(await llmServiceFor(client, config), replyRequest());
 
       expect(texts(chunks)).toEqual([text('Let me'), text(' see')]);
       expect(error).toMatchObject({ code: 'timeout', message: `no token for ${IDLE_TIMEOUT_MS} ms mid-reply` });
@@ -248,7 +272,7 @@ describe('LlmService', () => {
         await rejectOnAbort(request.signal);
       });
 
-      const { error } = await consume(new LlmService(client, config), replyRequest());
+      const { error } = await consumeOnFakeClock(await llmServiceFor(client, config), replyRequest());
 
       expect(error).toMatchObject({ code: 'timeout' });
     });
@@ -259,7 +283,7 @@ describe('LlmService', () => {
       yield text('Half a sent');
     });
 
-    const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+    const { chunks, error } = await consume(await llmServiceFor(client, config), replyRequest());
 
     expect(texts(chunks)).toEqual([text('Half a sent')]);
     expect(error).toBeInstanceOf(LlmReplyError);
@@ -272,7 +296,7 @@ describe('LlmService', () => {
       throw new Error('socket hang up');
     });
 
-    const { chunks, error } = await consume(new LlmService(client, config), replyRequest());
+    const { chunks, error } = await consume(await llmServiceFor(client, config), replyRequest());
 
     expect(texts(chunks)).toEqual([text('Hel')]);
     expect(error).toBeInstanceOf(LlmReplyError);
@@ -284,7 +308,7 @@ describe('LlmService', () => {
       throw new APIError(503, undefined, 'Service Unavailable', undefined);
     });
 
-    const { error } = await consume(new LlmService(client, config), replyRequest());
+    const { error } = await consume(await llmServiceFor(client, config), replyRequest());
 
     expect(error?.code).toBe('upstream_error');
     expect(error?.message).toMatch(/^LLM provider answered 503: /);
@@ -295,7 +319,7 @@ describe('LlmService', () => {
       throw new Error('bad configuration');
     });
 
-    const { error } = await consume(new LlmService(client, config), replyRequest());
+    const { error } = await consume(await llmServiceFor(client, config), replyRequest());
 
     expect(error).toMatchObject({ code: 'upstream_error', message: 'LLM request failed: bad configuration' });
   });
@@ -312,7 +336,7 @@ describe('LlmService', () => {
       OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1`,
     });
 
-    const { error } = await consume(new LlmService(new OpenAiLlmClient(unreachable), unreachable), replyRequest());
+    const { error } = await consume(await llmServiceFor(new OpenAiLlmClient(unreachable), unreachable), replyRequest());
 
     expect(error).toBeInstanceOf(LlmReplyError);
     expect(error?.code).toBe('unreachable');
@@ -331,7 +355,7 @@ describe('LlmService', () => {
         yield* script;
       });
 
-      await consume(new LlmService(client, config), replyRequest({ signal: caller.signal }));
+      await consume(await llmServiceFor(client, config), replyRequest({ signal: caller.signal }));
 
       expect(listeners(caller.signal)).toBe(0);
     });
@@ -349,9 +373,10 @@ describe('LlmService', () => {
       });
       const request = replyRequest({ signal: caller.signal });
 
-      await consume(new LlmService(failing, config), request);
-      await consume(new LlmService(silent, config), request);
-      for await (const chunk of new LlmService(endless, config).streamReply(request)) if (chunk.type === 'text') break;
+      await consume(await llmServiceFor(failing, config), request);
+      await consumeOnFakeClock(await llmServiceFor(silent, config), request);
+      for await (const chunk of (await llmServiceFor(endless, config)).streamReply(request))
+        if (chunk.type === 'text') break;
 
       expect(listeners(caller.signal)).toBe(0);
       expect(caller.signal.aborted).toBe(false);
@@ -362,7 +387,7 @@ describe('LlmService', () => {
       const client = new ScriptedLlmClient(async function* () {
         yield FINISH;
       });
-      const service = new LlmService(client, config);
+      const service = await llmServiceFor(client, config);
 
       await consume(service, replyRequest({ signal: caller.signal }));
       await consume(service, replyRequest({ signal: caller.signal }));
@@ -380,7 +405,7 @@ describe('LlmService', () => {
         yield text('Sure,');
         await rejectOnAbort(request.signal);
       });
-      const reply = new LlmService(client, config).streamReply(replyRequest({ signal: caller.signal }));
+      const reply = (await llmServiceFor(client, config)).streamReply(replyRequest({ signal: caller.signal }));
 
       expect(await reply.next()).toEqual({ done: false, value: PROVIDER });
       expect(await reply.next()).toEqual({ done: false, value: text('Sure,') });
@@ -397,7 +422,7 @@ describe('LlmService', () => {
         yield text('Sure,');
         await aborted(request.signal);
       });
-      const reply = new LlmService(client, config).streamReply(replyRequest({ signal: caller.signal }));
+      const reply = (await llmServiceFor(client, config)).streamReply(replyRequest({ signal: caller.signal }));
 
       await reply.next();
       await reply.next();
@@ -416,7 +441,10 @@ describe('LlmService', () => {
         yield FINISH;
       });
 
-      const { chunks, error } = await consume(new LlmService(client, config), replyRequest({ signal: caller.signal }));
+      const { chunks, error } = await consume(
+        await llmServiceFor(client, config),
+        replyRequest({ signal: caller.signal }),
+      );
 
       expect(error).toBeUndefined();
       expect(texts(chunks)).toEqual([text('one')]);
@@ -427,7 +455,7 @@ describe('LlmService', () => {
       const client = new ScriptedLlmClient(async function* (request) {
         await rejectOnAbort(request.signal);
       });
-      const consumed = consume(new LlmService(client, config), replyRequest({ signal: caller.signal }));
+      const consumed = consume(await llmServiceFor(client, config), replyRequest({ signal: caller.signal }));
 
       caller.abort();
 

@@ -43,7 +43,7 @@ export class ProviderAttempt {
     readonly model: string,
     request: Omit<CompletionRequest, 'signal' | 'model'>,
     caller: AbortSignal,
-    private readonly telemetry: LlmTelemetry | undefined,
+    private readonly telemetry: LlmTelemetry,
   ) {
     this.controller = new LinkedAbortController(caller);
     this.timer = setTimeout(this.expire, provider.config.firstTokenTimeoutMs);
@@ -125,7 +125,7 @@ export class ProviderAttempt {
     this.iterator.return?.().catch(() => undefined);
     if (outcome === 'answered') this.provider.breaker.succeeded(this.permit);
     else if (outcome === 'cancelled' || outcome === 'lost') this.provider.breaker.released(this.permit);
-    this.telemetry?.emit({
+    this.telemetry.emit({
       type: 'attempt',
       provider: this.provider.name,
       outcome,

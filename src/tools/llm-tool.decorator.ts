@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import type { AgentSettings } from '../agents/agent-settings';
 import type { ToolSpec } from '../llm/llm-client';
+import type { ToolAgent } from './tool-agent';
 
 export interface LlmToolOptions {
   /** What the model calls it: letters, digits, `_` and `-`, unique across the application. */
@@ -21,7 +21,7 @@ export interface LlmToolOptions {
    * Adjusts what one agent is offered (e.g. an enum of its destinations), or hides the
    * tool from that agent by returning null.
    */
-  forAgent?: (spec: ToolSpec, agent: AgentSettings) => ToolSpec | null;
+  forAgent?: (spec: ToolSpec, agent: ToolAgent) => ToolSpec | null;
 }
 
 const LlmToolMetadata = DiscoveryService.createDecorator<LlmToolOptions>();

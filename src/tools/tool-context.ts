@@ -1,4 +1,4 @@
-import type { AgentSettings } from '../agents/agent-settings';
+import type { ToolAgent } from './tool-agent';
 
 /** A change to the call itself, carried out after the tool round that asked for it. */
 export type CallControlAction =
@@ -17,7 +17,7 @@ export interface ToolContext {
     fromNumber: string | null;
     toNumber: string | null;
   };
-  agent: AgentSettings;
+  agent: ToolAgent;
   /** Ends or transfers the call once this round's tools have finished (the model is not asked again). */
   requestCallControl(action: CallControlAction): void;
 }

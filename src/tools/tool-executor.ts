@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import type { ToolCallRecord, ToolCallStatus } from '../audit/audit-records';
 import { preciseNow } from '../common/clock';
+import { describeError } from '../common/describe-error';
 import type { ToolCallRequest } from '../llm/llm-client';
 import { LinkedAbortController } from '../llm/linked-abort-controller';
 import { ToolContext, ToolError } from './tool-context';
@@ -106,8 +107,8 @@ export async function executeToolCall(
   } catch (error) {
     if (!controller.signal.aborted) {
       if (!(error instanceof ToolError))
-        (options.log ?? logger).warn(`tool ${call.name} failed: ${(error as Error)?.stack ?? error}`);
-      return finish('error', toRecordable(checked.value), { error: (error as Error)?.message ?? String(error) });
+        (options.log ?? logger).warn(`tool ${call.name} failed: ${describeError(error, { stack: true })}`);
+      return finish('error', toRecordable(checked.value), { error: describeError(error) });
     }
   } finally {
     clearTimeout(timer);

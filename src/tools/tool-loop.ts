@@ -1,14 +1,14 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
-import type { AgentSettings } from '../agents/agent-settings';
-import type { ExchangeRecord, HedgeRecord } from '../audit/audit-records';
-import { AuditWriter } from '../audit/audit-writer.service';
+import { Injectable, Logger } from '@nestjs/common';
+import type { ToolCallRecord } from '../audit/audit-records';
 import { AppConfig } from '../config/app-config';
 import type { TokenUsage, ToolCallRequest } from '../llm/llm-client';
 import { LlmReplyError } from '../llm/llm-errors';
-import { LlmService, ReplyChunk, TranscriptTurn } from '../llm/llm.service';
+import type { LlmSettings, ReplyChunk, TranscriptTurn } from '../llm/llm-reply';
+import { LlmService } from '../llm/llm.service';
 import type { ToolRound } from '../llm/tool-history';
+import type { ToolAgent } from './tool-agent';
 import type { CallControlAction, ToolContext } from './tool-context';
-import { executeToolCall, ToolOutcome } from './tool-executor';
+import { executeToolCall } from './tool-executor';
 import { ToolRegistry } from './tool-registry';
 
 export interface TurnRequest {
@@ -17,11 +17,9 @@ export interface TurnRequest {
   promptContext: Record<string, unknown>;
   /** The reply's signal: interrupt, supersede or hang-up. */
   signal: AbortSignal;
-  agent: AgentSettings;
-  /** The call's tool history; completed rounds of this turn are appended to it. */
-  rounds: ToolRound[];
-  /** The turn's audit row: its tool_calls are appended and re-recorded after each round. */
-  exchange: ExchangeRecord;
+  agent: ToolAgent & LlmSettings;
+  /** The call's tool history so far; the caller appends each `tool_round` this turn yields before asking for more. */
+  rounds: readonly ToolRound[];
   call: ToolContext['call'];
   /** False for the greeting. */
   toolsAllowed: boolean;
@@ -29,11 +27,21 @@ export interface TurnRequest {
   log?: Pick<Logger, 'warn'>;
 }
 
+/** What the model said about one round besides text: the provider, failures, hedges, the round's end. */
+export type ProviderEvent = Exclude<ReplyChunk, { type: 'text' | 'tool_calls' | 'usage' }> & { round: number };
+
+/**
+ * What happened during a turn, in order. The turn records nothing itself: the caller owns
+ * the exchange and the call's tool history and applies these to them.
+ */
 export type TurnEvent =
   | { type: 'text'; text: string }
-  /** Usage summed over the turn's model calls so far. */
-  | { type: 'usage'; usage: TokenUsage }
+  /** One model call's usage (`usage`), and the turn's so far (`total`). */
+  | { type: 'usage'; round: number; usage: TokenUsage; total: TokenUsage }
   | { type: 'filler'; text: string }
+  | ProviderEvent
+  /** A round's tools have finished: the round for the call's history, and the calls for the audit. */
+  | { type: 'tool_round'; round: ToolRound; calls: ToolCallRecord[] }
   | { type: 'call_control'; action: CallControlAction };
 
 /**
@@ -47,14 +55,13 @@ export class ToolLoop {
   constructor(
     private readonly llm: LlmService,
     private readonly config: AppConfig,
-    private readonly audit: AuditWriter,
-    @Optional() private readonly registry?: ToolRegistry,
+    private readonly registry: ToolRegistry,
   ) {}
 
   async *run(turn: TurnRequest): AsyncGenerator<TurnEvent> {
-    const specs = turn.toolsAllowed && this.registry ? this.registry.specsFor(turn.agent) : [];
+    const specs = turn.toolsAllowed ? this.registry.specsFor(turn.agent) : [];
     const offered = new Set(specs.map((spec) => spec.name));
-    const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+    const total: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
     const { maxRounds } = this.config.tools;
 
     for (let round = 0; ; round++) {
@@ -78,13 +85,12 @@ export class ToolLoop {
         } else if (chunk.type === 'tool_calls') {
           requests = chunk.calls;
         } else if (chunk.type === 'usage') {
-          usage.promptTokens += chunk.usage.promptTokens;
-          usage.completionTokens += chunk.usage.completionTokens;
-          usage.totalTokens += chunk.usage.totalTokens;
-          priceHedges(turn.exchange, round, chunk.usage.promptTokens);
-          yield { type: 'usage', usage: { ...usage } };
+          total.promptTokens += chunk.usage.promptTokens;
+          total.completionTokens += chunk.usage.completionTokens;
+          total.totalTokens += chunk.usage.totalTokens;
+          yield { type: 'usage', round, usage: chunk.usage, total: { ...total } };
         } else {
-          recordProviders(turn, round, chunk);
+          yield { ...chunk, round };
         }
       }
       if (turn.signal.aborted || requests.length === 0) return;
@@ -94,7 +100,7 @@ export class ToolLoop {
       const controls: CallControlAction[] = [];
       const running = requests.map((call) =>
         executeToolCall(
-          offered.has(call.name) ? this.registry?.get(call.name) : undefined,
+          offered.has(call.name) ? this.registry.get(call.name) : undefined,
           call,
           {
             signal: turn.signal,
@@ -114,7 +120,18 @@ export class ToolLoop {
         yield { type: 'filler', text: filler };
       }
       const outcomes = await Promise.all(running);
-      this.recordRound(turn, text, requests, outcomes);
+      // The round joins the call's history as a whole: calls and their results, never one without the other.
+      yield {
+        type: 'tool_round',
+        round: {
+          anchor: turn.transcript.length,
+          streamId: turn.call.streamId,
+          assistantText: text || null,
+          calls: requests,
+          results: outcomes.map((outcome, i) => ({ toolCallId: requests[i].id, content: outcome.content })),
+        },
+        calls: outcomes.map((outcome) => outcome.record),
+      };
       if (turn.signal.aborted) return;
       if (controls.length) {
         yield { type: 'call_control', action: controls[0] };
@@ -123,23 +140,9 @@ export class ToolLoop {
     }
   }
 
-  /** The round joins the call's history as a whole: calls and their results, never one without the other. */
-  private recordRound(turn: TurnRequest, text: string, calls: ToolCallRequest[], outcomes: ToolOutcome[]): void {
-    turn.rounds.push({
-      anchor: turn.transcript.length,
-      streamId: turn.exchange.streamId,
-      assistantText: text || null,
-      calls,
-      results: outcomes.map((outcome, i) => ({ toolCallId: calls[i].id, content: outcome.content })),
-    });
-    // A new array each time: the audit queue keeps a shallow copy of the record.
-    turn.exchange.toolCalls = [...(turn.exchange.toolCalls ?? []), ...outcomes.map((o) => o.record)];
-    this.audit.recordExchange(turn.exchange);
-  }
-
   private fillerFor(calls: ToolCallRequest[], offered: Set<string>): string | undefined {
     for (const call of calls) {
-      const filler = offered.has(call.name) ? this.registry?.get(call.name)?.options.filler : undefined;
+      const filler = offered.has(call.name) ? this.registry.get(call.name)?.options.filler : undefined;
       if (filler) return filler;
     }
     return undefined;
@@ -154,53 +157,4 @@ export class ToolLoop {
       clearTimeout(timer);
     }
   }
-}
-
-/**
- * Which provider answered the round and what failed before it, on the exchange's audit row
- * (written when the reply ends). Arrays are replaced, not pushed to: the audit queue keeps
- * a shallow copy of the record.
- */
-function recordProviders(
-  turn: TurnRequest,
-  round: number,
-  chunk: Exclude<ReplyChunk, { type: 'text' | 'tool_calls' | 'usage' }>,
-): void {
-  const { exchange } = turn;
-  switch (chunk.type) {
-    case 'provider':
-      exchange.provider = chunk.provider;
-      exchange.model = chunk.model;
-      return;
-    case 'attempt_failed': {
-      const { attempt } = chunk;
-      exchange.failedAttempts = [...(exchange.failedAttempts ?? []), { round, ...attempt }];
-      if (attempt.code !== 'circuit_open')
-        turn.log?.warn(`LLM provider ${attempt.provider} did not answer stream ${exchange.streamId}: ${attempt.error}`);
-      return;
-    }
-    case 'hedge':
-      exchange.hedges = [...(exchange.hedges ?? []), { round, ...chunk.hedge, extraPromptTokens: null }];
-      return;
-    case 'round_end': {
-      const { summary } = chunk;
-      exchange.finishReason = summary.finishReason;
-      exchange.responseModel = summary.responseModel ?? exchange.responseModel ?? null;
-      if (summary.reasoning) {
-        exchange.reasoningTokens = (exchange.reasoningTokens ?? 0) + summary.reasoning.tokens;
-        exchange.reasoningMs = (exchange.reasoningMs ?? 0) + summary.reasoning.ms;
-      }
-      return;
-    }
-  }
-}
-
-/** A hedged round's extra requests were billed for about the same prompt as the one that answered. */
-function priceHedges(exchange: ExchangeRecord, round: number, promptTokens: number): void {
-  if (!exchange.hedges?.some((h) => h.round === round && h.extraPromptTokens === null)) return;
-  exchange.hedges = exchange.hedges.map((h): HedgeRecord =>
-    h.round === round && h.extraPromptTokens === null
-      ? { ...h, extraPromptTokens: promptTokens * h.extra.filter((e) => e.outcome === 'aborted').length }
-      : h,
-  );
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
-import type { AgentSettings } from '../agents/agent-settings';
 import { AppConfig } from '../config/app-config';
 import type { ToolSpec } from '../llm/llm-client';
 import { LLM_TOOL_METADATA, LlmToolOptions } from './llm-tool.decorator';
+import type { ToolAgent } from './tool-agent';
 import type { ToolContext } from './tool-context';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -85,7 +85,7 @@ export class ToolRegistry implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** The tools one agent is offered, in the order its profile lists them; unknown names are skipped. */
-  specsFor(agent: AgentSettings): ToolSpec[] {
+  specsFor(agent: ToolAgent): ToolSpec[] {
     const specs: ToolSpec[] = [];
     for (const name of agent.tools) {
       const tool = this.tools.get(name);

@@ -1,5 +1,21 @@
+import type { Provider } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import { AgentProfileRepository } from '../../src/agents/agent-profile.repository';
+import { AgentProfileService } from '../../src/agents/agent-profile.service';
+import type { AgentProfile } from '../../src/agents/agent-settings';
+import { AgentsModule } from '../../src/agents/agents.module';
 import type { EventRecord, ExchangeRecord, SessionRecord } from '../../src/audit/audit-records';
+import { AuditWriter } from '../../src/audit/audit-writer.service';
+import { CallActivityFeed } from '../../src/call-activity/call-activity.feed';
+import { CallService } from '../../src/call-socket/call.service';
+import { ReplyRunner } from '../../src/call-socket/reply-runner';
+import { AppConfig } from '../../src/config/app-config';
+import { AppConfigModule } from '../../src/config/config.module';
 import { CompletionChunk, CompletionRequest, LlmClient } from '../../src/llm/llm-client';
+import { LLM_CLIENT_FACTORY, LlmClientFactory } from '../../src/llm/llm-providers';
+import { LlmModule } from '../../src/llm/llm.module';
+import { LlmService } from '../../src/llm/llm.service';
+import { ToolsModule } from '../../src/tools/tools.module';
 
 /** One model stream the test feeds by hand. Rejects like a real SDK once its signal aborts. */
 export class FedStream {
@@ -21,6 +37,13 @@ export class FedStream {
   /** One tool call in one piece, as a model asking for a tool sends it. */
   toolCall(index: number, id: string, name: string, args: string): void {
     this.enqueue({ type: 'tool_call_delta', index, id, name, arguments: args });
+  }
+
+  usage(promptTokens: number, completionTokens: number): void {
+    this.enqueue({
+      type: 'usage',
+      usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+    });
   }
 
   finish(): void {
@@ -72,6 +95,13 @@ export class RecordingAudit {
   readonly sessions: SessionRecord[] = [];
   readonly exchanges: ExchangeRecord[] = [];
   readonly events: EventRecord[] = [];
+  /** The backlog is over AUDIT_MAX_BACKLOG: admission refuses new calls. */
+  overBound = false;
+
+  /** Nothing reaches Postgres here, so no batch is ever reported to the listener. */
+  onBatchWritten(listener: (durationMs: number, ok: boolean) => void): void {
+    void listener;
+  }
 
   recordSession(record: SessionRecord): void {
     this.sessions.push({ ...record });
@@ -95,4 +125,101 @@ export class RecordingAudit {
     if (history.length === 0) throw new Error(`no exchange recorded for stream ${streamId}`);
     return history[history.length - 1];
   }
+}
+
+/**
+ * LlmModule as the service builds it, with `client` as the `default` provider's client and,
+ * when given, `clientFor` building the named providers' clients.
+ */
+export function llmTestingModule(
+  client: LlmClient,
+  config: AppConfig,
+  clientFor?: LlmClientFactory,
+): Promise<TestingModule> {
+  const builder = Test.createTestingModule({ imports: [AppConfigModule, LlmModule] })
+    .overrideProvider(AppConfig)
+    .useValue(config)
+    .overrideProvider(LlmClient)
+    .useValue(client);
+  if (clientFor) builder.overrideProvider(LLM_CLIENT_FACTORY).useValue(clientFor);
+  return builder.compile();
+}
+
+/** The LlmService of `llmTestingModule`. */
+export async function llmServiceFor(client: LlmClient, config: AppConfig): Promise<LlmService> {
+  return (await llmTestingModule(client, config)).get(LlmService);
+}
+
+type ProfileFields = Omit<AgentProfile, 'agentId' | 'createdAt' | 'updatedAt'>;
+
+/** agent_profiles in memory, for unit tests; `failing` makes every read reject, as an unreachable Postgres would. */
+export class InMemoryAgentProfiles implements Pick<AgentProfileRepository, 'findAll' | 'find' | 'upsert' | 'delete'> {
+  readonly profiles = new Map<string, AgentProfile>();
+  failing = false;
+  /** How many times each agent's profile was read with `find`. */
+  readonly reads = new Map<string, number>();
+
+  findAll(): Promise<AgentProfile[]> {
+    if (this.failing) return Promise.reject(new Error('connection refused'));
+    return Promise.resolve([...this.profiles.values()]);
+  }
+
+  find(agentId: string): Promise<AgentProfile | null> {
+    this.reads.set(agentId, (this.reads.get(agentId) ?? 0) + 1);
+    if (this.failing) return Promise.reject(new Error('connection refused'));
+    return Promise.resolve(this.profiles.get(agentId) ?? null);
+  }
+
+  upsert(agentId: string, fields: ProfileFields): Promise<{ profile: AgentProfile; created: boolean }> {
+    const existing = this.profiles.get(agentId);
+    const now = new Date();
+    const profile: AgentProfile = { agentId, ...fields, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    this.profiles.set(agentId, profile);
+    return Promise.resolve({ profile, created: !existing });
+  }
+
+  delete(agentId: string): Promise<boolean> {
+    return Promise.resolve(this.profiles.delete(agentId));
+  }
+}
+
+export interface CallTestingOptions {
+  config: AppConfig;
+  client: LlmClient;
+  audit: RecordingAudit;
+  profiles?: InMemoryAgentProfiles;
+  /** More providers for the module, e.g. tools. */
+  providers?: Provider[];
+}
+
+/**
+ * The call path as the service wires it (LLM, tools, agents, CallService and ReplyRunner),
+ * with the outside world replaced: the model client, the audit writer and agent_profiles.
+ * Initialised, so the tool registry has found every tool.
+ */
+export async function callTestingModule(options: CallTestingOptions): Promise<TestingModule> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppConfigModule, LlmModule, ToolsModule, AgentsModule],
+    providers: [
+      CallService,
+      ReplyRunner,
+      CallActivityFeed,
+      { provide: AuditWriter, useValue: options.audit },
+      ...(options.providers ?? []),
+    ],
+  })
+    .overrideProvider(AppConfig)
+    .useValue(options.config)
+    .overrideProvider(LlmClient)
+    .useValue(options.client)
+    .overrideProvider(AgentProfileRepository)
+    .useValue(options.profiles ?? new InMemoryAgentProfiles())
+    .compile();
+  await moduleRef.init();
+  return moduleRef;
+}
+
+/** Reads the agent's profile into the cache, as an earlier call of that agent would have. */
+export async function warmAgent(moduleRef: TestingModule, agentId: string): Promise<void> {
+  await moduleRef.get(AgentProfileService).settingsFor(agentId).ready;
 }
