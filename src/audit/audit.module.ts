@@ -1,10 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { CallRecordsModule } from '../call-records/call-records.module';
 import { AuditWriter } from './audit-writer.service';
-import { AuditRepository } from './audit.repository';
 
-@Global()
+/** The write-behind audit of calls; modules that record or watch it import this module. */
 @Module({
-  providers: [AuditRepository, AuditWriter],
+  imports: [CallRecordsModule],
+  providers: [AuditWriter],
   exports: [AuditWriter],
 })
 export class AuditModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
 import type { LlmErrorCode } from '../llm/llm-errors';
-import type { EndReason, ExchangeKind, ExchangeStatus } from './entities/call-status';
+import type { EndReason, ExchangeKind, ExchangeStatus } from '../call-records/call-status';
 
 /** Why a reply failed: the model's error kind, or 'unexpected' for a fault of our own. */
 export type ReplyErrorCode = LlmErrorCode | 'unexpected';

@@ -5,7 +5,7 @@ import type { ToolRound } from '../llm/tool-history';
 import { CallLogger } from '../observability/call-logger';
 import type { InvalidFrame } from '../protocol/inbound-frames';
 import { FrameRateLimiter } from './frame-rate-limiter';
-import type { EndReason } from './entities/call-status';
+import type { EndReason } from '../call-records/call-status';
 
 /**
  * connected -> started -> replying <-> idle -> ending -> ended.

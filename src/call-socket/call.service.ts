@@ -15,7 +15,7 @@ import {
 } from '../protocol/inbound-frames';
 import { CallActivityFeed } from './call-activity.feed';
 import { CallConnection, CallConnectionEvents, CallSocket } from './call-connection';
-import { CallEventType, EndReason } from './entities/call-status';
+import { CallEventType, EndReason } from '../call-records/call-status';
 import { ReplyRunner } from './reply-runner';
 
 /** WebSocket close code for "going away" (RFC 6455). */

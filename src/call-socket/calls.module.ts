@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
+import { AuditModule } from '../audit/audit.module';
 import { LlmModule } from '../llm/llm.module';
 import { ToolsModule } from '../tools/tools.module';
 import { CallActivityFeed } from './call-activity.feed';
@@ -9,7 +10,7 @@ import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';
 
 @Module({
-  imports: [LlmModule, ToolsModule, AgentsModule],
+  imports: [AuditModule, LlmModule, ToolsModule, AgentsModule],
   providers: [CallGateway, CallService, ReplyRunner, CallActivityFeed, CallAdmission],
   exports: [CallService, CallActivityFeed, CallAdmission],
 })

@@ -14,7 +14,7 @@ import type { CallControlAction } from '../tools/tool-context';
 import { ToolLoop } from '../tools/tool-loop';
 import { AbortCause, CallConnection, ReplyInFlight } from './call-connection';
 import { CallActivityFeed, ReplyErrorCode } from './call-activity.feed';
-import { ExchangeStatus } from './entities/call-status';
+import { ExchangeStatus } from '../call-records/call-status';
 
 const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
   interrupted: 'interrupted',

@@ -1,5 +1,5 @@
 import type { CallActivity } from '../call-socket/call-activity.feed';
-import type { EndReason } from '../call-socket/entities/call-status';
+import type { EndReason } from '../call-records/call-status';
 import { LiveCallsState } from '../dashboard/live-calls-state';
 import type { PrimaryToWorker } from './messages';
 

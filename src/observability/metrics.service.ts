@@ -5,6 +5,7 @@ import { AuditWriter } from '../audit/audit-writer.service';
 import { AppConfig } from '../config/app-config';
 import { CallActivity, CallActivityFeed, ReplyErrorCode } from '../call-socket/call-activity.feed';
 import { CallService } from '../call-socket/call.service';
+import { InstanceHeartbeat } from '../instance/instance-heartbeat.service';
 import type { CircuitState } from '../llm/circuit-breaker';
 import { LlmProviders } from '../llm/llm-providers';
 import { LlmProviderEvent, LlmTelemetry } from '../llm/llm-telemetry';
@@ -142,6 +143,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly calls: CallService,
     private readonly audit: AuditWriter,
     private readonly config: AppConfig,
+    private readonly heartbeat: InstanceHeartbeat,
     @Optional() private readonly providers?: LlmProviders,
     @Optional() private readonly llmTelemetry?: LlmTelemetry,
   ) {
@@ -227,6 +229,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.audit.onBatchWritten((durationMs, ok) =>
       this.auditWriteDuration.observe({ outcome: ok ? 'ok' : 'failed' }, durationMs / 1000),
     );
+    this.heartbeat.onCrashedSessionsClosed((sessions) => this.crashedSessionsClosed.inc(sessions));
     this.stopListening = this.llmTelemetry?.listen((event) => this.observeProvider(event));
   }
 

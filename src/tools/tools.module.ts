@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module';
 import { ApiAuthModule } from '../auth/api-auth.module';
 import { LlmModule } from '../llm/llm.module';
 import { CallControlTools } from './built-in/call-control.tools';
@@ -12,7 +13,7 @@ import { ToolsController } from './tools.controller';
  * them inside a spoken turn, and the built-in call control tools.
  */
 @Module({
-  imports: [DiscoveryModule, LlmModule, ApiAuthModule],
+  imports: [DiscoveryModule, AuditModule, LlmModule, ApiAuthModule],
   controllers: [ToolsController],
   providers: [ToolRegistry, ToolLoop, CallControlTools],
   exports: [ToolRegistry, ToolLoop],

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CALL_STATUSES, END_REASONS, type CallStatus, type EndReason } from '../../call-socket/entities/call-status';
+import { CALL_STATUSES, END_REASONS, type CallStatus, type EndReason } from '../../call-records/call-status';
 
 /** One call in a list: a row of the call_summaries view. */
 export class CallSummaryDto {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EXCHANGE_STATUSES, type ExchangeStatus } from '../../call-socket/entities/call-status';
+import { EXCHANGE_STATUSES, type ExchangeStatus } from '../../call-records/call-status';
 
 export const SPEAKERS = ['agent', 'caller'] as const;
 export type Speaker = (typeof SPEAKERS)[number];

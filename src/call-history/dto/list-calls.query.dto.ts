@@ -13,7 +13,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { CALL_STATUSES, type CallStatus } from '../../call-socket/entities/call-status';
+import { CALL_STATUSES, type CallStatus } from '../../call-records/call-status';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;

@@ -1,4 +1,4 @@
-import type { EndReason, ExchangeKind, ExchangeStatus } from '../../call-socket/entities/call-status';
+import type { EndReason, ExchangeKind, ExchangeStatus } from '../../call-records/call-status';
 
 /**
  * The wire shapes of GET /api/live (server-sent events), shared with the web page.
