@@ -39,9 +39,7 @@ async function main(): Promise<number> {
 
   const app = await NestFactory.createApplicationContext(RetentionCliModule, { logger: ['error', 'warn', 'log'] });
   try {
-    const report = await app
-      .get(RetentionService)
-      .run({ dryRun: values['dry-run'], days, mode: values.mode });
+    const report = await app.get(RetentionService).run({ dryRun: values['dry-run'], days, mode: values.mode });
     if (!report) console.log('Nothing done (RETENTION_DAYS is not set, or retention is running elsewhere).');
     return 0;
   } finally {
