@@ -6,6 +6,7 @@ import { ServiceInstances1765400000000 } from './1765400000000-service-instances
 import { CallSummaryDurationMs1765500000000 } from './1765500000000-call-summary-duration-ms';
 import { AuditLongValues1765600000000 } from './1765600000000-audit-long-values';
 import { LlmProviders1765700000000 } from './1765700000000-llm-providers';
+import { ExchangeErrorCode1765800000000 } from './1765800000000-exchange-error-code';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CallSummaryDurationMs1765500000000,
   AuditLongValues1765600000000,
   LlmProviders1765700000000,
+  ExchangeErrorCode1765800000000,
 ];

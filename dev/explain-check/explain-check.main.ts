@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { CallFilters, listCallsQuery, PHONE_NUMBER_IDS_QUERY } from '../../src/call-history/call-history.repository';
+import { CallFilters, listCallsQuery, PHONE_NUMBER_IDS_QUERY } from '../../src/call-records/call-list.query';
 
 /**
  * `npm run explain-check`: fills a scratch database (millis_explain, dropped afterwards)

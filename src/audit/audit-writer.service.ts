@@ -1,5 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { CallRecordWriterRepository } from '../call-records/call-record-writer.repository';
+import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
+import { ServiceInstance } from '../instance/service-instance';
 import { splitIntoChunks } from './audit-chunks';
 import { AuditQueue, emptyQueuedBatch, QueuedBatch, QueuedRow, queuedBytes, queuedRows } from './audit-queue';
 import {
@@ -11,10 +14,10 @@ import {
   ExchangeRecord,
   SessionRecord,
 } from './audit-records';
-import { AuditRepository } from './audit.repository';
 import { DeadLetter, DeadLetterFile } from './dead-letter-file';
 import { RefusalTally } from './refusal-tally';
 import { describeWriteFailure } from './write-failure';
+import { writeTable } from './write-table';
 
 export interface AuditStats {
   /** Rows queued, being written, or waiting for the dead-letter file. */
@@ -74,8 +77,10 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private readonly batchListeners: Array<(durationMs: number, ok: boolean) => void> = [];
 
   constructor(
-    private readonly repository: AuditRepository,
+    private readonly repository: CallRecordWriterRepository,
     private readonly config: AppConfig,
+    /** Stamped on the sessions it writes. */
+    private readonly instance: ServiceInstance,
   ) {
     this.deadLetters = new DeadLetterFile(config.audit.deadLetterFile);
   }
@@ -217,7 +222,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
         Math.max(this.config.audit.flushIntervalMs, this.retryDelayMs * 2),
       );
       this.logger.warn(
-        `Audit write failed (${(error as Error).message}); ${this.backlog} rows queued, retrying in ${this.retryDelayMs} ms`,
+        `Audit write failed (${describeError(error)}); ${this.backlog} rows queued, retrying in ${this.retryDelayMs} ms`,
       );
     }
     this.schedule(this.retryDelayMs || this.config.audit.flushIntervalMs);
@@ -271,7 +276,9 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   ): Promise<void> {
     let missingParent: Array<AuditRow<AuditTable>>;
     try {
-      missingParent = await this.repository.write(
+      missingParent = await writeTable(
+        this.repository,
+        this.instance.id,
         table,
         chunk.map((q) => q.row),
       );
@@ -323,7 +330,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     } catch (error) {
       if (!this.deadLetterFileFailing) {
         this.logger.error(
-          `Cannot append to ${this.config.audit.deadLetterFile} (${(error as Error).message}); refused audit rows are kept in memory and retried at every flush`,
+          `Cannot append to ${this.config.audit.deadLetterFile} (${describeError(error)}); refused audit rows are kept in memory and retried at every flush`,
         );
       }
       this.deadLetterFileFailing = true;

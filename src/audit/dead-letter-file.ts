@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { describeError } from '../common/describe-error';
 import { AUDIT_TABLES, AuditBatch, batchSize } from './audit-records';
 
 export interface DeadLetter {
@@ -52,7 +53,7 @@ function toLine(letter: DeadLetter): string {
       at,
       ...letter,
       batch: null,
-      unserializable: (error as Error).message,
+      unserializable: describeError(error),
       rows: identify(letter.batch),
     });
   }

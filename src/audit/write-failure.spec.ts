@@ -1,6 +1,7 @@
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { describeWriteFailure, UnserializableRowError } from './write-failure';
+import { UnserializableRowError } from '../call-records/postgres-json';
+import { describeWriteFailure } from './write-failure';
 
 function postgresError(code: string, message = `failed with ${code}`): DatabaseError {
   const error = new DatabaseError(message, 0, 'error');

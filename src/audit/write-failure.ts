@@ -1,3 +1,5 @@
+import { UnserializableRowError } from '../call-records/postgres-json';
+
 /**
  * Why a write failed, told apart by SQLSTATE (never by the English message):
  * - an outage: the database cannot take any write right now (no connection, shut down,
@@ -19,11 +21,6 @@ export interface WriteFailure {
 const OUTAGE_CLASSES = new Set(['08', '28', '3D', '40', '53', '55', '57', '58']);
 /** read_only_sql_transaction: connected to a standby during a failover. */
 const OUTAGE_CODES = new Set(['25006']);
-
-/** A row the writer cannot turn into a statement parameter (e.g. JSON.stringify refuses it). */
-export class UnserializableRowError extends Error {
-  readonly code = 'unserializable';
-}
 
 export function describeWriteFailure(error: unknown): WriteFailure {
   const message = error instanceof Error ? error.message : String(error);

@@ -1,14 +1,8 @@
+import type { CallListPosition } from '../call-records/call-list.query';
 import { HistoryException, HistoryExceptionCode } from './history.exception';
 
-/**
- * Position after the last call of a page, in the list's order (started_at DESC, id DESC).
- * started_at travels as Postgres text with microseconds: a JS Date would round it to the
- * millisecond and skip or repeat calls that started within the same millisecond.
- */
-export interface CallCursor {
-  startedAt: string;
-  id: string;
-}
+/** What a page's next_cursor encodes. */
+export type CallCursor = CallListPosition;
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { stringify } from 'csv-stringify';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { CallExportRepository, CallStream } from '../call-records/call-export.repository';
+import type { CallSummaryRow } from '../call-records/call-record.types';
 import { AppConfig } from '../config/app-config';
-import { CallHistoryRepository, CallStream, CallSummaryRow } from './call-history.repository';
 import { toExportRow } from './call-history.mapper';
 import type { ExportFormat } from './dto/export-calls.query.dto';
 import type { CallFiltersQueryDto } from './dto/list-calls.query.dto';
@@ -48,7 +49,7 @@ export class CallExportService {
 
   constructor(
     private readonly history: CallHistoryService,
-    private readonly repository: CallHistoryRepository,
+    private readonly repository: CallExportRepository,
     private readonly config: AppConfig,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { CallSummaryRow, EventRow, ExchangeRow } from './call-history.repository';
+import type { CallSummaryRow, EventRow, ExchangeRow } from '../call-records/call-record.types';
 import type { CallDetailDto, CallEventDto, ExchangeDto } from './dto/call-detail.dto';
 import type { CallExportRowDto, CallSummaryDto } from './dto/call-summary.dto';
 
@@ -40,6 +40,7 @@ export function toExchange(row: ExchangeRow): ExchangeDto {
     response_text: row.response_text,
     model: row.model,
     error: row.error,
+    error_code: row.error_code,
     requested_at: iso(row.requested_at),
     first_token_at: isoOrNull(row.first_token_at),
     completed_at: isoOrNull(row.completed_at),

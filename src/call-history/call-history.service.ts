@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CallCursor, decodeCursor, encodeCursor } from './call-cursor';
-import { CallFilters, CallHistoryRepository, CallSummaryRow, StatsRow } from './call-history.repository';
+import { CallHistoryRepository } from '../call-records/call-history.repository';
+import type { CallFilters } from '../call-records/call-list.query';
+import type { CallSummaryRow, StatsRow } from '../call-records/call-record.types';
+import { CallStatsRepository } from '../call-records/call-stats.repository';
 import { toCallDetail, toCallSummary } from './call-history.mapper';
 import { buildTranscript } from './call-transcript';
 import type { CallDetailDto } from './dto/call-detail.dto';
@@ -15,7 +18,10 @@ const DEFAULT_STATS_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
 export class CallHistoryService {
-  constructor(private readonly repository: CallHistoryRepository) {}
+  constructor(
+    private readonly repository: CallHistoryRepository,
+    private readonly statsRepository: CallStatsRepository,
+  ) {}
 
   async listCalls(query: ListCallsQueryDto): Promise<CallPageDto> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -50,7 +56,7 @@ export class CallHistoryService {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_STATS_WINDOW_MS);
     if (from >= to) throw new HistoryException(HistoryExceptionCode.INVALID_TIME_RANGE, 'from must be before to');
-    const rows = await this.repository.stats(from, to);
+    const rows = await this.statsRepository.stats(from, to);
     const totals = rows.find((r) => r.grouping_set === 3);
     return {
       from: from.toISOString(),

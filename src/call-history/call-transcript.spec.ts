@@ -1,4 +1,4 @@
-import type { CallSummaryRow, ExchangeRow } from './call-history.repository';
+import type { CallSummaryRow, ExchangeRow } from '../call-records/call-record.types';
 import { buildTranscript, formatOffset, renderTranscriptText } from './call-transcript';
 
 const START = Date.parse('2025-11-18T10:00:00Z');
@@ -24,6 +24,7 @@ function exchange(streamId: number, fields: Partial<ExchangeRow>): ExchangeRow {
     response_text: '',
     model: 'm',
     error: null,
+    error_code: null,
     requested_at: at(streamId * 1000),
     first_token_at: at(streamId * 1000 + 100),
     completed_at: at(streamId * 1000 + 500),

@@ -1,4 +1,4 @@
-import type { CallSummaryRow, ExchangeRow } from './call-history.repository';
+import type { CallSummaryRow, ExchangeRow } from '../call-records/call-record.types';
 import type { CallTranscriptDto, TranscriptLineDto } from './dto/call-transcript.dto';
 
 const CUT_OFF = new Set(['interrupted', 'superseded']);

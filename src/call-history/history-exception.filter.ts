@@ -9,6 +9,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { QueryTimeoutError } from '../call-records/statement-timeout';
 import { HistoryException, HistoryExceptionCode } from './history.exception';
 
 export function toHttpException(exception: HistoryException): HttpException {
@@ -33,9 +34,17 @@ export function toHttpException(exception: HistoryException): HttpException {
   }
 }
 
-@Catch(HistoryException)
+/** A read Postgres cancelled, as the API explains it. */
+export function queryTimedOut(error: QueryTimeoutError): HistoryException {
+  return new HistoryException(
+    HistoryExceptionCode.QUERY_TIMEOUT,
+    `the query took longer than ${error.timeoutMs} ms (HISTORY_STATEMENT_TIMEOUT_MS) and was cancelled: narrow the time range or filters, or try again`,
+  );
+}
+
+@Catch(HistoryException, QueryTimeoutError)
 export class HistoryExceptionFilter extends BaseExceptionFilter implements ExceptionFilter {
-  catch(exception: HistoryException, host: ArgumentsHost): void {
-    super.catch(toHttpException(exception), host);
+  catch(exception: HistoryException | QueryTimeoutError, host: ArgumentsHost): void {
+    super.catch(toHttpException(exception instanceof QueryTimeoutError ? queryTimedOut(exception) : exception), host);
   }
 }

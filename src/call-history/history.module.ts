@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ApiAuthModule } from '../auth/api-auth.module';
+import { CallRecordsModule } from '../call-records/call-records.module';
 import { CallExportService } from './call-export.service';
-import { CallHistoryRepository } from './call-history.repository';
 import { CallHistoryService } from './call-history.service';
 import { CallsController } from './calls.controller';
 import { PhoneNumbersController } from './phone-numbers.controller';
@@ -9,8 +9,8 @@ import { StatsController } from './stats.controller';
 
 /** The read side of the call audit: REST API under /api (see docs/history-api.md). */
 @Module({
-  imports: [ApiAuthModule],
+  imports: [ApiAuthModule, CallRecordsModule],
   controllers: [CallsController, PhoneNumbersController, StatsController],
-  providers: [CallHistoryRepository, CallHistoryService, CallExportService],
+  providers: [CallHistoryService, CallExportService],
 })
 export class HistoryModule {}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
+import { AuditModule } from '../audit/audit.module';
 import { LlmModule } from '../llm/llm.module';
 import { ObservabilityModule } from '../observability/observability.module';
 import { ToolsModule } from '../tools/tools.module';
@@ -11,7 +12,7 @@ import { CallService } from './call.service';
 import { ReplyRunner } from './reply-runner';
 
 @Module({
-  imports: [LlmModule, ToolsModule, AgentsModule, CallActivityModule, ObservabilityModule],
+  imports: [AuditModule, LlmModule, ToolsModule, AgentsModule, CallActivityModule, ObservabilityModule],
   providers: [CallGateway, CallService, ReplyRunner, CallAdmission, CallMetrics],
   exports: [CallService, CallAdmission],
 })

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AppConfig } from './app-config';
+import { ProcessRole } from './process-role';
 
 let loaded: AppConfig | undefined;
 
@@ -16,12 +17,16 @@ export function serviceConfig(): AppConfig {
 /**
  * Loads `.env` (if any) under the environment, then validates once when the app is
  * built, so a bad value stops start-up with one readable error (not at import time).
+ * ProcessRole (one process, or which worker) comes with it.
  * Tests override AppConfig with `AppConfig.from(...)`, which never touches API_KEY_FILE.
  */
 @Global()
 @Module({
   imports: [ConfigModule.forRoot({ cache: true })],
-  providers: [{ provide: AppConfig, useFactory: serviceConfig }],
-  exports: [AppConfig],
+  providers: [
+    { provide: AppConfig, useFactory: serviceConfig },
+    { provide: ProcessRole, inject: [AppConfig], useFactory: (config: AppConfig) => ProcessRole.of(config) },
+  ],
+  exports: [AppConfig, ProcessRole],
 })
 export class AppConfigModule {}

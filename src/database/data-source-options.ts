@@ -1,19 +1,15 @@
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { CallEvent } from '../call-socket/entities/call-event.entity';
-import { CallSession } from '../call-socket/entities/call-session.entity';
-import { StreamExchange } from '../call-socket/entities/stream-exchange.entity';
-import { PhoneNumber } from '../call-records/entities/phone-number.entity';
 import { TypeOrmNestLogger } from './typeorm-nest-logger';
 
-export const ENTITIES = [CallSession, StreamExchange, CallEvent, PhoneNumber];
-
-/** One definition shared by the app and the TypeORM CLI. */
+/**
+ * One definition shared by the app and the TypeORM CLI. No entities: the schema is the
+ * reviewed SQL of migrations/, and every table is read and written in SQL by its owner.
+ */
 export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     synchronize: false,

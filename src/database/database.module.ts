@@ -2,8 +2,7 @@ import { Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { ProcessRole } from '../instance/process-role';
-import { ProcessRoleModule } from '../instance/process-role.module';
+import { ProcessRole } from '../config/process-role';
 import { AUDIT_CONNECTION, buildAuditDataSourceOptions, buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migration-runner';
@@ -23,7 +22,7 @@ class EmbeddedPostgresModule {}
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
-      imports: [EmbeddedPostgresModule, ProcessRoleModule],
+      imports: [EmbeddedPostgresModule],
       inject: [AppConfig, EmbeddedPostgres, ProcessRole],
       useFactory: async (config: AppConfig, embedded: EmbeddedPostgres, role: ProcessRole) => {
         const { url, embeddedDir, poolSize } = config.database;

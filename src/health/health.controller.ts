@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { CallService } from '../call-socket/call.service';
-import { ProcessRole } from '../instance/process-role';
+import { ProcessRole } from '../config/process-role';
 import { AuditBacklogHealthIndicator } from './audit-backlog.health';
 import { LivenessDto } from './dto/liveness.dto';
 

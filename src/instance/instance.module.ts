@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
+import { CallRecordsModule } from '../call-records/call-records.module';
 import { InstanceHeartbeat } from './instance-heartbeat.service';
-import { ProcessRoleModule } from './process-role.module';
 import { ServiceInstance } from './service-instance';
 
 /** This process among the instances sharing Postgres: its identity and its heartbeat. */
 @Module({
-  imports: [ProcessRoleModule],
+  imports: [CallRecordsModule],
   providers: [ServiceInstance, InstanceHeartbeat],
   exports: [ServiceInstance, InstanceHeartbeat],
 })

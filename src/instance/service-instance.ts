@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config';
-import { ProcessRole } from './process-role';
+import { ProcessRole } from '../config/process-role';
 
 /**
  * This process among the instances sharing Postgres: a fresh id at every boot (stamped on

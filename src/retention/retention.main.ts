@@ -2,15 +2,15 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
+import { CallRecordsModule } from '../call-records/call-records.module';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
-import { RetentionRepository } from './retention.repository';
-import { RetentionMode, RetentionService } from './retention.service';
+import { RetentionService } from './retention.service';
 
 /** Just what retention needs: no HTTP server, no calls, no scheduler. */
 @Module({
-  imports: [AppConfigModule, DatabaseModule],
-  providers: [RetentionRepository, RetentionService],
+  imports: [AppConfigModule, DatabaseModule, CallRecordsModule],
+  providers: [RetentionService],
 })
 class RetentionCliModule {}
 
@@ -39,9 +39,7 @@ async function main(): Promise<number> {
 
   const app = await NestFactory.createApplicationContext(RetentionCliModule, { logger: ['error', 'warn', 'log'] });
   try {
-    const report = await app
-      .get(RetentionService)
-      .run({ dryRun: values['dry-run'], days, mode: values.mode as RetentionMode | undefined });
+    const report = await app.get(RetentionService).run({ dryRun: values['dry-run'], days, mode: values.mode });
     if (!report) console.log('Nothing done (RETENTION_DAYS is not set, or retention is running elsewhere).');
     return 0;
   } finally {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
+import { describeError } from '../common/describe-error';
 import { RetentionService } from './retention.service';
 
 @Injectable()
@@ -14,7 +15,7 @@ export class RetentionScheduler {
       await this.retention.run();
     } catch (error) {
       // The next run picks up where this one stopped: every batch that committed stays done.
-      this.logger.error(`Retention failed: ${(error as Error)?.stack ?? error}`);
+      this.logger.error(`Retention failed: ${describeError(error, { stack: true })}`);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { RetentionCounts, RetentionRepository } from './retention.repository';
+import { CallRetentionRepository, RetentionCounts } from '../call-records/call-retention.repository';
 
 export type RetentionMode = AppConfig['retention']['mode'];
 
@@ -30,7 +30,7 @@ export class RetentionService {
   private readonly logger = new Logger(RetentionService.name);
 
   constructor(
-    private readonly repository: RetentionRepository,
+    private readonly repository: CallRetentionRepository,
     private readonly config: AppConfig,
   ) {}
 

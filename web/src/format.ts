@@ -1,4 +1,4 @@
-import type { EndReason, ExchangeStatus } from '../../src/call-socket/entities/call-status';
+import type { EndReason, ExchangeStatus } from '../../src/call-records/call-status';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dayTimeFormat = new Intl.DateTimeFormat(undefined, {

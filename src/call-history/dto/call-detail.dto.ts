@@ -85,6 +85,16 @@ export class ExchangeDto {
   @ApiProperty({ type: String, nullable: true })
   error: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'timeout',
+    description:
+      'Why the reply failed, as a code to count and filter on: timeout, unreachable, upstream_error, rate_limited, ' +
+      'stream_cut, unavailable, tool_rounds or unexpected. Null when it did not fail (and for replies stored before the code was).',
+  })
+  error_code: string | null;
+
   @ApiProperty({ format: 'date-time' })
   requested_at: string;
 

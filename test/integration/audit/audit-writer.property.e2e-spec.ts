@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import type { EventRecord, ExchangeRecord, SessionRecord } from '../../../src/audit/audit-records';
-import { toPostgresSafeString } from '../../../src/audit/postgres-json';
+import { toPostgresSafeString } from '../../../src/call-records/postgres-json';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { deadLetters, distinctWords, incompressible } from '../../support/audit-test-kit';
 
@@ -106,7 +106,7 @@ const ordinaryCall: fc.Arbitrary<CallPlan> = fc.record({
   session: fc.record({
     agentId: fc.constantFrom('agent-a', 'agent-b'),
     fromNumber: fc.constantFrom('+15550100', '+15550101', null),
-  }) as fc.Arbitrary<Partial<SessionRecord>>,
+  }),
   exchanges: fc.array(
     fc.record({ responseText: fc.string({ maxLength: 30 }) }) as fc.Arbitrary<Partial<ExchangeRecord>>,
     { maxLength: 3 },

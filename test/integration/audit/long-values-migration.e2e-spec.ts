@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { AuditLongValues1765600000000 } from '../../../migrations/1765600000000-audit-long-values';
-import { listCallsQuery, PHONE_NUMBER_IDS_QUERY } from '../../../src/call-history/call-history.repository';
+import { listCallsQuery, PHONE_NUMBER_IDS_QUERY } from '../../../src/call-records/call-list.query';
 import { incompressible } from '../../support/audit-test-kit';
 import { closeMigrationSandbox, openMigrationSandbox, sandboxRunner } from './migration-sandbox';
 

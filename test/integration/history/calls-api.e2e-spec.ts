@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AppModule } from '../../../src/app.module';
 import { AppConfig } from '../../../src/config/app-config';
@@ -174,6 +175,7 @@ describe('Call history API after real calls', () => {
         { role: 'user', content: 'What are your opening hours' },
       ],
     });
+    expect(reply).toMatchObject({ error: null, error_code: null });
     expect(reply.time_to_first_token_ms).toBeGreaterThanOrEqual(0);
     expect(reply.total_ms).toBeGreaterThanOrEqual(reply.time_to_first_token_ms);
     expect(reply.time_to_first_token_ms).toBeCloseTo(
@@ -186,6 +188,47 @@ describe('Call history API after real calls', () => {
     ]);
     const times = call.events.map((e: { received_at: string }) => Date.parse(e.received_at));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  it("returns a failed reply's error code as the audit writer stored it", async () => {
+    const at = new Date().toISOString();
+    t.audit.recordSession({
+      sessionId: 'api-call-failed',
+      agentId: 'support',
+      callSid: null,
+      metadata: null,
+      fromNumber: null,
+      toNumber: null,
+      status: 'ended',
+      endReason: 'connection_closed',
+      startedAt: at,
+      endedAt: at,
+      closeCode: 1000,
+    });
+    t.audit.recordExchange({
+      id: randomUUID(),
+      sessionId: 'api-call-failed',
+      streamId: 1,
+      kind: 'reply',
+      transcript: [{ role: 'user', content: 'Are you there?' }],
+      responseText: 'Sorry, could you say that again?',
+      status: 'failed',
+      model: 'fake-model',
+      error: 'no first token within 3000 ms',
+      errorCode: 'timeout',
+      requestedAt: at,
+      firstTokenAt: null,
+      completedAt: at,
+      promptTokens: null,
+      completionTokens: null,
+      totalTokens: null,
+    });
+    await t.audit.flush();
+
+    const { body } = await api().get('/api/calls/api-call-failed').set('x-api-key', API_KEY).expect(200);
+    expect(body.exchanges).toEqual([
+      expect.objectContaining({ status: 'failed', error: 'no first token within 3000 ms', error_code: 'timeout' }),
+    ]);
   });
 
   it('answers 404 for an unknown session', async () => {

@@ -1,5 +1,5 @@
 import type { LiveCallDto, LiveTurnDto } from '../api';
-import type { EndReason, ExchangeStatus } from '../../../src/call-socket/entities/call-status';
+import type { EndReason, ExchangeStatus } from '../../../src/call-records/call-status';
 import { badge, h, parties } from '../dom';
 import { END_REASON_LABELS, formatDuration, formatMs, REPLY_STATUS_LABELS } from '../format';
 import { ScrollFollower } from '../scroll-follower';

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from './app-config';
 
 /**
  * This process's place in the service: the whole of it, or one worker of a cluster (WORKERS),

@@ -19,11 +19,11 @@ const RETENTION_LOCK_KEY = 727_002;
 const REDACTED = '[redacted]';
 
 /**
- * Retention in SQL. Every batch is one short transaction over at most `batchSize` calls,
+ * Deletion and redaction of old calls. Every batch is one short transaction over at most `batchSize` calls,
  * taking row locks only (SKIP LOCKED), so the audit writer is never held up for long.
  */
 @Injectable()
-export class RetentionRepository {
+export class CallRetentionRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Runs `work` unless another instance holds the retention lock; returns undefined if it does. */
@@ -31,7 +31,11 @@ export class RetentionRepository {
     const runner: QueryRunner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RETENTION_LOCK_KEY]);
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        RETENTION_LOCK_KEY,
+      ])) as Array<{
+        locked: boolean;
+      }>;
       if (!locked) return undefined;
       try {
         return await work();
@@ -44,7 +48,7 @@ export class RetentionRepository {
   }
 
   async preview(cutoff: Date, onlyUnredacted: boolean): Promise<RetentionPreview> {
-    const [row] = await this.dataSource.query(
+    const [row] = await this.dataSource.query<RetentionPreview[]>(
       `WITH expired AS (
          SELECT id FROM call_sessions WHERE started_at < $1 AND (NOT $2 OR redacted_at IS NULL)
        )
@@ -63,7 +67,7 @@ export class RetentionRepository {
 
   /** Deletes up to `batchSize` calls that started before `cutoff`, with their exchanges and events. */
   async deleteBatch(cutoff: Date, batchSize: number): Promise<RetentionCounts> {
-    const [row] = await this.dataSource.query(
+    const [row] = await this.dataSource.query<RetentionCounts[]>(
       `WITH batch AS (
          SELECT id FROM call_sessions WHERE started_at < $1 ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), exchanges AS (
@@ -95,7 +99,7 @@ export class RetentionRepository {
       );
       if (batch.length === 0) return { calls: 0, exchanges: 0, events: 0 };
       const ids = batch.map((b) => b.id);
-      const exchanges = await manager.query(
+      const exchanges = await manager.query<unknown>(
         `UPDATE stream_exchanges SET
            transcript = CASE WHEN jsonb_typeof(transcript) = 'array' THEN coalesce((
              SELECT jsonb_agg(jsonb_build_object('role', t.entry ->> 'role', 'content', $2::text) ORDER BY t.n)
@@ -110,7 +114,7 @@ export class RetentionRepository {
          WHERE call_session_id = ANY($1::uuid[])`,
         [ids, REDACTED],
       );
-      const events = await manager.query(
+      const events = await manager.query<unknown>(
         `UPDATE call_events SET payload = '{"redacted": true}'::jsonb WHERE call_session_id = ANY($1::uuid[])`,
         [ids],
       );

@@ -2,43 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AUDIT_CONNECTION } from '../database/data-source-options';
-import { ServiceInstance } from '../instance/service-instance';
-import { AuditRow, AuditTable, EventRecord, ExchangeRecord, PhoneSighting, SessionRecord } from './audit-records';
-import { toPostgresJson } from './postgres-json';
-import { UnserializableRowError } from './write-failure';
+import type {
+  EventRecord,
+  ExchangeRecord,
+  PhoneSighting,
+  SessionRecord,
+  StoredFailedAttempt,
+  StoredHedge,
+  StoredToolCall,
+} from './call-record.types';
+import { asJsonbParameter } from './postgres-json';
 
 /**
- * Set-based, idempotent writes of audit rows: one statement per call, whatever the
- * number of rows (they travel as one jsonb parameter), so a retry never duplicates a
- * row. Runs on the audit's own pool. The caller bounds each statement in rows and bytes.
+ * The audit's writes: set-based, idempotent upserts, one statement per call whatever the
+ * number of rows (they travel as one jsonb parameter), so a retry never duplicates a row.
+ * Runs on the audit's own pool. The caller bounds each statement in rows and bytes.
+ * A row JSON cannot hold throws UnserializableRowError before anything is sent.
  */
 @Injectable()
-export class AuditRepository {
-  constructor(
-    @InjectDataSource(AUDIT_CONNECTION) private readonly dataSource: DataSource,
-    /** Stamped on sessions, so a dead instance's calls can be told from a live one's. */
-    private readonly instance: ServiceInstance,
-  ) {}
+export class CallRecordWriterRepository {
+  constructor(@InjectDataSource(AUDIT_CONNECTION) private readonly dataSource: DataSource) {}
 
-  /** Writes rows of one table in one statement; returns those it could not store for want of their call session. */
-  async write<T extends AuditTable>(table: T, rows: Array<AuditRow<T>>): Promise<Array<AuditRow<T>>> {
-    switch (table) {
-      case 'phones':
-        await this.upsertPhones(rows as PhoneSighting[]);
-        return [];
-      case 'sessions':
-        await this.upsertSessions(rows as SessionRecord[]);
-        return [];
-      case 'exchanges':
-        return (await this.upsertExchanges(rows as ExchangeRecord[])) as Array<AuditRow<T>>;
-      case 'events':
-        await this.insertEvents(rows as EventRecord[]);
-        return [];
-    }
-    throw new Error(`unknown audit table ${String(table)}`);
-  }
-
-  private async upsertPhones(phones: PhoneSighting[]): Promise<void> {
+  async upsertPhones(phones: PhoneSighting[]): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO phone_numbers (number, first_seen_at, last_seen_at)
        SELECT x.number, x.first_seen_at, x.last_seen_at
@@ -47,15 +32,18 @@ export class AuditRepository {
          first_seen_at = LEAST(phone_numbers.first_seen_at, EXCLUDED.first_seen_at),
          last_seen_at = GREATEST(phone_numbers.last_seen_at, EXCLUDED.last_seen_at)`,
       [
-        asParameter(
+        asJsonbParameter(
           phones.map((p) => ({ number: p.number, first_seen_at: p.firstSeenAt, last_seen_at: p.lastSeenAt })),
         ),
       ],
     );
   }
 
-  /** A reconnection with a known session_id continues that session's row. */
-  private async upsertSessions(sessions: SessionRecord[]): Promise<void> {
+  /**
+   * A reconnection with a known session_id continues that session's row. `instanceId` (the
+   * writing process) is stamped on each, so a dead instance's calls can be told from a live one's.
+   */
+  async upsertSessions(sessions: SessionRecord[], instanceId: string): Promise<void> {
     const rows = sessions.map((s) => ({
       session_id: s.sessionId,
       agent_id: s.agentId,
@@ -91,12 +79,12 @@ export class AuditRepository {
          ended_at = EXCLUDED.ended_at,
          close_code = EXCLUDED.close_code,
          instance_id = EXCLUDED.instance_id`,
-      [asParameter(rows), this.instance.id],
+      [asJsonbParameter(rows), instanceId],
     );
   }
 
   /** Returns the exchanges whose call session is not stored (the join finds no parent). */
-  private async upsertExchanges(exchanges: ExchangeRecord[]): Promise<ExchangeRecord[]> {
+  async upsertExchanges(exchanges: ExchangeRecord[]): Promise<ExchangeRecord[]> {
     const rows = exchanges.map((e) => ({
       id: e.id,
       session_id: e.sessionId,
@@ -107,13 +95,14 @@ export class AuditRepository {
       status: e.status,
       model: e.model,
       error: e.error,
+      error_code: e.errorCode ?? null,
       requested_at: e.requestedAt,
       first_token_at: e.firstTokenAt,
       completed_at: e.completedAt,
       prompt_tokens: e.promptTokens,
       completion_tokens: e.completionTokens,
       total_tokens: e.totalTokens,
-      tool_calls: (e.toolCalls ?? []).map((c) => ({
+      tool_calls: (e.toolCalls ?? []).map((c): StoredToolCall => ({
         id: c.id,
         name: c.name,
         arguments: c.arguments,
@@ -126,7 +115,7 @@ export class AuditRepository {
       })),
       provider: e.provider ?? null,
       response_model: e.responseModel ?? null,
-      failed_attempts: (e.failedAttempts ?? []).map((a) => ({
+      failed_attempts: (e.failedAttempts ?? []).map((a): StoredFailedAttempt => ({
         round: a.round,
         provider: a.provider,
         model: a.model,
@@ -140,7 +129,7 @@ export class AuditRepository {
       reasoning_tokens: e.reasoningTokens ?? null,
       reasoning_ms: e.reasoningMs ?? null,
       finish_reason: e.finishReason ?? null,
-      hedges: (e.hedges ?? []).map((h) => ({
+      hedges: (e.hedges ?? []).map((h): StoredHedge => ({
         round: h.round,
         started_after_ms: h.startedAfterMs,
         winner: h.winner,
@@ -156,17 +145,17 @@ export class AuditRepository {
     }));
     const written: Array<{ id: string }> = await this.dataSource.query(
       `INSERT INTO stream_exchanges
-         (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error,
+         (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error, error_code,
           requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens, tool_calls,
           provider, response_model, failed_attempts, reasoning_tokens, reasoning_ms, finish_reason, hedges)
-       SELECT x.id, s.id, x.stream_id, x.kind, x.transcript, x.response_text, x.status, x.model, x.error,
+       SELECT x.id, s.id, x.stream_id, x.kind, x.transcript, x.response_text, x.status, x.model, x.error, x.error_code,
               x.requested_at, x.first_token_at, x.completed_at, x.prompt_tokens, x.completion_tokens, x.total_tokens,
               COALESCE(x.tool_calls, '[]'::jsonb),
               x.provider, x.response_model, COALESCE(x.failed_attempts, '[]'::jsonb), x.reasoning_tokens, x.reasoning_ms,
               x.finish_reason, COALESCE(x.hedges, '[]'::jsonb)
        FROM jsonb_to_recordset($1::jsonb) AS x(
          id uuid, session_id text, stream_id int, kind text, transcript jsonb, response_text text, status text,
-         model text, error text, requested_at timestamptz, first_token_at timestamptz, completed_at timestamptz,
+         model text, error text, error_code text, requested_at timestamptz, first_token_at timestamptz, completed_at timestamptz,
          prompt_tokens int, completion_tokens int, total_tokens int, tool_calls jsonb,
          provider text, response_model text, failed_attempts jsonb, reasoning_tokens int, reasoning_ms int,
          finish_reason text, hedges jsonb)
@@ -176,6 +165,7 @@ export class AuditRepository {
          status = EXCLUDED.status,
          model = EXCLUDED.model,
          error = EXCLUDED.error,
+         error_code = EXCLUDED.error_code,
          first_token_at = EXCLUDED.first_token_at,
          completed_at = EXCLUDED.completed_at,
          prompt_tokens = EXCLUDED.prompt_tokens,
@@ -190,14 +180,14 @@ export class AuditRepository {
          finish_reason = EXCLUDED.finish_reason,
          hedges = EXCLUDED.hedges
        RETURNING id`,
-      [asParameter(rows)],
+      [asJsonbParameter(rows)],
     );
     if (written.length === exchanges.length) return [];
     const stored = new Set(written.map((w) => w.id));
     return exchanges.filter((e) => !stored.has(e.id));
   }
 
-  private async insertEvents(events: EventRecord[]): Promise<void> {
+  async insertEvents(events: EventRecord[]): Promise<void> {
     const rows = events.map((e) => ({
       id: e.id,
       session_id: e.sessionId,
@@ -213,16 +203,7 @@ export class AuditRepository {
          id uuid, session_id text, type text, stream_id int, payload jsonb, received_at timestamptz)
        LEFT JOIN call_sessions s ON s.session_id = x.session_id
        ON CONFLICT (id) DO NOTHING`,
-      [asParameter(rows)],
+      [asJsonbParameter(rows)],
     );
-  }
-}
-
-/** Rows as one jsonb parameter; a row JSON.stringify refuses (too deep, circular) is refused like a row Postgres refuses. */
-function asParameter(rows: unknown[]): string {
-  try {
-    return toPostgresJson(rows);
-  } catch (error) {
-    throw new UnserializableRowError((error as Error).message);
   }
 }

@@ -1,4 +1,5 @@
 import { isPostgresStorable } from '../common/postgres-text';
+import { describeError } from '../common/describe-error';
 
 /**
  * JSON that Postgres accepts as jsonb/text: it rejects NUL and lone UTF-16
@@ -7,7 +8,7 @@ import { isPostgresStorable } from '../common/postgres-text';
  */
 export function toPostgresSafeString(value: string): string {
   if (isPostgresStorable(value)) return value;
-  return value.toWellFormed().replace(/\u0000/g, '\ufffd');
+  return value.toWellFormed().replaceAll('\u0000', '\ufffd');
 }
 
 export function toPostgresJson(value: unknown): string {
@@ -22,4 +23,18 @@ export function toPostgresJson(value: unknown): string {
 function withStorableKeys(object: Record<string, unknown>): Record<string, unknown> {
   if (Object.keys(object).every(isPostgresStorable)) return object;
   return Object.fromEntries(Object.entries(object).map(([key, v]) => [toPostgresSafeString(key), v]));
+}
+
+/** A row the writer cannot turn into a statement parameter (e.g. JSON.stringify refuses it). */
+export class UnserializableRowError extends Error {
+  readonly code = 'unserializable';
+}
+
+/** Rows as one jsonb parameter; a row JSON.stringify refuses (too deep, circular) is refused like a row Postgres refuses. */
+export function asJsonbParameter(rows: unknown[]): string {
+  try {
+    return toPostgresJson(rows);
+  } catch (error) {
+    throw new UnserializableRowError(describeError(error));
+  }
 }

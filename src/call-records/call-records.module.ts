@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { CallExportRepository } from './call-export.repository';
+import { CallHistoryRepository } from './call-history.repository';
+import { CallRecordWriterRepository } from './call-record-writer.repository';
+import { CallRetentionRepository } from './call-retention.repository';
+import { CallStatsRepository } from './call-stats.repository';
+import { InstanceLivenessRepository } from './instance-liveness.repository';
+
+/**
+ * The one owner of call_sessions, stream_exchanges, call_events, phone_numbers and
+ * service_instances: every statement on them is in one of these repositories. The schema
+ * is the reviewed SQL of migrations/.
+ */
+@Module({
+  providers: [
+    CallRecordWriterRepository,
+    CallHistoryRepository,
+    CallStatsRepository,
+    CallExportRepository,
+    CallRetentionRepository,
+    InstanceLivenessRepository,
+  ],
+  exports: [
+    CallRecordWriterRepository,
+    CallHistoryRepository,
+    CallStatsRepository,
+    CallExportRepository,
+    CallRetentionRepository,
+    InstanceLivenessRepository,
+  ],
+})
+export class CallRecordsModule {}
