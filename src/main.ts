@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { runPrimary } from './cluster/primary';
 import { runWorker } from './cluster/worker';
 import { serviceConfig } from './config/config.module';
+import { ConfigValidationError } from './config/config-validation-error';
 import { writeStartUpBanner } from './observability/start-up-banner';
 import { startService } from './start-service';
 
@@ -16,7 +17,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // One readable message for a configuration error, a stack for anything else.
-  const message = error instanceof Error && error.message.startsWith('Invalid configuration') ? error.message : error;
-  console.error(message);
+  console.error(error instanceof ConfigValidationError ? error.message : error);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOrCreateApiKey } from './api-key-file';
 import { AppConfig } from './app-config';
+import { ConfigValidationError } from './config-validation-error';
 
 describe('readOrCreateApiKey', () => {
   let dir: string;
@@ -28,6 +29,7 @@ describe('readOrCreateApiKey', () => {
   it('refuses a file without a usable key, in one readable message, and leaves the file as it was', () => {
     const file = join(dir, 'api-key');
     writeFileSync(file, 'short\n');
+    expect(() => readOrCreateApiKey(file)).toThrow(ConfigValidationError);
     expect(() => readOrCreateApiKey(file)).toThrow(
       /^Invalid configuration:\n {2}- API_KEY_FILE: .*api-key: it holds no key of 16\+ characters/,
     );

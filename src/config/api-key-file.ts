@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { describeError } from '../common/describe-error';
+import { ConfigValidationError } from './config-validation-error';
 
 /** The API key kept in a file for a service started without API_KEY outside production. */
 export interface StoredApiKey {
@@ -31,7 +33,7 @@ export function readOrCreateApiKey(file: string): StoredApiKey {
     linkSync(staging, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readOrCreateApiKey(file);
-    throw keyFileError(file, `cannot write it (${(error as Error).message})`);
+    throw keyFileError(file, `cannot write it (${describeError(error)})`);
   } finally {
     rmSync(staging, { force: true });
   }
@@ -44,7 +46,7 @@ function readKey(file: string): string | undefined {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw keyFileError(file, `cannot read it (${(error as Error).message})`);
+    throw keyFileError(file, `cannot read it (${describeError(error)})`);
   }
   const key = text.trim();
   if (key.length < MIN_LENGTH || /\s/.test(key)) {
@@ -56,9 +58,7 @@ function readKey(file: string): string | undefined {
   return key;
 }
 
-/** Worded like the other configuration errors, so start-up stops with one readable message. */
-function keyFileError(file: string, problem: string): Error {
-  return new Error(
-    `Invalid configuration:\n  - API_KEY_FILE: ${file}: ${problem}.\nSee .env.example for every variable.`,
-  );
+/** A configuration error like the others, so start-up stops with one readable message. */
+function keyFileError(file: string, problem: string): ConfigValidationError {
+  return new ConfigValidationError([`API_KEY_FILE: ${file}: ${problem}.`]);
 }

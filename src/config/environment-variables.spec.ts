@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
 import { AppConfig } from './app-config';
+import { ConfigValidationError } from './config-validation-error';
 import { EnvironmentVariables, validateEnvironment } from './environment-variables';
 
-function errorOf(raw: Record<string, unknown>): Error {
+function errorOf(raw: Record<string, unknown>): ConfigValidationError {
   try {
     validateEnvironment(raw);
   } catch (error) {
-    return error as Error;
+    if (error instanceof ConfigValidationError) return error;
+    throw error;
   }
   throw new Error('expected validateEnvironment to throw');
 }
@@ -101,11 +103,10 @@ describe('validateEnvironment', () => {
     const error = errorOf({ PORT: 'abc', LLM_TEMPERATURE: '5', DATABASE_URL: 'http://x' });
 
     expect(error.message).toMatch(/^Invalid configuration:/);
-    const listed = error.message
-      .split('\n')
-      .filter((line) => line.startsWith('  - '))
-      .map((line) => line.slice(4).split(':')[0]);
+    expect(error.message).toMatch(/\nSee \.env\.example for every variable\.$/);
+    const listed = error.problems.map((problem) => problem.split(':')[0]);
     expect(listed.sort()).toEqual(['DATABASE_URL', 'LLM_TEMPERATURE', 'PORT']);
+    expect(error.message.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(3);
     expect(error.message).toMatch(/PORT: .*integer/);
     expect(error.message).toMatch(/LLM_TEMPERATURE: .*not be greater than 2/);
     expect(error.message).toMatch(/DATABASE_URL: .*URL/);
@@ -150,10 +151,9 @@ describe('validateEnvironment', () => {
   });
 
   it.each(['0', '-1', '1.5', 'many', '2000'])('refuses WORKERS=%s with one message', (value) => {
-    const lines = errorOf({ WORKERS: value })
-      .message.split('\n')
-      .filter((line) => line.startsWith('  - '));
-    expect(lines).toEqual(['  - WORKERS: WORKERS must be a whole number from 1 to 1024, or auto']);
+    expect(errorOf({ WORKERS: value }).problems).toEqual([
+      'WORKERS: WORKERS must be a whole number from 1 to 1024, or auto',
+    ]);
   });
 
   it('ignores variables it does not know', () => {

@@ -14,6 +14,7 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { ConfigValidationError } from './config-validation-error';
 import { LlmProviderConfig, readLlmProviders } from './llm-provider-config';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -419,7 +420,7 @@ export class EnvironmentVariables {
   EXPORT_STALL_TIMEOUT_MS = 30_000;
 }
 
-/** Validates the raw environment once, reporting every problem in one readable error. */
+/** Validates the raw environment once, reporting every problem in one readable error (a ConfigValidationError). */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   const known = Object.fromEntries(
     Object.keys(new EnvironmentVariables())
@@ -432,10 +433,10 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
   // A variable whose checks share one message (WORKERS) lists it once.
-  const lines = errors.map((e) => `  - ${e.property}: ${[...new Set(Object.values(e.constraints ?? {}))].join(', ')}`);
+  const lines = errors.map((e) => `${e.property}: ${[...new Set(Object.values(e.constraints ?? {}))].join(', ')}`);
   if (errors.length === 0 && env.EXPORT_MAX_CONCURRENT >= env.DB_POOL_SIZE) {
     lines.push(
-      `  - EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so exports always leave connections for calls and the API`,
+      `EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so exports always leave connections for calls and the API`,
     );
   }
   if (errors.length === 0) {
@@ -454,9 +455,7 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     env.llmProviderOrder = reading.order;
   }
   if (errors.length === 0) lines.push(...productionRefusals(env));
-  if (lines.length > 0) {
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);
-  }
+  if (lines.length > 0) throw new ConfigValidationError(lines);
   return env;
 }
 
@@ -469,12 +468,12 @@ function productionRefusals(env: EnvironmentVariables): string[] {
   const refusals: string[] = [];
   if (!env.DATABASE_URL && !env.ALLOW_EMBEDDED_DATABASE) {
     refusals.push(
-      "  - DATABASE_URL: required when NODE_ENV=production (the embedded database keeps the audit on this machine's disk only); set ALLOW_EMBEDDED_DATABASE=true to run on it anyway",
+      "DATABASE_URL: required when NODE_ENV=production (the embedded database keeps the audit on this machine's disk only); set ALLOW_EMBEDDED_DATABASE=true to run on it anyway",
     );
   }
   if (!env.WS_AUTH_TOKEN && !env.WS_ALLOWED_IPS && !env.ALLOW_OPEN_WEBSOCKET) {
     refusals.push(
-      '  - WS_AUTH_TOKEN: required when NODE_ENV=production unless WS_ALLOWED_IPS is set (otherwise anyone can place calls on your LLM account); set ALLOW_OPEN_WEBSOCKET=true to run without either',
+      'WS_AUTH_TOKEN: required when NODE_ENV=production unless WS_ALLOWED_IPS is set (otherwise anyone can place calls on your LLM account); set ALLOW_OPEN_WEBSOCKET=true to run without either',
     );
   }
   return refusals;

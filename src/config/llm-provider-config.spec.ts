@@ -2,13 +2,15 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppConfig } from './app-config';
+import { ConfigValidationError } from './config-validation-error';
 import { EnvironmentVariables, validateEnvironment } from './environment-variables';
 
 function errorOf(raw: Record<string, unknown>): string {
   try {
     validateEnvironment(raw);
   } catch (error) {
-    return (error as Error).message;
+    if (error instanceof ConfigValidationError) return error.message;
+    throw error;
   }
   throw new Error('expected validateEnvironment to throw');
 }

@@ -1,3 +1,5 @@
+import { describeError } from '../common/describe-error';
+
 /**
  * The LLM providers the service may call, read once at boot from the environment in one of
  * two forms (never both):
@@ -87,7 +89,7 @@ export interface ProviderReading {
   providers: LlmProviderConfig[];
   /** Failover order of agents without their own list. */
   order: string[];
-  /** One line per problem, like the rest of the configuration's errors. */
+  /** One `VARIABLE: what is wrong` per problem, like the rest of the configuration's errors. */
   errors: string[];
 }
 
@@ -107,7 +109,7 @@ export function readLlmProviders(
   const numbered = numberedEntries(raw, errors);
   if (typeof json === 'string' && json.trim() !== '') {
     if (numbered.length > 0)
-      errors.push('  - LLM_PROVIDERS: set either LLM_PROVIDERS or LLM_PROVIDER_<n>_* variables, not both');
+      errors.push('LLM_PROVIDERS: set either LLM_PROVIDERS or LLM_PROVIDER_<n>_* variables, not both');
     entries.push(...jsonEntries(json, errors));
   } else {
     entries.push(...numbered);
@@ -123,7 +125,7 @@ export function readLlmProviders(
   if (legacy || entries.length === 0) {
     if (providers.some((p) => p.name === DEFAULT_PROVIDER)) {
       errors.push(
-        `  - LLM_PROVIDERS: the name "${DEFAULT_PROVIDER}" is taken by OPENAI_API_KEY / OPENAI_BASE_URL; give that provider another name`,
+        `LLM_PROVIDERS: the name "${DEFAULT_PROVIDER}" is taken by OPENAI_API_KEY / OPENAI_BASE_URL; give that provider another name`,
       );
     }
     providers.unshift({
@@ -141,7 +143,7 @@ export function readLlmProviders(
   const duplicates = new Set(
     names.filter((name, i) => names.indexOf(name) !== i && !(legacy && name === DEFAULT_PROVIDER)),
   );
-  for (const duplicate of duplicates) errors.push(`  - LLM_PROVIDERS: the provider name "${duplicate}" is used twice`);
+  for (const duplicate of duplicates) errors.push(`LLM_PROVIDERS: the provider name "${duplicate}" is used twice`);
 
   let order = names;
   if (orderVariable !== undefined && orderVariable.trim() !== '') {
@@ -152,10 +154,10 @@ export function readLlmProviders(
     const unknown = order.filter((name) => !names.includes(name));
     if (unknown.length)
       errors.push(
-        `  - LLM_PROVIDER_ORDER: unknown provider(s) ${unknown.join(', ')}; configured: ${[...new Set(names)].join(', ')}`,
+        `LLM_PROVIDER_ORDER: unknown provider(s) ${unknown.join(', ')}; configured: ${[...new Set(names)].join(', ')}`,
       );
     const repeated = order.find((name, i) => order.indexOf(name) !== i);
-    if (repeated) errors.push(`  - LLM_PROVIDER_ORDER: "${repeated}" is listed twice`);
+    if (repeated) errors.push(`LLM_PROVIDER_ORDER: "${repeated}" is listed twice`);
   }
   return { providers, order, errors };
 }
@@ -175,24 +177,24 @@ function jsonEntries(json: string, errors: string[]) {
   try {
     parsed = JSON.parse(json);
   } catch (error) {
-    errors.push(`  - LLM_PROVIDERS: not valid JSON (${(error as Error).message})`);
+    errors.push(`LLM_PROVIDERS: not valid JSON (${describeError(error)})`);
     return [];
   }
   if (!Array.isArray(parsed)) {
     errors.push(
-      '  - LLM_PROVIDERS: must be a JSON array of provider objects, e.g. [{"name":"groq","base_url":"https://api.groq.com/openai/v1","api_key":"...","model":"llama-3.3-70b-versatile"}]',
+      'LLM_PROVIDERS: must be a JSON array of provider objects, e.g. [{"name":"groq","base_url":"https://api.groq.com/openai/v1","api_key":"...","model":"llama-3.3-70b-versatile"}]',
     );
     return [];
   }
   return parsed.flatMap((item, i) => {
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
-      errors.push(`  - LLM_PROVIDERS[${i}]: must be an object`);
+      errors.push(`LLM_PROVIDERS[${i}]: must be an object`);
       return [];
     }
     const values: Partial<Record<Field, unknown>> = {};
     for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
       if (!(key in FIELDS)) {
-        errors.push(`  - LLM_PROVIDERS[${i}].${key}: unknown field; known: ${Object.keys(FIELDS).join(', ')}`);
+        errors.push(`LLM_PROVIDERS[${i}].${key}: unknown field; known: ${Object.keys(FIELDS).join(', ')}`);
         continue;
       }
       values[key as Field] = value;
@@ -208,7 +210,7 @@ function numberedEntries(raw: Record<string, unknown>, errors: string[]) {
     if (!match || value === undefined || value === '') continue;
     const field = SUFFIX_TO_FIELD.get(match[2]);
     if (!field) {
-      errors.push(`  - ${key}: unknown variable; the fields are ${[...SUFFIX_TO_FIELD.keys()].join(', ')}`);
+      errors.push(`${key}: unknown variable; the fields are ${[...SUFFIX_TO_FIELD.keys()].join(', ')}`);
       continue;
     }
     const n = Number(match[1]);
@@ -225,7 +227,7 @@ function parseJsonValue(text: string, key: string, errors: string[]): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    errors.push(`  - ${key}: must be a JSON object, e.g. {"HTTP-Referer":"https://example.com"}`);
+    errors.push(`${key}: must be a JSON object, e.g. {"HTTP-Referer":"https://example.com"}`);
     return undefined;
   }
 }
@@ -237,7 +239,7 @@ function parseEntry(
   errors: string[],
 ): LlmProviderConfig | undefined {
   const before = errors.length;
-  const fail = (field: Field, message: string) => errors.push(`  - ${where(field)}: ${message}`);
+  const fail = (field: Field, message: string) => errors.push(`${where(field)}: ${message}`);
   const text = (field: Field): string | undefined => {
     const value = values[field];
     if (value === undefined || value === null || value === '') return undefined;
