@@ -1,5 +1,6 @@
-import { DynamicModule, Logger, Type } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -24,8 +25,8 @@ export async function startService(
   root: Type | DynamicModule = AppModule,
   options: { worker?: boolean } = {},
 ): Promise<RunningService> {
-  // abortOnError off: a configuration error reaches main's catch as one readable message.
-  const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false });
+  // abortOnError off: a configuration error (ConfigValidationError) reaches main's catch, which prints it as one readable message.
+  const app = await NestFactory.create<INestApplication<Server>>(root, { bufferLogs: true, abortOnError: false });
   const config = configureApp(app, { configWarnings: !options.worker });
   // Pino (level, format and redaction from the config); Nest's Logger writes through it.
   app.useLogger(new ServiceLogger(app.get(PinoNestLogger)));

@@ -426,7 +426,7 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     Object.keys(new EnvironmentVariables())
       .concat(OPTIONAL_KEYS)
       .filter((key) => !DERIVED_KEYS.has(key))
-      .map((key) => [key, raw[key]])
+      .map((key): [string, unknown] => [key, raw[key]])
       // A blank value means "use the default", as for an unset one.
       .filter(([, v]) => v !== undefined && v !== ''),
   );

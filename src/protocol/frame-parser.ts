@@ -1,3 +1,4 @@
+import { describeError } from '../common/describe-error';
 import { DEPTH_PROBLEM, fieldsNestTooDeep, guardFor, nestsTooDeep } from './frame-guards';
 import { isPlainObject } from './frame-instance';
 import { InboundFrameType, InvalidFrame, InvalidFrameReason, ParsedFrame } from './inbound-frames';
@@ -46,7 +47,7 @@ export function parseInboundFrame(raw: RawFrame, options: FrameParserOptions): P
   try {
     message = JSON.parse(raw);
   } catch (error) {
-    return invalid('not_json', (error as Error).message, raw);
+    return invalid('not_json', describeError(error), raw);
   }
   if (!isPlainObject(message)) {
     return invalid('not_an_object', 'a frame must be a JSON object with a "type"', raw);
