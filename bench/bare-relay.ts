@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { WebSocketServer } from 'ws';
+import { webSocketText } from '../src/common/web-socket-text';
 
 /**
  * The baseline the benchmark compares us with: the least a Millis custom-LLM server
@@ -15,13 +16,18 @@ const openai = new OpenAI({
 });
 const model = process.env.OPENAI_MODEL ?? 'fake-model';
 
+/** The frames the relay reads, taken on trust: the baseline validates nothing. */
+type Frame =
+  | { type: 'start_call'; data: { stream_id: number } }
+  | { type: 'interrupt' }
+  | { type: 'stream_request'; data: { stream_id: number; transcript: OpenAI.ChatCompletionMessageParam[] } };
+
 const server = new WebSocketServer({ port, host: '127.0.0.1', path: '/llm-websocket' });
 server.on('connection', (socket) => {
   let current: AbortController | null = null;
   const send = (data: object) => socket.send(JSON.stringify({ type: 'stream_response', data }));
 
-  socket.on('message', async (raw) => {
-    const frame = JSON.parse(raw.toString());
+  const relay = async (frame: Frame) => {
     if (frame.type === 'start_call') {
       send({ stream_id: frame.data.stream_id, content: greeting, end_of_stream: false });
       send({ stream_id: frame.data.stream_id, content: '', end_of_stream: true, flush: true });
@@ -45,7 +51,9 @@ server.on('connection', (socket) => {
         if (!controller.signal.aborted) send({ stream_id: streamId, content: 'Sorry.', end_of_stream: true });
       }
     }
-  });
+  };
+  // relay() catches its own failures: a reply that fails ends in 'Sorry.'.
+  socket.on('message', (raw) => void relay(JSON.parse(webSocketText(raw)) as Frame));
   socket.on('close', () => current?.abort());
 });
 server.on('listening', () => console.log(`bare relay listening on ${port}`));

@@ -2,10 +2,11 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../dev/fake-llm/fake-llm-scenario';
+import { describeError } from '../src/common/describe-error';
 import { parseFailoverOptions, runFailoverBench, stallingFakeArgs } from './failover';
 import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
 import { processTree, ProcessMonitor, sampleProcessTree } from './process-monitor';
@@ -620,7 +621,7 @@ function getJson(port: number, path: string, timeoutMs = 5_000): Promise<unknown
         try {
           resolvePromise(JSON.parse(body));
         } catch (error) {
-          reject(error as Error);
+          reject(new Error(`GET ${path}: ${describeError(error)}`, { cause: error }));
         }
       });
       response.on('error', reject);
@@ -876,8 +877,8 @@ function startProcess(
         resolvePromise(child);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
     if (!ready) {
       clearTimeout(timer);
@@ -918,7 +919,7 @@ async function waitForHealthReady(port: number, child: ChildProcess): Promise<vo
       await getJson(port, '/health/ready');
       return;
     } catch (error) {
-      last = (error as Error).message;
+      last = describeError(error);
     }
     await sleep(200);
   }
@@ -1041,11 +1042,10 @@ function machineCpu(): { busy: number; total: number } {
 }
 
 function machineInfo() {
-  const os = require('node:os') as typeof import('node:os');
   return {
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     openFilesLimit: openFilesLimit(),
   };

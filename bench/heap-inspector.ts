@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { webSocketText } from '../src/common/web-socket-text';
 
 /** Node flag that opens the DevTools endpoint on a free loopback port (printed on stderr). */
 export const INSPECT_FLAG = '--inspect=127.0.0.1:0';
@@ -74,7 +75,7 @@ class DevToolsSession {
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (raw) => {
-      const message = JSON.parse(raw.toString()) as { id?: number; result?: unknown; error?: { message: string } };
+      const message = JSON.parse(webSocketText(raw)) as { id?: number; result?: unknown; error?: { message: string } };
       const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
       if (!waiter) return;
       this.pending.delete(message.id!);

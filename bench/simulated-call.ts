@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import { describeError } from '../src/common/describe-error';
+import { webSocketText } from '../src/common/web-socket-text';
 import { epochNow } from './statistics';
 
 export interface CallPlan {
@@ -50,6 +52,12 @@ export interface CallProgress {
   framesReceived: number;
 }
 
+/** What the bench reads of the service's frames, taken on trust (the e2e suites check them). */
+interface ReplyFrame {
+  type: string;
+  data: { stream_id: number; content: string; end_of_stream: boolean };
+}
+
 /**
  * One call as the Millis platform makes it: start_call, the greeting, then turns
  * separated by think time, each preceded by partial transcripts, some interrupted.
@@ -57,14 +65,11 @@ export interface CallProgress {
 export async function simulateCall(plan: CallPlan, progress: CallProgress, random: () => number): Promise<CallOutcome> {
   const outcome: CallOutcome = { turns: [], framesSent: 0, framesReceived: 0, partialsSent: 0, interruptsSent: 0 };
   const socket = new WebSocket(plan.url, { perMessageDeflate: false });
-  let onFrame: (frame: {
-    type: string;
-    data: { stream_id: number; content: string; end_of_stream: boolean };
-  }) => void = () => {};
+  let onFrame: (frame: ReplyFrame) => void = () => {};
   socket.on('message', (raw) => {
     outcome.framesReceived++;
     progress.framesReceived++;
-    onFrame(JSON.parse(raw.toString()));
+    onFrame(JSON.parse(webSocketText(raw)) as ReplyFrame);
   });
   const send = (frame: object) => {
     outcome.framesSent++;
@@ -141,7 +146,7 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
       progress.turnsDone++;
     }
   } catch (error) {
-    outcome.error = (error as Error).message;
+    outcome.error = describeError(error);
   } finally {
     progress.holding++;
     await plan.hangUpAfter?.catch(() => undefined);
