@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describeError } from './describe-error';
 
 describe('describeError', () => {
@@ -5,6 +6,12 @@ describe('describeError', () => {
     const error = new TypeError('bad input');
     expect(describeError(error)).toBe('bad input');
     expect(describeError(error, { stack: true })).toBe(error.stack);
+  });
+
+  it('knows an Error made in another realm, where instanceof Error is false', () => {
+    const error: unknown = runInNewContext('new RangeError("out of range")');
+    expect(error instanceof Error).toBe(false);
+    expect(describeError(error)).toBe('out of range');
   });
 
   it('turns anything else into text without throwing', () => {
