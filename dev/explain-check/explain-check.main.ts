@@ -18,6 +18,19 @@ const NUMBERS = 20_000;
 const SCRATCH_DB = 'millis_explain';
 const LIST_TABLES = ['call_sessions', 'stream_exchanges'];
 
+/** The row the queries below are aimed at: a call some way down the list, and its phone number. */
+interface SampleCall {
+  agent_id: string;
+  number: string;
+  phone_id: string;
+  id: string;
+  rare_word: number;
+  cursor_started_at: string;
+}
+
+/** One `EXPLAIN (ANALYZE, FORMAT JSON)` result row. */
+type ExplainRow = { 'QUERY PLAN': [{ Plan: PlanNode; 'Execution Time': number }] };
+
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
@@ -85,13 +98,13 @@ async function fill(db: DataSource): Promise<void> {
 }
 
 async function checkPlans(db: DataSource): Promise<number> {
-  const [sample] = await db.query(
+  const [sample] = await db.query<SampleCall[]>(
     `SELECT s.agent_id, p.number, p.id AS phone_id, s.started_at, s.id, hashtext(s.session_id) & 65535 AS rare_word,
             to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_started_at
      FROM call_sessions s JOIN phone_numbers p ON p.id = s.from_number_id ORDER BY s.started_at DESC OFFSET 500 LIMIT 1`,
   );
-  const cursor = { startedAt: sample.cursor_started_at as string, id: sample.id as string };
-  const phoneIds = [sample.phone_id as string];
+  const cursor = { startedAt: sample.cursor_started_at, id: sample.id };
+  const phoneIds = [sample.phone_id];
   const dayAgo = new Date(Date.now() - 24 * 3_600_000);
   // [label, sql, params, tables that must not be scanned sequentially (empty: information only)]
   const cases: Array<[string, string, unknown[], string[]]> = [
@@ -128,8 +141,8 @@ async function checkPlans(db: DataSource): Promise<number> {
       {
         'QUERY PLAN': [plan],
       },
-    ] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-    const nodes = flatten(plan.Plan as PlanNode);
+    ] = await db.query<ExplainRow[]>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    const nodes = flatten(plan.Plan);
     const seqScans = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'] ?? '?');
     const indexes = [...new Set(nodes.map((n) => n['Index Name']).filter(Boolean))];
     const forbidden = seqScans.filter((table) => guarded.includes(table));

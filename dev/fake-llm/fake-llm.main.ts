@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeError } from '../../src/common/describe-error';
 import { DIALECTS, FAKE_DIALECTS, isFakeDialect } from './fake-llm-dialects';
 import { FakeLlmServer } from './fake-llm-server';
 import type { FakeLlmOptions } from './fake-llm-scenario';
@@ -48,7 +49,7 @@ export function parseFakeLlmArgs(argv: string[]): Partial<FakeLlmOptions> | null
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeError(error));
   }
   const { values } = parsed;
   if (values.help) return null;

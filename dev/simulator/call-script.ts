@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { describeError } from '../../src/common/describe-error';
 import { CallSimulator, ReplyResult, SimulatorOptions } from './call-simulator';
 
 /**
@@ -49,12 +50,12 @@ export function loadCallScript(file: string): CallScript {
   try {
     raw = parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    throw new Error(`${file}: ${describeError(error)}`, { cause: error });
   }
   try {
     return validateScript(raw);
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    throw new Error(`${file}: ${describeError(error)}`, { cause: error });
   }
 }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { webSocketText } from '../../src/common/web-socket-text';
 import type { OutboundFrame } from '../../src/protocol/outbound-frames';
 
 export interface SimulatorOptions {
@@ -79,7 +80,7 @@ export class CallSimulator extends EventEmitter<SimulatorEvents> {
       socket.once('unexpected-response', (_req, res) => reject(new Error(`refused: HTTP ${res.statusCode}`)));
       socket.once('error', reject);
     });
-    socket.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as OutboundFrame));
+    socket.on('message', (data) => this.onFrame(JSON.parse(webSocketText(data)) as OutboundFrame));
     socket.on('close', (code) => {
       this.closedCode = code;
       this.finishPending(true);

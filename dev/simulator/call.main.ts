@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { describeError } from '../../src/common/describe-error';
 import { CallSimulator, ReplyResult } from './call-simulator';
 import { applyCallFlags, CallFlags, loadCallScript, runCallScript, ScriptedTurn } from './call-script';
 import { TerminalView } from './terminal-view';
@@ -59,7 +60,7 @@ export function parseCallArgs(argv: string[], envToken: string | undefined): Cal
   try {
     ({ values } = parse(argv));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeError(error));
   }
   if (values.help) return null;
   if (values.json && !values.script) throw new UsageError('--json only applies to --script');
@@ -87,7 +88,7 @@ function parseMetadata(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`--metadata is not JSON: ${(error as Error).message}`);
+    throw new UsageError(`--metadata is not JSON: ${describeError(error)}`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw new UsageError('--metadata must be a JSON object');

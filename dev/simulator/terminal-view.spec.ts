@@ -34,6 +34,7 @@ class Screen extends Writable {
     for (let i = 0; i < data.length; i++) {
       const c = data[i];
       if (c === '\x1b' && data[i + 1] === '[') {
+        // eslint-disable-next-line no-control-regex -- an escape sequence starts with ESC
         const match = /^\x1b\[(\d*)([A-Za-z])/.exec(data.slice(i))!;
         this.csi(match[2], match[1] === '' ? undefined : Number(match[1]));
         i += match[0].length - 1;

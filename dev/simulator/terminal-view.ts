@@ -37,6 +37,7 @@ export class TerminalView {
 
   /** A piece of the agent's reply. */
   piece(text: string): void {
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
     const clean = text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
     if (!this.prompt) {
       this.out.write(this.replyOpen ? clean : AGENT + clean);

@@ -306,6 +306,21 @@ describe('FakeLlmServer with the openai client', () => {
   });
 });
 
+/** A chunk as a dialect writes it, as far as these tests read it: taken on trust, the tests check which fields each dialect sends. */
+interface DialectChunk {
+  choices: Array<{
+    delta: {
+      role?: string;
+      content?: string | null;
+      reasoning?: string;
+      reasoning_content?: string;
+      tool_calls?: Array<{ index?: number; id?: string; function: { name?: string; arguments?: string } }>;
+    };
+    finish_reason?: string | null;
+  }>;
+  usage: { completion_tokens: number };
+}
+
 describe('FakeLlmServer dialects, on the wire', () => {
   const server = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 1 });
 
@@ -337,7 +352,7 @@ describe('FakeLlmServer dialects, on the wire', () => {
     text
       .split('\n\n')
       .filter((frame) => frame.startsWith('data: {'))
-      .map((frame) => JSON.parse(frame.slice(6)) as Record<string, any>);
+      .map((frame) => JSON.parse(frame.slice(6)) as DialectChunk);
 
   it('azure: a first chunk with no choices but prompt filter results, filter results on every choice, and an annotation chunk with no delta', async () => {
     const chunks = events(await raw('azure', { kind: 'text', text: 'Hi there.' }));
@@ -376,7 +391,7 @@ describe('FakeLlmServer dialects, on the wire', () => {
         ],
       }),
     );
-    const order = tools.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []).map((t: { index: number }) => t.index);
+    const order = tools.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []).map((t) => t.index);
     expect(order.slice(0, 4)).toEqual([0, 1, 0, 1]);
   });
 
@@ -440,8 +455,8 @@ describe('FakeLlmServer dialects, on the wire', () => {
     );
     const pieces = tools.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
     expect(pieces.length).toBeGreaterThan(2);
-    expect(new Set(pieces.map((p: { id: string }) => p.id)).size).toBe(1);
-    expect(pieces.every((p: { function: { name: string } }) => p.function.name === 'look_up')).toBe(true);
+    expect(new Set(pieces.map((p) => p.id)).size).toBe(1);
+    expect(pieces.every((p) => p.function.name === 'look_up')).toBe(true);
   });
 
   it('openrouter: OPENROUTER PROCESSING comments and reasoning deltas', async () => {
