@@ -3,7 +3,7 @@ import { formatPhone, isWebCall } from './format';
 /** The few DOM helpers the page needs instead of a framework. */
 export type Child = Node | string | number | null | undefined | false | Child[];
 type AttrValue = string | number | boolean | null | undefined;
-export type Attrs = Record<string, AttrValue | ((event: any) => void)>;
+export type Attrs = Record<string, AttrValue | ((event: Event) => void)>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,

@@ -1,3 +1,4 @@
+import { describeError } from '../../src/common/describe-error';
 import { ApiError, authHeaders, type LiveEventDto } from './api';
 import { signOut } from './session';
 
@@ -35,7 +36,7 @@ export function followLiveCalls(
         await readEvents(response.body, onEvent);
       } catch (error) {
         if (signal.aborted) return;
-        reason = (error as Error).message || reason;
+        reason = describeError(error) || reason;
       }
       failures++;
       const retryInMs = Math.min(10_000, 500 * 2 ** Math.min(failures, 5));

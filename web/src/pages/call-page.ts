@@ -7,6 +7,7 @@ import {
   type ExchangeDto,
   type ToolCallDto,
 } from '../api';
+import { describeError } from '../../../src/common/describe-error';
 import { badge, definitions, h, parties, replaceChildren } from '../dom';
 import {
   END_REASON_LABELS,
@@ -37,7 +38,7 @@ export function renderCallPage(main: HTMLElement, _url: URL, [sessionId]: string
       const message =
         error instanceof ApiError && error.status === 404
           ? 'No call with this id.'
-          : `Could not load the call: ${(error as Error).message}`;
+          : `Could not load the call: ${describeError(error)}`;
       replaceChildren(
         main,
         h('h1', {}, 'Call'),
@@ -52,14 +53,16 @@ function callView(call: CallDetailDto): HTMLElement {
   const started = Date.parse(call.started_at);
   const slowest = Math.max(1, ...call.exchanges.map((e) => e.total_ms ?? e.time_to_first_token_ms ?? 0));
   const downloadButton = h('button', { type: 'button', class: 'ghost' }, 'Download transcript');
-  downloadButton.addEventListener('click', async () => {
+  const downloadTranscript = async () => {
     downloadButton.disabled = true;
     try {
       download(await api.transcriptText(call.session_id), `transcript-${call.session_id}.txt`);
     } finally {
       downloadButton.disabled = false;
     }
-  });
+  };
+  // A failed download is left to the browser's console; the button comes back either way.
+  downloadButton.addEventListener('click', () => void downloadTranscript());
 
   const head = h(
     'div',

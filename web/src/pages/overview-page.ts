@@ -1,3 +1,4 @@
+import { describeError } from '../../../src/common/describe-error';
 import { api, type CallStatsDto } from '../api';
 import { dailyChart, type Chart } from '../charts';
 import { h, replaceChildren } from '../dom';
@@ -45,7 +46,7 @@ export function renderOverviewPage(main: HTMLElement, url: URL): () => void {
       if (!controller.signal.aborted)
         replaceChildren(
           body,
-          h('p', { class: 'error', role: 'alert' }, `Could not load the statistics: ${(error as Error).message}`),
+          h('p', { class: 'error', role: 'alert' }, `Could not load the statistics: ${describeError(error)}`),
         );
     });
   return () => {

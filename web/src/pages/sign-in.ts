@@ -1,3 +1,4 @@
+import { describeError } from '../../../src/common/describe-error';
 import { api } from '../api';
 import { h, replaceChildren } from '../dom';
 import { signIn } from '../session';
@@ -34,8 +35,7 @@ export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
     error,
     button,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  const submit = async () => {
     const key = input.value.trim();
     if (!key) return;
     button.disabled = true;
@@ -48,11 +48,16 @@ export function renderSignIn(root: HTMLElement, signedIn: () => void): void {
       }
       error.textContent = 'That key was refused. Check the API_KEY of the service.';
     } catch (failure) {
-      error.textContent = `The service did not answer: ${(failure as Error).message}`;
+      error.textContent = `The service did not answer: ${describeError(failure)}`;
     }
     button.disabled = false;
     input.focus();
     input.select();
+  };
+  // submit() handles its own failures.
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit();
   });
   replaceChildren(root, h('main', { class: 'signin', id: 'main' }, form));
   input.focus();
