@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { describeError } from '../../src/common/describe-error';
 import { databaseUrl, openTestDatabaseServer, TestDatabaseServer } from './test-database-server';
 
 declare global {
@@ -19,7 +20,9 @@ export default async function globalSetup(): Promise<void> {
     await admin.query(`CREATE DATABASE ${name}`);
   } catch (error) {
     await server.stop();
-    throw new Error(`Could not create the test database on ${server.describe}: ${(error as Error).message}`);
+    throw new Error(`Could not create the test database on ${server.describe}: ${describeError(error)}`, {
+      cause: error,
+    });
   } finally {
     await admin.end().catch(() => undefined);
   }

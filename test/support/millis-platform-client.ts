@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { webSocketText } from '../../src/common/web-socket-text';
 import type { OutboundFrame, StreamResponseData } from '../../src/protocol/outbound-frames';
 
 export interface ConnectOptions {
@@ -17,7 +18,7 @@ export class MillisPlatformClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.received.push(JSON.parse(data.toString()) as OutboundFrame);
+      this.received.push(JSON.parse(webSocketText(data)) as OutboundFrame);
       this.notify();
     });
     socket.on('close', (code) => {

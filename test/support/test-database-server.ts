@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres-server';
+import { describeError } from '../../src/common/describe-error';
 
 /**
  * Where the suite's own database lives. The suite never reads DATABASE_URL (that names
@@ -47,7 +48,7 @@ async function startEmbedded(): Promise<TestDatabaseServer> {
     return { adminUrl, describe: `an embedded PostgreSQL on ${new URL(adminUrl).host}`, stop: () => server.stop() };
   } catch (error) {
     await server.stop().catch(() => undefined);
-    throw new Error(`Could not start an embedded PostgreSQL for the tests: ${(error as Error).message}`);
+    throw new Error(`Could not start an embedded PostgreSQL for the tests: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -61,11 +62,15 @@ export async function openTestDatabaseServer(env: NodeJS.ProcessEnv): Promise<Te
       );
     }
     const { host } = new URL(configured);
-    return { adminUrl: configured, describe: `the server at ${host} (TEST_DATABASE_URL)`, stop: async () => undefined };
+    return {
+      adminUrl: configured,
+      describe: `the server at ${host} (TEST_DATABASE_URL)`,
+      stop: () => Promise.resolve(),
+    };
   }
   const localFailure = await reachable(LOCAL_SERVER);
   if (localFailure === null) {
-    return { adminUrl: LOCAL_SERVER, describe: 'the local server at 127.0.0.1:5432', stop: async () => undefined };
+    return { adminUrl: LOCAL_SERVER, describe: 'the local server at 127.0.0.1:5432', stop: () => Promise.resolve() };
   }
   return startEmbedded();
 }

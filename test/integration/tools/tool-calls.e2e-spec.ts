@@ -1,3 +1,4 @@
+import { messageText } from '../../../dev/fake-llm/fake-llm-scenario';
 import { MillisPlatformClient } from '../../support/millis-platform-client';
 import { eventually, startTestApp, TestApp } from '../../support/test-app';
 import { exchangeRows, registerSlowTool, SlowToolProbe } from './tool-test-kit';
@@ -83,7 +84,7 @@ describe('Tool calls in a streamed turn', () => {
     ]);
     await client.waitForEnd(2);
     const roles = t.fakeLlm.requests[2].body.messages!.map((m) =>
-      m.tool_calls ? 'tool_calls' : `${m.role}:${m.content}`,
+      m.tool_calls ? 'tool_calls' : `${m.role}:${messageText(m)}`,
     );
     expect(roles).toEqual([
       expect.stringMatching(/^system:/),

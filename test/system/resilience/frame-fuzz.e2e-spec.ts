@@ -181,6 +181,7 @@ async function assertQuietly(...args: Parameters<typeof fc.assert>): Promise<voi
     const cause = (error as Error & { cause?: Error }).cause;
     const message = (error as Error).message;
     const head = message.length > 3000 ? `${message.slice(0, 1500)}\n…\n${message.slice(-1500)}` : message;
+    // eslint-disable-next-line preserve-caught-error -- the cause would print the whole counterexample again
     throw new Error(`${cause ? `Cause: ${cause.message}\n` : ''}${head}`);
   }
 }

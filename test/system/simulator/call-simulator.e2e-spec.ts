@@ -188,6 +188,7 @@ function runCli(args: string[], input = ''): Promise<{ stdout: string; stderr: s
       ['-r', 'ts-node/register/transpile-only', 'dev/simulator/call.main.ts', ...args],
       { cwd: resolve(__dirname, '../../..'), timeout: 60_000 },
       (error, stdout, stderr) =>
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an Error: its type, an Omit<> of one, hides that
         error ? reject(Object.assign(error, { stdout, stderr })) : resolvePromise({ stdout, stderr }),
     );
     child.stdin!.end(input);

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { findInspectorUrl, heapAfterGc, INSPECT_FLAG } from '../../../bench/heap-inspector';
 import type { FakeScenario, RecordedRequest } from '../../../dev/fake-llm/fake-llm-server';
+import { webSocketText } from '../../../src/common/web-socket-text';
 import { useProcessSuite } from '../support/process-suite';
 import { inBatches, ServiceProcess, spawnService } from '../support/service-process';
 import { eventually } from '../../support/eventually';
@@ -117,7 +118,10 @@ async function soakCall(service: ServiceProcess, sessionId: string, turns: numbe
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   let waiting: { streamId: number; resolve: () => void; reject: (error: Error) => void } | undefined;
   socket.on('message', (raw) => {
-    const frame = JSON.parse(raw.toString()) as { type: string; data?: { stream_id: number; end_of_stream?: boolean } };
+    const frame = JSON.parse(webSocketText(raw)) as {
+      type: string;
+      data?: { stream_id: number; end_of_stream?: boolean };
+    };
     if (frame.type === 'stream_response' && frame.data?.end_of_stream && frame.data.stream_id === waiting?.streamId)
       waiting.resolve();
   });

@@ -1,6 +1,7 @@
 import { MillisPlatformClient } from '../../../support/millis-platform-client';
 import http from 'node:http';
 import type { ServiceProcess } from '../../support/service-process';
+import type { LiveCallDto } from '../../../../src/dashboard/dto/live-event.dto';
 
 /**
  * HTTP requests that all travel on one kept-alive connection. A cluster's primary gives each
@@ -47,7 +48,18 @@ export class OneConnection {
 
 export interface LiveEvent {
   type: string;
-  data: Record<string, any>;
+  data: LiveEventData;
+}
+
+/** The fields of a live event these suites read (LiveEventDto without its `type`), from JSON taken on trust. */
+interface LiveEventData {
+  calls?: LiveCallDto[];
+  call?: LiveCallDto;
+  session_id?: string;
+  stream_id?: number;
+  content?: string;
+  end_reason?: string;
+  [field: string]: unknown;
 }
 
 /** GET /api/live read as the call desk reads it: every event kept, in order. */
@@ -82,8 +94,8 @@ export class LiveView {
     return view;
   }
 
-  get snapshot(): Array<Record<string, any>> {
-    return this.events[0].data.calls;
+  get snapshot(): LiveCallDto[] {
+    return this.events[0].data.calls!;
   }
 
   of(type: string, sessionId?: string, streamId?: number): LiveEvent[] {
@@ -129,7 +141,7 @@ export class LiveView {
 export function readyWorkers(service: ServiceProcess): Map<number, number> {
   const workers = new Map<number, number>();
   for (const record of logRecords(service)) {
-    const ready = /^Worker (\d+) \(pid (\d+)\) is ready$/.exec(String(record.msg ?? ''));
+    const ready = /^Worker (\d+) \(pid (\d+)\) is ready$/.exec(typeof record.msg === 'string' ? record.msg : '');
     if (ready) workers.set(Number(ready[1]), Number(ready[2]));
   }
   return workers;
