@@ -12,7 +12,7 @@ export default tseslint.config(
       'bench/results/',
       'test/artifacts/',
       'node_modules/',
-      '*.js',
+      '**/*.js',
       '*.mjs',
       'web/vite.config.mts',
     ],
