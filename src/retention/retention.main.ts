@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { CallRecordsModule } from '../call-records/call-records.module';
 import { AppConfigModule } from '../config/config.module';
+import { ConfigValidationError } from '../config/config-validation-error';
 import { DatabaseModule } from '../database/database.module';
 import { RetentionService } from './retention.service';
 
@@ -53,9 +54,6 @@ main()
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
     if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else
-      console.error(
-        error instanceof Error && error.message.startsWith('Invalid configuration') ? error.message : error,
-      );
+    else console.error(error instanceof ConfigValidationError ? error.message : error);
     process.exit(error instanceof UsageError ? 2 : 1);
   });
