@@ -1,4 +1,4 @@
-import type { ChatRequestBody } from './fake-llm-scenario';
+import type { ChatRequestBody } from './fake-llm-request';
 
 /**
  * Replies that sound like a support line, for people trying the service by hand

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { conversationReply } from './fake-llm-conversation';
 import { DIALECTS, type DialectTraits, type FakeDialect } from './fake-llm-dialects';
+import type { ChatMessage, ChatRequestBody } from './fake-llm-request';
 
 /** Per-scenario overrides of the server-wide delays. */
 export interface ScenarioTiming {
@@ -84,23 +85,6 @@ export const DEFAULT_OPTIONS: FakeLlmOptions = {
   port: 0,
   host: '127.0.0.1',
 };
-
-export interface ChatMessage {
-  role: string;
-  content?: unknown;
-  [key: string]: unknown;
-}
-
-/** Only the fields the fake looks at; everything else is kept as sent. */
-export interface ChatRequestBody {
-  model?: string;
-  messages?: ChatMessage[];
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean } | null;
-  max_tokens?: number | null;
-  max_completion_tokens?: number | null;
-  [key: string]: unknown;
-}
 
 export interface RecordedRequest {
   /** The completion id the server answered with. */

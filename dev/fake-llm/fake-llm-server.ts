@@ -9,7 +9,6 @@ import {
   lastUserText,
   planResponse,
   randomId,
-  type ChatRequestBody,
   type FakeLlmOptions,
   type FakeResponder,
   type FakeScenario,
@@ -20,9 +19,11 @@ import {
 } from './fake-llm-scenario';
 
 import { DIALECTS } from './fake-llm-dialects';
+import type { ChatRequestBody } from './fake-llm-request';
 import { ChunkRenderer } from './fake-llm-stream';
 
 export * from './fake-llm-scenario';
+export type * from './fake-llm-request';
 export * from './fake-llm-dialects';
 
 /** How often a dialect with keep-alive comments sends one while the model has not started. */
