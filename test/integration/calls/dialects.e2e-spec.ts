@@ -13,9 +13,9 @@ const SUITES = ['./call-flow.e2e-spec', './llm-failures.e2e-spec', '../tools/too
 describe.each(FAKE_DIALECTS)('over the %s dialect', (dialect) => {
   for (const suite of SUITES) {
     jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy in this run's module registry
       (require('../../support/test-app') as typeof import('../../support/test-app')).useFakeLlmDialect(dialect);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the suite loads into this run's registry
       require(suite);
     });
   }
