@@ -29,6 +29,13 @@ export function emptyBatch(): AuditBatch {
   return { phones: [], sessions: [], exchanges: [], events: [] };
 }
 
+/** A batch holding `rows` of one table. */
+export function batchOf(table: AuditTable, rows: Array<AuditRow<AuditTable>>): AuditBatch {
+  const batch = emptyBatch();
+  (batch[table] as Array<AuditRow<AuditTable>>) = rows;
+  return batch;
+}
+
 export function batchSize(batch: AuditBatch): number {
   return batch.phones.length + batch.sessions.length + batch.exchanges.length + batch.events.length;
 }

@@ -5,19 +5,11 @@ import { AppConfig } from '../config/app-config';
 import { ServiceInstance } from '../instance/service-instance';
 import { splitIntoChunks } from './audit-chunks';
 import { AuditQueue, emptyQueuedBatch, QueuedBatch, QueuedRow, queuedBytes, queuedRows } from './audit-queue';
-import {
-  AUDIT_TABLES,
-  AuditRow,
-  AuditTable,
-  emptyBatch,
-  EventRecord,
-  ExchangeRecord,
-  SessionRecord,
-} from './audit-records';
-import { DeadLetter, DeadLetterFile } from './dead-letter-file';
+import { AUDIT_TABLES, AuditRow, AuditTable, EventRecord, ExchangeRecord, SessionRecord } from './audit-records';
+import { ChunkWriter } from './chunk-writer';
+import { DeadLetterOutbox } from './dead-letter-outbox';
 import { RefusalTally } from './refusal-tally';
 import { describeWriteFailure } from './write-failure';
-import { writeTable } from './write-table';
 
 export interface AuditStats {
   /** Rows queued, being written, or waiting for the dead-letter file. */
@@ -44,16 +36,15 @@ const MAX_RETRY_DELAY_MS = 5_000;
  * in statements bounded in rows and bytes, on the audit's own pool.
  *
  * An outage (the database cannot take writes) keeps every row and retries with
- * backoff. A refusal (Postgres answers that some rows cannot be stored) is never
- * retried: the statement is halved until the refused rows are alone, every other row
- * is written, and only the refused ones go to the dead-letter file with Postgres'
- * code and message. So one bad row never holds up the rows behind it.
+ * backoff. A refusal goes to the dead-letter file, row by row (see ChunkWriter), so one
+ * bad row never holds up the rows behind it.
  */
 @Injectable()
 export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditWriter.name);
   private readonly queue = new AuditQueue();
-  private readonly deadLetters: DeadLetterFile;
+  private readonly deadLetters: DeadLetterOutbox;
+  private readonly chunks: ChunkWriter;
 
   private inFlight: Promise<void> | null = null;
   private inFlightRows = 0;
@@ -69,20 +60,22 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     rowsWritten: 0,
     flushes: 0,
     failedFlushes: 0,
-    deadLettered: 0,
     lastError: null as string | null,
   };
   private backlogWarned = false;
-  private deadLetterFileFailing = false;
   private readonly batchListeners: Array<(durationMs: number, ok: boolean) => void> = [];
 
   constructor(
-    private readonly repository: CallRecordWriterRepository,
+    repository: CallRecordWriterRepository,
     private readonly config: AppConfig,
     /** Stamped on the sessions it writes. */
-    private readonly instance: ServiceInstance,
+    instance: ServiceInstance,
   ) {
-    this.deadLetters = new DeadLetterFile(config.audit.deadLetterFile);
+    this.deadLetters = new DeadLetterOutbox(config.audit.deadLetterFile, this.logger);
+    this.chunks = new ChunkWriter(repository, instance, this.deadLetters, (stored) => {
+      this.stats.rowsWritten += stored;
+      this.lastProgressAt = Date.now();
+    });
   }
 
   onModuleInit(): void {
@@ -116,7 +109,19 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   getStats(): AuditStats {
-    return { backlog: this.backlog, backlogBytes: this.backlogBytes, ...this.stats, stalled: this.stalled };
+    const { peakBacklog, peakBacklogBytes, rowsWritten, flushes, failedFlushes, lastError } = this.stats;
+    return {
+      backlog: this.backlog,
+      backlogBytes: this.backlogBytes,
+      peakBacklog,
+      peakBacklogBytes,
+      rowsWritten,
+      flushes,
+      failedFlushes,
+      deadLettered: this.deadLetters.deadLettered,
+      lastError,
+      stalled: this.stalled,
+    };
   }
 
   /** True while the backlog is at AUDIT_MAX_BACKLOG rows or AUDIT_MAX_BACKLOG_BYTES or more: new calls are refused until it drains. */
@@ -168,22 +173,20 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     if (this.queue.rows > 0) {
       // Only rows an outage kept are left: Postgres never said they were unwritable.
       const left = this.queue.take();
-      const batch = emptyBatch();
-      for (const table of AUDIT_TABLES)
-        setRows(
-          batch,
-          table,
-          left[table].map((q) => q.row),
-        );
-      await this.appendDeadLetter({
+      await this.deadLetters.append({
         reason: `database unreachable at shutdown: ${this.stats.lastError ?? 'no answer'}`,
         code: null,
-        batch,
+        batch: {
+          phones: left.phones.map((q) => q.row),
+          sessions: left.sessions.map((q) => q.row),
+          exchanges: left.exchanges.map((q) => q.row),
+          events: left.events.map((q) => q.row),
+        },
       });
     }
-    await this.appendDeadLetter();
+    await this.deadLetters.append();
     this.logger.log(
-      `Audit flushed at shutdown: ${this.stats.rowsWritten} rows written, ${this.stats.deadLettered} dead-lettered`,
+      `Audit flushed at shutdown: ${this.stats.rowsWritten} rows written, ${this.deadLetters.deadLettered} dead-lettered`,
     );
   }
 
@@ -229,7 +232,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async writeQueued(): Promise<void> {
-    await this.appendDeadLetter();
+    await this.deadLetters.append();
     const batch = this.queue.take();
     this.inFlightRows = queuedRows(batch);
     this.inFlightBytes = queuedBytes(batch);
@@ -245,7 +248,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
         );
         for (const [chunkIndex, chunk] of chunks.entries()) {
           try {
-            await this.writeChunk(table, chunk, refusals);
+            await this.chunks.write(table, chunk, refusals);
           } catch (error) {
             setQueued(unwritten, table, chunks.slice(chunkIndex).flat());
             for (const later of AUDIT_TABLES.slice(index + 1)) setQueued(unwritten, later, batch[later]);
@@ -268,75 +271,6 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  /** Writes a chunk; on a refusal, halves it until each refused row is alone. Throws on an outage: the caller keeps the chunk for the retry. */
-  private async writeChunk(
-    table: AuditTable,
-    chunk: Array<QueuedRow<AuditRow<AuditTable>>>,
-    refusals: RefusalTally,
-  ): Promise<void> {
-    let missingParent: Array<AuditRow<AuditTable>>;
-    try {
-      missingParent = await writeTable(
-        this.repository,
-        this.instance.id,
-        table,
-        chunk.map((q) => q.row),
-      );
-    } catch (error) {
-      const failure = describeWriteFailure(error);
-      if (failure.kind === 'outage') throw error;
-      if (chunk.length === 1) {
-        await this.refuse(table, [chunk[0].row], failure.code, failure.message, refusals);
-        return;
-      }
-      const half = Math.ceil(chunk.length / 2);
-      await this.writeChunk(table, chunk.slice(0, half), refusals);
-      await this.writeChunk(table, chunk.slice(half), refusals);
-      return;
-    }
-    this.stats.rowsWritten += chunk.length - missingParent.length;
-    this.lastProgressAt = Date.now();
-    if (missingParent.length > 0) {
-      await this.refuse(
-        table,
-        missingParent,
-        'missing_session',
-        'the call session of this row is not stored (it was refused)',
-        refusals,
-      );
-    }
-  }
-
-  private async refuse(
-    table: AuditTable,
-    rows: Array<AuditRow<AuditTable>>,
-    code: string | null,
-    message: string,
-    refusals: RefusalTally,
-  ): Promise<void> {
-    const batch = emptyBatch();
-    setRows(batch, table, rows);
-    await this.appendDeadLetter({ reason: message, code, batch });
-    this.lastProgressAt = Date.now();
-    refusals.add(table, code, message, rows.length);
-  }
-
-  /** Appends a dead letter (and any the file refused before); a file error is logged once and the rows kept for the next attempt. */
-  private async appendDeadLetter(letter?: DeadLetter): Promise<void> {
-    try {
-      this.stats.deadLettered += await this.deadLetters.append(letter);
-      if (this.deadLetterFileFailing) this.logger.log(`${this.config.audit.deadLetterFile} is writable again`);
-      this.deadLetterFileFailing = false;
-    } catch (error) {
-      if (!this.deadLetterFileFailing) {
-        this.logger.error(
-          `Cannot append to ${this.config.audit.deadLetterFile} (${describeError(error)}); refused audit rows are kept in memory and retried at every flush`,
-        );
-      }
-      this.deadLetterFileFailing = true;
-    }
-  }
-
   private logRefusals(refusals: RefusalTally): void {
     if (refusals.rows === 0) return;
     this.logger.error(
@@ -348,10 +282,6 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     const durationMs = performance.now() - started;
     for (const listener of this.batchListeners) listener(durationMs, ok);
   }
-}
-
-function setRows(batch: ReturnType<typeof emptyBatch>, table: AuditTable, rows: Array<AuditRow<AuditTable>>): void {
-  (batch[table] as Array<AuditRow<AuditTable>>) = rows;
 }
 
 function setQueued(batch: QueuedBatch, table: AuditTable, rows: Array<QueuedRow<AuditRow<AuditTable>>>): void {

@@ -1,7 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { describeError } from '../common/describe-error';
-import { AUDIT_TABLES, AuditBatch, batchSize } from './audit-records';
+import { AuditBatch, AuditTable, batchSize } from './audit-records';
 
 export interface DeadLetter {
   /** Postgres' message, or why the rows could not be written at all. */
@@ -59,13 +59,12 @@ function toLine(letter: DeadLetter): string {
   }
 }
 
-function identify(batch: AuditBatch): Record<string, string[]> {
-  const ids: Record<string, string[]> = {};
-  for (const table of AUDIT_TABLES) {
-    ids[table] = batch[table].map((row) => {
-      const r = row as unknown as Record<string, unknown>;
-      return String(r.id ?? r.sessionId ?? r.number);
-    });
-  }
-  return ids;
+/** Each row's key, table by table in the order they are written. */
+function identify(batch: AuditBatch): Record<AuditTable, string[]> {
+  return {
+    phones: batch.phones.map((row) => row.number),
+    sessions: batch.sessions.map((row) => row.sessionId),
+    exchanges: batch.exchanges.map((row) => row.id),
+    events: batch.events.map((row) => row.id),
+  };
 }

@@ -26,6 +26,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RequireApiKey } from '../auth/require-api-key.decorator';
+import { describeError } from '../common/describe-error';
 import { CallExportService, EXPORT_CONTENT_TYPES } from './call-export.service';
 import { CallHistoryService } from './call-history.service';
 import { renderTranscriptText } from './call-transcript';
@@ -97,7 +98,7 @@ export class CallsController {
       await write(res);
     } catch (error) {
       // Headers are gone already: all that is left is to cut the response short.
-      this.logger.warn(`export stopped: ${(error as Error).message}`);
+      this.logger.warn(`export stopped: ${describeError(error)}`);
       res.destroy();
     }
   }

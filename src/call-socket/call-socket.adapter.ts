@@ -66,8 +66,7 @@ export class CallSocketAdapter implements WebSocketAdapter<WebSocketServer, WebS
     const options = { maxFrameBytes: this.maxFrameBytes };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (call && !call.admitFrame(rawLength(data))) return;
-      const raw = isBinary ? data : data.toString();
-      const frame = parseInboundFrame(raw as string | Buffer, options);
+      const frame = parseInboundFrame(isBinary ? data : textOf(data), options);
       const route = routes.get(frame.event);
       if (!route) return;
       try {
@@ -122,6 +121,12 @@ function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
+}
+
+/** A text frame's characters: ws hands it over in the socket's binary type (a single Buffer by default). */
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString();
 }
 
 function rawLength(data: RawData): number {

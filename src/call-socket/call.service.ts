@@ -122,7 +122,8 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     call.useAgent(this.agents.settingsFor(frame.agent_id));
 
     const reply = this.replies.begin(call, frame.stream_id, 'greeting', []);
-    if (call.agent) this.replies.greet(call, reply, call.agent);
+    // Never rejects (the runner records its own failures); reply.done is what shutdown waits for.
+    if (call.agent) void this.replies.greet(call, reply, call.agent);
     // The profile is being read (first call of this agent since boot): greet once it is known.
     else
       reply.done = call.agentReady.then((settings) =>
@@ -151,7 +152,8 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     if (call.current) this.replies.abort(call, call.current, 'superseded');
     call.advanceStream(frame.stream_id);
     const reply = this.replies.begin(call, frame.stream_id, 'reply', frame.transcript);
-    this.replies.runLlm(call, reply, frame.transcript);
+    // Never rejects (the runner records its own failures); reply.done is what shutdown waits for.
+    void this.replies.runLlm(call, reply, frame.transcript);
   }
 
   interrupt(call: CallConnection, frame: InterruptDto): void {

@@ -43,7 +43,7 @@ export class ClusterWorker {
 
   /** One handler per message type from the primary. */
   on<K extends PrimaryToWorker['type']>(type: K, handler: Handler<K>): void {
-    this.handlers.set(type, handler as (message: never) => void);
+    this.handlers.set(type, handler);
   }
 
   /** The metrics of every worker, aggregated by the primary, in Prometheus' text format. */

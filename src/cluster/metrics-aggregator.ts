@@ -69,7 +69,7 @@ export class MetricsAggregator {
 
   private async collect(): Promise<string> {
     const parts = await Promise.all(this.cluster.readyWorkers().map((worker) => this.collectFrom(worker)));
-    parts.push((await this.registry.getMetricsAsJSON()) as MetricsJson);
+    parts.push(await this.registry.getMetricsAsJSON());
     return AggregatorRegistry.aggregate(parts).metrics();
   }
 

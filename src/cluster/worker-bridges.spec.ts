@@ -1,9 +1,10 @@
+import { Test } from '@nestjs/testing';
 import { EventEmitter } from 'node:events';
-import { Counter, Registry } from 'prom-client';
+import { Counter } from 'prom-client';
 import { CallActivity, CallActivityFeed } from '../call-activity/call-activity.feed';
 import { MAX_TEXT_CHARS } from '../dashboard/live-calls-state';
 import { MetricsScrape } from '../observability/metrics-scrape';
-import type { MetricsService } from '../observability/metrics.service';
+import { MetricsService } from '../observability/metrics.service';
 import { ClusterWorker, IpcChannel } from './cluster-worker';
 import type { WorkerToPrimary } from './messages';
 import { WorkerActivityBridge, WorkerMetricsResponder } from './worker-bridges';
@@ -114,31 +115,37 @@ describe('WorkerActivityBridge', () => {
 });
 
 describe('WorkerMetricsResponder', () => {
+  /** The responder as the worker's module wires it, bootstrapped, on a fake channel to the primary. */
+  async function responderOn(channel: FakeChannel, slot: number) {
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        MetricsService,
+        MetricsScrape,
+        WorkerMetricsResponder,
+        { provide: ClusterWorker, useValue: new ClusterWorker(slot, channel) },
+      ],
+    }).compile();
+    moduleRef.get(WorkerMetricsResponder).onApplicationBootstrap();
+    return { metrics: moduleRef.get(MetricsService), scrape: moduleRef.get(MetricsScrape) };
+  }
+
   it("answers the primary's collect with this worker's registry, under the same id", async () => {
     const channel = new FakeChannel();
-    const registry = new Registry();
-    new Counter({ name: 'millis_calls_started_total', help: 'h', registers: [registry] });
-    const metrics = { registry } as unknown as MetricsService;
-    new WorkerMetricsResponder(
-      metrics,
-      new MetricsScrape(metrics),
-      new ClusterWorker(1, channel),
-    ).onApplicationBootstrap();
+    const { metrics } = await responderOn(channel, 1);
+    new Counter({ name: 'millis_calls_started_total', help: 'h', registers: [metrics.registry] });
 
     const answered = new Promise((resolve) => channel.once('sent', resolve));
     channel.fromPrimary({ type: 'millis:metrics-collect', id: 7 });
     expect(await answered).toEqual({
       type: 'millis:metrics-collected',
       id: 7,
-      metrics: [expect.objectContaining({ name: 'millis_calls_started_total' })],
+      metrics: expect.arrayContaining([expect.objectContaining({ name: 'millis_calls_started_total' })]),
     });
   });
 
   it("answers a scrape here with the cluster's totals, asked of the primary", async () => {
     const channel = new FakeChannel();
-    const metrics = { registry: new Registry() } as unknown as MetricsService;
-    const scrape = new MetricsScrape(metrics);
-    new WorkerMetricsResponder(metrics, scrape, new ClusterWorker(2, channel)).onApplicationBootstrap();
+    const { scrape } = await responderOn(channel, 2);
 
     const asked = new Promise<WorkerToPrimary>((resolve) => channel.once('sent', resolve));
     const text = scrape.text();

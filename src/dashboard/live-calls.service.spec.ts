@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { Request, Response } from 'express';
 import { CallActivityFeed } from '../call-activity/call-activity.feed';
 import { LiveCallsService, type LiveClient } from './live-calls.service';
-import { LiveController, MAX_BUFFERED_BYTES } from './live.controller';
+import { EventStreamResponse, LiveController, MAX_BUFFERED_BYTES } from './live.controller';
 
 const AT = '2025-11-18T09:00:00.000Z';
 
@@ -200,7 +199,7 @@ describe('LiveCallsService', () => {
   });
 
   describe('LiveController', () => {
-    class FakeResponse extends EventEmitter {
+    class FakeResponse implements EventStreamResponse {
       writableLength = 0;
       destroyed = false;
       writableEnded = false;
@@ -219,7 +218,7 @@ describe('LiveCallsService', () => {
       live.onModuleInit();
       const req = new EventEmitter();
       const res = new FakeResponse();
-      new LiveController(live).stream(req as unknown as Request, res as unknown as Response);
+      new LiveController(live).stream(req, res);
       expect(res.written[0]).toMatch(/^event: snapshot\n/);
       expect(res.setHeader).toHaveBeenCalledWith('Content-Type', 'text/event-stream; charset=utf-8');
 

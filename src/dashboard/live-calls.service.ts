@@ -74,14 +74,17 @@ export class LiveCallsService implements OnModuleInit, OnModuleDestroy {
     if (!event || this.clients.size === 0) return;
     const chunk = formatSse(event);
     for (const client of this.clients) {
-      let delivered = false;
-      try {
-        delivered = client.send(chunk);
-      } catch {
-        delivered = false;
-      }
-      if (!delivered) this.clients.delete(client);
+      if (!deliver(client, chunk)) this.clients.delete(client);
     }
     this.feed.setViewersHere(this.clients.size);
+  }
+}
+
+/** A client whose connection throws on write is as gone as one that refuses the chunk. */
+function deliver(client: LiveClient, chunk: string): boolean {
+  try {
+    return client.send(chunk);
+  } catch {
+    return false;
   }
 }

@@ -1,12 +1,30 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { RequireApiKey } from '../auth/require-api-key.decorator';
 import { LiveCallsService } from './live-calls.service';
 
 /** A client this far behind is dropped (it reconnects and starts again from a snapshot). */
 export const MAX_BUFFERED_BYTES = 256 * 1024;
 const HEARTBEAT_MS = 15_000;
+
+/** What the stream uses of Express's request: it ends when the client goes. */
+export interface EventStreamRequest {
+  on(event: 'close', listener: () => void): unknown;
+}
+
+/** What the stream uses of Express's response. */
+export interface EventStreamResponse {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  readonly writableLength: number;
+  readonly socket?: { setNoDelay(noDelay?: boolean): unknown } | null;
+  status(code: number): unknown;
+  setHeader(name: string, value: string): unknown;
+  flushHeaders(): void;
+  write(chunk: string): boolean;
+  end(): unknown;
+  destroy(): unknown;
+}
 
 @ApiTags('live')
 @RequireApiKey()
@@ -25,7 +43,7 @@ export class LiveController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An endless text/event-stream; each `data:` line is JSON.' })
-  stream(@Req() req: Request, @Res() res: Response): void {
+  stream(@Req() req: EventStreamRequest, @Res() res: EventStreamResponse): void {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');

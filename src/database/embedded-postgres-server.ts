@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describeError } from '../common/describe-error';
@@ -97,7 +97,8 @@ export class EmbeddedPostgresServer {
     });
     // The service's life does not depend on the server process's handles.
     child.unref();
-    (child.stderr as unknown as { unref(): void }).unref();
+    // A pipe to a child is a net.Socket, which Node's typing gives only as a Readable.
+    if (child.stderr instanceof Socket) child.stderr.unref();
     this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     return this.url;
   }

@@ -1,11 +1,10 @@
-import type { IncomingMessage } from 'node:http';
-import { AddressAllowList, clientAddress } from './client-address';
+import { AddressAllowList, AddressedRequest, clientAddress } from './client-address';
 
-function request(remoteAddress: string, forwardedFor?: string): IncomingMessage {
+function request(remoteAddress: string, forwardedFor?: string): AddressedRequest {
   return {
     socket: { remoteAddress },
     headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
-  } as unknown as IncomingMessage;
+  };
 }
 
 describe('clientAddress', () => {

@@ -1,12 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
+/** What `clientAddress` reads of a request. */
+export type AddressedRequest = Pick<IncomingMessage, 'headers'> & {
+  socket: Pick<IncomingMessage['socket'], 'remoteAddress'>;
+};
+
 /**
  * The address a connection comes from. Behind a trusted proxy (TRUSTED_PROXY=true) it is
  * the last entry of X-Forwarded-For, the one our proxy appended; earlier entries are
  * whatever the client claimed and are never believed. Without it the header is ignored.
  */
-export function clientAddress(req: IncomingMessage, trustedProxy: boolean): string | undefined {
+export function clientAddress(req: AddressedRequest, trustedProxy: boolean): string | undefined {
   if (trustedProxy) {
     const header = req.headers['x-forwarded-for'];
     const value = Array.isArray(header) ? header.join(',') : header;

@@ -9,7 +9,7 @@ import { LlmProviders } from './llm-providers';
 import { LlmProviderEvent, LlmTelemetry } from './llm-telemetry';
 import { LlmService, LlmSettings, ReplyChunk, ReplyRequest } from './llm.service';
 import { defaultAgentSettings } from '../agents/agent-settings';
-import { llmTestingModule } from '../../test/support/call-fakes';
+import { failingStream, llmTestingModule, ScriptedChunks, silentStream, streamOf } from '../../test/support/call-fakes';
 
 const FIRST_TOKEN_MS = 150;
 
@@ -27,18 +27,16 @@ const config = AppConfig.from({
   LLM_CIRCUIT_OPEN_MS: '60000',
 });
 
-type Script = (request: CompletionRequest) => AsyncIterable<CompletionChunk>;
+type Script = (request: CompletionRequest) => ScriptedChunks;
 
 /** A provider whose streams the test writes; records every request. */
 class ScriptedClient extends LlmClient {
   readonly requests: CompletionRequest[] = [];
-  script: Script = async function* () {
-    yield* answer('ok');
-  };
+  script: Script = () => answer('ok');
 
   streamCompletion(request: CompletionRequest): AsyncIterable<CompletionChunk> {
     this.requests.push(request);
-    return this.script(request);
+    return streamOf(this.script(request));
   }
 }
 
@@ -131,9 +129,7 @@ describe('LlmService failover between providers', () => {
   });
 
   it('moves on to the next provider when the first answers an error, and says what failed', async () => {
-    clients.a.script = async function* () {
-      throw new APIError(503, { message: 'overloaded' }, 'overloaded', new Headers());
-    };
+    clients.a.script = () => failingStream(new APIError(503, { message: 'overloaded' }, 'overloaded', new Headers()));
 
     const { chunks, error } = await consume();
 
@@ -159,9 +155,7 @@ describe('LlmService failover between providers', () => {
   });
 
   it('moves on when the first says nothing within its own budget, and aborts it upstream', async () => {
-    clients.a.script = async function* (req) {
-      await rejectOnAbort(req.signal);
-    };
+    clients.a.script = (req) => silentStream(() => rejectOnAbort(req.signal));
     const started = performance.now();
 
     const { chunks } = await consume();
@@ -175,7 +169,7 @@ describe('LlmService failover between providers', () => {
   });
 
   it("never moves on once the caller heard words: the failure is the caller's fallback", async () => {
-    clients.a.script = async function* () {
+    clients.a.script = function* () {
       yield { type: 'text', text: 'The shop opens' };
       throw new Error('socket hang up');
     };
@@ -189,11 +183,11 @@ describe('LlmService failover between providers', () => {
   });
 
   it('moves on after reasoning or a tool call half written: neither was heard', async () => {
-    clients.a.script = async function* () {
+    clients.a.script = function* () {
       yield { type: 'reasoning', text: 'The caller wants' };
       yield { type: 'tool_call_delta', index: 0, id: 'call_a', name: 'look_up', arguments: '{"q":' };
     };
-    clients.b.script = async function* () {
+    clients.b.script = function* () {
       yield { type: 'tool_call_delta', index: 0, id: 'call_b', name: 'look_up', arguments: '{"q":"hours"}' };
       yield { type: 'finish', reason: 'tool_calls' };
     };
@@ -210,9 +204,7 @@ describe('LlmService failover between providers', () => {
 
   it('fails with every provider named when none answers', async () => {
     for (const client of Object.values(clients)) {
-      client.script = async function* () {
-        throw new APIError(500, { message: 'down' }, 'down', new Headers());
-      };
+      client.script = () => failingStream(new APIError(500, { message: 'down' }, 'down', new Headers()));
     }
 
     const { chunks, error } = await consume();
@@ -230,9 +222,7 @@ describe('LlmService failover between providers', () => {
   it('opens the circuit of a provider failing 3 times: later rounds skip it at no cost, and try it again after the pause', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance'] });
     try {
-      clients.a.script = async function* () {
-        throw new APIError(500, { message: 'down' }, 'down', new Headers());
-      };
+      clients.a.script = () => failingStream(new APIError(500, { message: 'down' }, 'down', new Headers()));
       for (let i = 0; i < 3; i++) expect(texts((await consume()).chunks)).toBe('ok');
       expect(providers.get('a')!.breaker.state).toBe('open');
 
@@ -251,9 +241,7 @@ describe('LlmService failover between providers', () => {
       expect(events.filter((e) => e.type === 'circuit')).toEqual([{ type: 'circuit', provider: 'a', state: 'open' }]);
 
       jest.advanceTimersByTime(60_000);
-      clients.a.script = async function* () {
-        yield* answer('back');
-      };
+      clients.a.script = () => answer('back');
       expect(texts((await consume()).chunks)).toBe('back');
       expect(providers.get('a')!.breaker.state).toBe('closed');
       expect(events.filter((e) => e.type === 'circuit').map((e) => (e.type === 'circuit' ? e.state : ''))).toEqual([
@@ -267,9 +255,8 @@ describe('LlmService failover between providers', () => {
   });
 
   it('keeps away from a provider that answered 429 for as long as its retry-after asks', async () => {
-    clients.a.script = async function* () {
-      throw new APIError(429, { message: 'slow down' }, 'slow down', new Headers({ 'retry-after': '20' }));
-    };
+    clients.a.script = () =>
+      failingStream(new APIError(429, { message: 'slow down' }, 'slow down', new Headers({ 'retry-after': '20' })));
 
     const first = await consume();
     expect(failed(first.chunks)).toMatchObject([
@@ -283,9 +270,8 @@ describe('LlmService failover between providers', () => {
   });
 
   it('moves on from a 400 without holding it against the provider (the request was refused, not the provider down)', async () => {
-    clients.a.script = async function* () {
-      throw new APIError(400, { message: 'context too long' }, 'context too long', new Headers());
-    };
+    clients.a.script = () =>
+      failingStream(new APIError(400, { message: 'context too long' }, 'context too long', new Headers()));
     for (let i = 0; i < 4; i++) expect(texts((await consume()).chunks)).toBe('ok');
     expect(providers.get('a')!.breaker.state).toBe('closed');
   });
@@ -323,7 +309,7 @@ describe('LlmService failover between providers', () => {
     expect(summary.summary.reasoning).toEqual({ tokens: 3, ms: expect.any(Number) });
     expect(summary.summary.reasoning!.ms).toBeGreaterThanOrEqual(8);
 
-    clients.a.script = async function* () {
+    clients.a.script = function* () {
       yield { type: 'reasoning', text: 'Hmm' };
       yield* answer('Yes.');
       yield { type: 'usage', usage: { promptTokens: 10, completionTokens: 50, totalTokens: 60, reasoningTokens: 42 } };
@@ -336,7 +322,7 @@ describe('LlmService failover between providers', () => {
   });
 
   it('keeps the last usage of a stream that reports it on every chunk (cumulative)', async () => {
-    clients.a.script = async function* () {
+    clients.a.script = function* () {
       yield { type: 'text', text: 'a' };
       yield { type: 'usage', usage: { promptTokens: 9, completionTokens: 1, totalTokens: 10 } };
       yield { type: 'text', text: 'b' };

@@ -7,7 +7,7 @@ import { CompletionChunk, CompletionRequest, LlmClient } from './llm-client';
 import { LlmReplyError } from './llm-errors';
 import { LlmService, ReplyChunk, ReplyRequest } from './llm.service';
 import { defaultAgentSettings } from '../agents/agent-settings';
-import { llmServiceFor } from '../../test/support/call-fakes';
+import { failingStream, llmServiceFor, ScriptedChunks, silentStream, streamOf } from '../../test/support/call-fakes';
 import { OpenAiLlmClient } from './openai-llm.client';
 
 const FIRST_TOKEN_TIMEOUT_MS = 300;
@@ -50,13 +50,13 @@ const FINISH: CompletionChunk = { type: 'finish', reason: 'stop' };
 class ScriptedLlmClient extends LlmClient {
   readonly requests: CompletionRequest[] = [];
 
-  constructor(private readonly script: (request: CompletionRequest) => AsyncIterable<CompletionChunk>) {
+  constructor(private readonly script: (request: CompletionRequest) => ScriptedChunks) {
     super();
   }
 
   streamCompletion(request: CompletionRequest): AsyncIterable<CompletionChunk> {
     this.requests.push(request);
-    return this.script(request);
+    return streamOf(this.script(request));
   }
 
   get signal(): AbortSignal {
@@ -108,7 +108,7 @@ async function consumeOnFakeClock(service: LlmService, request: ReplyRequest) {
 describe('LlmService', () => {
   describe('buildMessages and the request sent to the client', () => {
     it('sends the rendered system prompt, the transcript, and the configured model settings', async () => {
-      const client = new ScriptedLlmClient(async function* () {
+      const client = new ScriptedLlmClient(function* () {
         yield FINISH;
       });
       const service = await llmServiceFor(client, config);
@@ -216,9 +216,7 @@ describe('LlmService', () => {
     it("fails with 'timeout' and aborts the client's signal when no first token comes, not before", async () => {
       jest.useFakeTimers();
       try {
-        const client = new ScriptedLlmClient(async function* (request) {
-          await rejectOnAbort(request.signal);
-        });
+        const client = new ScriptedLlmClient((request) => silentStream(() => rejectOnAbort(request.signal)));
         let settled = false;
         const consumed = consume(await llmServiceFor(client, config), replyRequest()).finally(() => (settled = true));
 
@@ -238,9 +236,7 @@ describe('LlmService', () => {
     });
 
     it("fails with 'timeout' when a client ends its stream quietly on abort", async () => {
-      const client = new ScriptedLlmClient(async function* (request) {
-        await aborted(request.signal);
-      });
+      const client = new ScriptedLlmClient((request) => silentStream(() => aborted(request.signal)));
 
       const { error } = await consumeOnFakeClock(await llmServiceFor(client, config), replyRequest());
 
@@ -279,7 +275,7 @@ describe('LlmService', () => {
   });
 
   it("fails with 'stream_cut' when the stream ends without a finish chunk", async () => {
-    const client = new ScriptedLlmClient(async function* () {
+    const client = new ScriptedLlmClient(function* () {
       yield text('Half a sent');
     });
 
@@ -291,7 +287,7 @@ describe('LlmService', () => {
   });
 
   it("fails with 'upstream_error' when the client throws", async () => {
-    const client = new ScriptedLlmClient(async function* () {
+    const client = new ScriptedLlmClient(function* () {
       yield text('Hel');
       throw new Error('socket hang up');
     });
@@ -304,9 +300,9 @@ describe('LlmService', () => {
   });
 
   it("fails with 'upstream_error' naming the provider's HTTP status", async () => {
-    const client = new ScriptedLlmClient(async function* () {
-      throw new APIError(503, undefined, 'Service Unavailable', undefined);
-    });
+    const client = new ScriptedLlmClient(() =>
+      failingStream(new APIError(503, undefined, 'Service Unavailable', undefined)),
+    );
 
     const { error } = await consume(await llmServiceFor(client, config), replyRequest());
 
@@ -351,9 +347,7 @@ describe('LlmService', () => {
       ['is cut', [text('Hi')]],
     ])('holds no listener of ours once a reply %s', async (_ending, script) => {
       const caller = new AbortController();
-      const client = new ScriptedLlmClient(async function* () {
-        yield* script;
-      });
+      const client = new ScriptedLlmClient(() => script);
 
       await consume(await llmServiceFor(client, config), replyRequest({ signal: caller.signal }));
 
@@ -362,13 +356,9 @@ describe('LlmService', () => {
 
     it('holds no listener of ours after a failure, a timeout, or a consumer that stops early', async () => {
       const caller = new AbortController();
-      const failing = new ScriptedLlmClient(async function* () {
-        throw new Error('boom');
-      });
-      const silent = new ScriptedLlmClient(async function* (request) {
-        await rejectOnAbort(request.signal);
-      });
-      const endless = new ScriptedLlmClient(async function* () {
+      const failing = new ScriptedLlmClient(() => failingStream(new Error('boom')));
+      const silent = new ScriptedLlmClient((request) => silentStream(() => rejectOnAbort(request.signal)));
+      const endless = new ScriptedLlmClient(function* () {
         for (;;) yield text('more');
       });
       const request = replyRequest({ signal: caller.signal });
@@ -384,7 +374,7 @@ describe('LlmService', () => {
 
     it('is never handed to the client: each request gets its own signal that follows it', async () => {
       const caller = new AbortController();
-      const client = new ScriptedLlmClient(async function* () {
+      const client = new ScriptedLlmClient(function* () {
         yield FINISH;
       });
       const service = await llmServiceFor(client, config);
@@ -434,7 +424,7 @@ describe('LlmService', () => {
 
     it('stops relaying chunks a client keeps sending after the caller aborted', async () => {
       const caller = new AbortController();
-      const client = new ScriptedLlmClient(async function* () {
+      const client = new ScriptedLlmClient(function* () {
         yield text('one');
         caller.abort();
         yield text('two');
@@ -452,9 +442,7 @@ describe('LlmService', () => {
 
     it('does not report a timeout after the caller aborted', async () => {
       const caller = new AbortController();
-      const client = new ScriptedLlmClient(async function* (request) {
-        await rejectOnAbort(request.signal);
-      });
+      const client = new ScriptedLlmClient((request) => silentStream(() => rejectOnAbort(request.signal)));
       const consumed = consume(await llmServiceFor(client, config), replyRequest({ signal: caller.signal }));
 
       caller.abort();

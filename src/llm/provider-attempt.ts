@@ -54,6 +54,7 @@ export class ProviderAttempt {
         [Symbol.asyncIterator]();
     } catch (error) {
       // A client that throws before returning a stream fails like one whose stream throws.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the client's own throw, passed on as it was
       iterator = { next: () => Promise.reject(error) };
     }
     this.iterator = iterator;
@@ -91,13 +92,12 @@ export class ProviderAttempt {
     else if (chunk.type === 'model') this.responseModel ??= chunk.model;
   }
 
-  /** Asks for the next chunk, for the race (the promise never rejects). */
-  pull(): Promise<Settled> {
+  /** Asks for the next chunk; the race awaits `pending`, which never rejects. */
+  pull(): void {
     this.pending = this.iterator.next().then(
       (result) => ({ attempt: this, result }),
       (error: unknown) => ({ attempt: this, error }),
     );
-    return this.pending;
   }
 
   get reasoningMs(): number | undefined {

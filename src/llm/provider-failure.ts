@@ -31,7 +31,7 @@ export function failAttempt(attempt: ProviderAttempt, error: unknown): Failure {
     replyError = new LlmReplyError('stream_cut', 'the model stream ended before it finished');
   } else {
     replyError = upstreamError(error);
-    if (error instanceof APIError) {
+    if (isApiError(error)) {
       status = error.status;
       retryAfterMs = retryAfter(error);
     }
@@ -85,7 +85,7 @@ function upstreamError(error: unknown): LlmReplyError {
 /** retry-after-ms (Azure), else retry-after in seconds or as an HTTP date. */
 function retryAfter(error: APIError): number | undefined {
   if (error.status !== 429 && error.status !== 503) return undefined;
-  const headers = error.headers as Headers | undefined;
+  const { headers } = error;
   const ms = Number.parseFloat(headers?.get?.('retry-after-ms') ?? '');
   if (Number.isFinite(ms) && ms >= 0) return ms;
   const value = headers?.get?.('retry-after');
@@ -101,7 +101,17 @@ function rootCause(error: Error): string {
   let deepest: ErrorLike = error;
   // Duck-typed: Node's own errors may come from another realm (a test VM), where instanceof fails.
   while (isErrorLike(deepest.cause)) deepest = deepest.cause;
-  return String(deepest.message || deepest.code || error.message);
+  return text(deepest.message) || text(deepest.code) || error.message;
+}
+
+/** A socket error's message or code; anything else says nothing. */
+function text(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
+/** `instanceof` alone narrows to APIError<any, any, any>: this keeps its declared field types. */
+function isApiError(error: unknown): error is APIError {
+  return error instanceof APIError;
 }
 
 type ErrorLike = { message?: unknown; code?: unknown; cause?: unknown };

@@ -21,7 +21,7 @@ const PHONE = /(?<![\w.:-])(?:\+|%2B)?\(?\d(?:[ ()-]{0,2}\d){6,14}(?![\w.:-])/gi
 /** With a leading + (or %2B), dots and encoded spaces separate groups too: +1.555.0100, %2B1%20555%200100, +1+555+0100. */
 const PLUS_PHONE = /(?<![\w.:-])(?:\+|%2B)\(?\d(?:(?:[ .()+-]|%20|%2E){0,2}\d){6,14}(?![\w:-]|\.\d)/gi;
 /** A path segment that is nothing but a phone number once decoded: digits and the usual separators. */
-const PHONE_SEGMENT = /^(?:tel:)?[\s+().\/-]*(?:\d[\s+().\/-]*){7,15}$/i;
+const PHONE_SEGMENT = /^(?:tel:)?[\s+()./-]*(?:\d[\s+()./-]*){7,15}$/i;
 
 export function buildLogScrubber(options: ScrubOptions): (line: string) => string {
   const secrets = options.secrets

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import { PinoLogger, type Params } from 'nestjs-pino';
 import { pinoHttp, type Options } from 'pino-http';
-import pino, { type DestinationStream, type Level, type Logger } from 'pino';
+import pino, { type DestinationStream, type Level } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { buildLogScrubber, pathForLog } from './log-scrubber';
 
@@ -57,7 +57,7 @@ export function requestLogger(config: AppConfig): RequestHandler {
   let handler: RequestHandler | undefined;
   // The root logger exists once the app is initialised; the first request comes after that.
   return (req, res, next) => {
-    handler ??= pinoHttp({ ...requestLoggingOptions(config), logger: PinoLogger.root as Logger });
+    handler ??= pinoHttp({ ...requestLoggingOptions(config), logger: PinoLogger.root });
     handler(req, res, next);
   };
 }
@@ -155,7 +155,7 @@ type PrettyFactory = (options: object) => DestinationStream;
 /** pino-pretty, when it is installed. */
 function prettyFactory(): PrettyFactory | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: a dev dependency, absent from a production install
     return require('pino-pretty') as PrettyFactory;
   } catch {
     return undefined;
@@ -169,9 +169,18 @@ function prettyStream(): DestinationStream {
     sync: true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,context,session_id,req,res,responseTime',
-    messageFormat: (log: Record<string, unknown>, messageKey: string) =>
-      `${log.context ? `[${String(log.context)}] ` : ''}${log.session_id ? `(${String(log.session_id)}) ` : ''}${String(log[messageKey] ?? '')}`,
+    messageFormat: (log: Record<string, unknown>, messageKey: string) => {
+      const context = fieldText(log.context);
+      const sessionId = fieldText(log.session_id);
+      return `${context ? `[${context}] ` : ''}${sessionId ? `(${sessionId}) ` : ''}${fieldText(log[messageKey])}`;
+    },
   });
+}
+
+/** A record's field as text: strings as they are, other values as JSON, nothing as ''. */
+function fieldText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
 }
 
 function databasePassword(url: string | undefined): string | undefined {

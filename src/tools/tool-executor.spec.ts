@@ -21,7 +21,7 @@ function tool(
   return {
     options: opts,
     spec: { name: opts.name, description: opts.description, parameters: parametersSchema(opts.parameters) },
-    invoke: async (a, c) => handler(a, c),
+    invoke: async (a, c) => await handler(a, c),
   };
 }
 
@@ -187,7 +187,7 @@ describe('executeToolCall', () => {
 });
 
 describe('transfer_call', () => {
-  it('only accepts a configured destination name and requests the transfer to its number', async () => {
+  it('only accepts a configured destination name and requests the transfer to its number', () => {
     const tools = new CallControlTools();
     const { ctx, controls } = context();
     expect(tools.transferCall({ destination: 'sales' }, ctx)).toEqual({ ok: true });

@@ -68,7 +68,8 @@ export class ToolRegistry implements OnModuleInit, OnApplicationBootstrap {
     this.tools.set(options.name, {
       options,
       spec: { name: options.name, description: options.description, parameters: parametersSchema(options.parameters) },
-      invoke: async (args, context) => handler(args, context),
+      // A handler answers with a value or a promise; either way the tool answers with a promise, a throw its rejection.
+      invoke: async (args, context) => await handler(args, context),
     });
   }
 

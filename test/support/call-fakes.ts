@@ -127,6 +127,28 @@ export class RecordingAudit {
   }
 }
 
+/** A scripted model stream: a plain generator when the script never waits, an async one when it does. */
+export type ScriptedChunks = Iterable<CompletionChunk> | AsyncIterable<CompletionChunk>;
+
+/** The stream a client hands out for a script: read a chunk at a time, a throw in it failing the read. */
+export async function* streamOf(chunks: ScriptedChunks): AsyncGenerator<CompletionChunk> {
+  yield* chunks;
+}
+
+/** A stream whose first read fails with `error`, as a provider that answers an error. */
+export function failingStream(error: Error): AsyncIterable<CompletionChunk> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) };
+}
+
+/** A stream that sends nothing: it ends when `wait()` (started on the first read) resolves, or fails as it rejects. */
+export function silentStream(wait: () => Promise<unknown>): AsyncIterable<CompletionChunk> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => wait().then((): IteratorResult<CompletionChunk> => ({ done: true, value: undefined })),
+    }),
+  };
+}
+
 /**
  * LlmModule as the service builds it, with `client` as the `default` provider's client and,
  * when given, `clientFor` building the named providers' clients.
