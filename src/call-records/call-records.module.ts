@@ -6,27 +6,19 @@ import { CallRetentionRepository } from './call-retention.repository';
 import { CallStatsRepository } from './call-stats.repository';
 import { InstanceLivenessRepository } from './instance-liveness.repository';
 
+const REPOSITORIES = [
+  CallRecordWriterRepository,
+  CallHistoryRepository,
+  CallStatsRepository,
+  CallExportRepository,
+  CallRetentionRepository,
+  InstanceLivenessRepository,
+];
+
 /**
  * The one owner of call_sessions, stream_exchanges, call_events, phone_numbers and
  * service_instances: every statement on them is in one of these repositories. The schema
  * is the reviewed SQL of migrations/.
  */
-@Module({
-  providers: [
-    CallRecordWriterRepository,
-    CallHistoryRepository,
-    CallStatsRepository,
-    CallExportRepository,
-    CallRetentionRepository,
-    InstanceLivenessRepository,
-  ],
-  exports: [
-    CallRecordWriterRepository,
-    CallHistoryRepository,
-    CallStatsRepository,
-    CallExportRepository,
-    CallRetentionRepository,
-    InstanceLivenessRepository,
-  ],
-})
+@Module({ providers: REPOSITORIES, exports: REPOSITORIES })
 export class CallRecordsModule {}
