@@ -65,11 +65,12 @@ describe('Audit during a Postgres outage', () => {
                  (SELECT count(*)::int FROM call_events ev JOIN call_sessions s ON s.id = ev.call_session_id
                    WHERE s.session_id LIKE 'outage-%' AND ev.type = 'partial_transcript') AS events`);
         expect(rows[0]).toEqual({ ended: CALLS, exchanges: CALLS * (turn + 1), events: CALLS * turn });
+        // The last rows are visible a moment before the writer counts them as written.
+        expect(t.audit.backlog).toBe(0);
       },
       20_000,
       200,
     );
-    expect(t.audit.backlog).toBe(0);
     expect(t.audit.getStats().deadLettered).toBe(0);
   });
 });
