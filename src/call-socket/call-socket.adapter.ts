@@ -3,6 +3,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
+import { webSocketText } from '../common/web-socket-text';
 import { AppConfig } from '../config/app-config';
 import { parseInboundFrame } from '../protocol/frame-parser';
 import { CallAdmission } from './call-admission.service';
@@ -66,7 +67,7 @@ export class CallSocketAdapter implements WebSocketAdapter<WebSocketServer, WebS
     const options = { maxFrameBytes: this.maxFrameBytes };
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (call && !call.admitFrame(rawLength(data))) return;
-      const frame = parseInboundFrame(isBinary ? data : textOf(data), options);
+      const frame = parseInboundFrame(isBinary ? data : webSocketText(data), options);
       const route = routes.get(frame.event);
       if (!route) return;
       try {
@@ -124,11 +125,6 @@ function pathOf(req: IncomingMessage): string {
 }
 
 /** A text frame's characters: ws hands it over in the socket's binary type (a single Buffer by default). */
-function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString();
-  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString();
-}
-
 function rawLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
   return data.byteLength;
