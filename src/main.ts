@@ -3,13 +3,15 @@ import { runPrimary } from './cluster/primary';
 import { runWorker } from './cluster/worker';
 import { serviceConfig } from './config/config.module';
 import { ConfigValidationError } from './config/config-validation-error';
+import { ProcessRole } from './config/process-role';
 import { writeStartUpBanner } from './observability/start-up-banner';
 import { startService } from './start-service';
 
 /** One process (WORKERS unset), or a cluster: a primary that supervises WORKERS workers, each running the service. */
 async function main(): Promise<void> {
   const config = serviceConfig();
-  if (cluster.isWorker && config.cluster.workerSlot !== undefined) return runWorker(config.cluster.workerSlot);
+  const { workerSlot } = ProcessRole.of(config);
+  if (workerSlot !== null) return runWorker(workerSlot);
   if (config.cluster.workers !== undefined && cluster.isPrimary) return runPrimary(config);
   const { port } = await startService();
   writeStartUpBanner(config, port);
