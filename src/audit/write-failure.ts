@@ -1,4 +1,5 @@
 import { UnserializableRowError } from '../call-records/postgres-json';
+import { postgresErrorOf } from '../database/postgres-error';
 
 /**
  * Why a write failed, told apart by SQLSTATE (never by the English message):
@@ -25,31 +26,9 @@ const OUTAGE_CODES = new Set(['25006']);
 export function describeWriteFailure(error: unknown): WriteFailure {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UnserializableRowError) return { kind: 'refused', code: error.code, message };
-  const database = databaseErrorOf(error);
+  const database = postgresErrorOf(error);
   if (!database) return { kind: 'outage', code: null, message };
   const code = database.code;
   const outage = OUTAGE_CLASSES.has(code.slice(0, 2)) || OUTAGE_CODES.has(code);
   return { kind: outage ? 'outage' : 'refused', code, message: database.message };
 }
-
-interface PostgresError {
-  code: string;
-  message: string;
-}
-
-/**
- * The error Postgres sent, as thrown by pg or wrapped by TypeORM (QueryFailedError.driverError).
- * Recognised by shape rather than class: a Node system error has a `code` too ("EPIPE"),
- * but no `severity`.
- */
-function databaseErrorOf(error: unknown): PostgresError | null {
-  for (const candidate of [error, (error as { driverError?: unknown } | null)?.driverError]) {
-    const { code, severity, message } = (candidate ?? {}) as { code?: unknown; severity?: unknown; message?: unknown };
-    if (typeof code === 'string' && SQLSTATE.test(code) && typeof severity === 'string') {
-      return { code, message: typeof message === 'string' ? message : String(candidate) };
-    }
-  }
-  return null;
-}
-
-const SQLSTATE = /^[0-9A-Z]{5}$/;

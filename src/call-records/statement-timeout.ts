@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { postgresErrorOf } from '../database/postgres-error';
 
 /** Postgres cancelled a read: it ran past its statement_timeout, or waited past its lock_timeout. */
 export class QueryTimeoutError extends Error {
@@ -35,8 +36,6 @@ export async function readWithTimeout<T>(
 
 /** A cancelled statement becomes a QueryTimeoutError; any other error is returned as it is. */
 export function asQueryTimeout(error: unknown, timeoutMs: number): unknown {
-  const code =
-    (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ??
-    (error as { code?: unknown })?.code;
-  return typeof code === 'string' && TIMED_OUT.includes(code) ? new QueryTimeoutError(timeoutMs) : error;
+  const code = postgresErrorOf(error)?.code;
+  return code !== undefined && TIMED_OUT.includes(code) ? new QueryTimeoutError(timeoutMs) : error;
 }
