@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
 import { describeError } from '../common/describe-error';
 import { warnAboutRiskyConfig } from '../configure-app';
+import { connectionsPerProcess } from '../database/connection-budget';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { migrateDatabase } from '../database/migration-runner';
 import { loggingParams, ServiceLogger } from '../observability/logging';
@@ -54,10 +55,7 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     // Each worker opens its own pools on the embedded server.
     const url =
       config.database.url ??
-      (await embedded!.start(
-        config.database.embeddedDir,
-        workers * (config.database.poolSize + config.audit.poolSize + 2),
-      ));
+      (await embedded!.start(config.database.embeddedDir, workers * connectionsPerProcess(config)));
     await migrateDatabase(url);
     primary.start(url);
     exitCode = await primary.stopped;
