@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { CallsModule } from './call-socket/calls.module';
+import { ClusterBusModule } from './cluster-bus/cluster-bus.module';
 import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
@@ -16,6 +17,7 @@ import { ObservabilityModule } from './observability/observability.module';
     AppConfigModule,
     DatabaseModule,
     InstanceModule,
+    ClusterBusModule,
     AuditModule,
     CallsModule,
     HealthModule,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ActiveCallsRepository } from './active-calls.repository';
 import { CallExportRepository } from './call-export.repository';
 import { CallHistoryRepository } from './call-history.repository';
 import { CallRecordWriterRepository } from './call-record-writer.repository';
@@ -13,6 +14,7 @@ const REPOSITORIES = [
   CallExportRepository,
   CallRetentionRepository,
   InstanceLivenessRepository,
+  ActiveCallsRepository,
 ];
 
 /**

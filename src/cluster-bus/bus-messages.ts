@@ -102,7 +102,7 @@ export function encodeNotifications(sender: BusSender, sequence: number, message
     while (Buffer.byteLength(JSON.stringify(text.slice(start, end))) - 2 > room) {
       end = start + Math.max(1, Math.floor((end - start) * 0.9));
     }
-    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+    if (end < text.length && end - 1 > start && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
     slices.push(text.slice(start, end));
     start = end;
   }
