@@ -144,7 +144,7 @@ export class Reassembler {
     if (!isEnvelope(parsed)) return { refused: 'not a bus message' };
     const sender = { origin: parsed.o, group: parsed.g };
     if ('m' in parsed) return { sender, message: parsed.m };
-    const part = parsed as Part;
+    const part = parsed;
     if (!isPart(part)) return { refused: 'malformed part' };
     this.expire();
     const key = `${part.o}:${part.q}`;

@@ -83,7 +83,7 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
   /** Messages on `channel` from every process, this one's own included (a handler skips what it must). */
   subscribe<C extends BusChannel>(channel: C, handler: Handler<C>): void {
     const list = this.handlers.get(channel) ?? [];
-    list.push(handler as (message: never, sender: BusSender) => void);
+    list.push(handler);
     this.handlers.set(channel, list);
   }
 

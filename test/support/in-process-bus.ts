@@ -23,7 +23,7 @@ export class InProcessBus implements Pick<ClusterBus, 'subscribe' | 'onConnected
   }
 
   subscribe<C extends BusChannel>(channel: C, handler: (message: BusMessages[C], sender: BusSender) => void): void {
-    this.handlers.set(channel, [...(this.handlers.get(channel) ?? []), handler as Handler]);
+    this.handlers.set(channel, [...(this.handlers.get(channel) ?? []), handler]);
   }
 
   onConnected(handler: (again: boolean) => void): void {
