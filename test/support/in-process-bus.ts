@@ -8,8 +8,12 @@ type Handler = (message: never, sender: BusSender) => void;
  * The bus of unit tests (no Postgres): what one process publishes reaches the subscribers of
  * every InProcessBus made with the same `hub`, as other instances would hear it on Postgres.
  */
-export class InProcessBus implements Pick<ClusterBus, 'subscribe' | 'onConnected' | 'publish' | 'sender'> {
+export class InProcessBus implements Pick<
+  ClusterBus,
+  'subscribe' | 'onConnected' | 'publish' | 'sender' | 'isConnected'
+> {
   readonly sender: BusSender;
+  readonly isConnected = true;
   readonly published: Array<{ channel: BusChannel; message: unknown }> = [];
   private readonly handlers = new Map<BusChannel, Handler[]>();
   private readonly connectedHandlers: Array<(again: boolean) => void> = [];
@@ -17,8 +21,9 @@ export class InProcessBus implements Pick<ClusterBus, 'subscribe' | 'onConnected
   constructor(
     origin = 'in-process',
     private readonly hub: InProcessBus[] = [],
+    group = origin,
   ) {
-    this.sender = { origin, group: origin };
+    this.sender = { origin, group };
     hub.push(this);
   }
 
