@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { CallLifecycleModule } from './call-lifecycle/call-lifecycle.module';
 import { CallsModule } from './call-socket/calls.module';
+import { ClusterBusModule } from './cluster-bus/cluster-bus.module';
 import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
@@ -18,6 +19,7 @@ import { ObservabilityModule } from './observability/observability.module';
     AppConfigModule,
     DatabaseModule,
     InstanceModule,
+    ClusterBusModule,
     AuditModule,
     CallsModule,
     HealthModule,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ActiveCallsRepository } from './active-calls.repository';
 import { CallEventDispatchRepository } from './call-event-dispatch.repository';
 import { CallExportRepository } from './call-export.repository';
 import { CallHistoryRepository } from './call-history.repository';
@@ -14,6 +15,7 @@ const REPOSITORIES = [
   CallExportRepository,
   CallRetentionRepository,
   InstanceLivenessRepository,
+  ActiveCallsRepository,
   CallEventDispatchRepository,
 ];
 

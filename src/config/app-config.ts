@@ -71,7 +71,8 @@ export class AppConfig {
   };
   readonly logging: { format: EnvironmentVariables['LOG_FORMAT']; pii: boolean };
   readonly metrics: { maxAgentLabels: number };
-  readonly instance: { name?: string; heartbeatMs: number };
+  /** `takeoverAfterMs`: INSTANCE_TAKEOVER_AFTER_MS, raised to 3 heartbeats if set lower. */
+  readonly instance: { name?: string; heartbeatMs: number; takeoverAfterMs: number };
   /**
    * `workers`: undefined = one process; otherwise the node:cluster workers to run (WORKERS, `auto`
    * resolved to the available cores). `workerSlot`: set in a worker by the primary that forked it.
@@ -167,7 +168,11 @@ export class AppConfig {
     };
     this.logging = { format: env.LOG_FORMAT, pii: env.LOG_PII };
     this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
-    this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
+    this.instance = {
+      name: env.INSTANCE_NAME,
+      heartbeatMs: env.INSTANCE_HEARTBEAT_MS,
+      takeoverAfterMs: Math.max(env.INSTANCE_TAKEOVER_AFTER_MS, 3 * env.INSTANCE_HEARTBEAT_MS),
+    };
     this.cluster = {
       workers: env.WORKERS === 'auto' ? availableParallelism() : env.WORKERS,
       workerSlot: env.CLUSTER_WORKER_SLOT,

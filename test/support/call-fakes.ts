@@ -4,6 +4,7 @@ import { AgentProfileRepository } from '../../src/agents/agent-profile.repositor
 import { AgentProfileService } from '../../src/agents/agent-profile.service';
 import type { AgentProfile } from '../../src/agents/agent-settings';
 import { AgentsModule } from '../../src/agents/agents.module';
+import { ClusterBusModule } from '../../src/cluster-bus/cluster-bus.module';
 import type { EventRecord, ExchangeRecord, SessionRecord } from '../../src/audit/audit-records';
 import { AuditWriter } from '../../src/audit/audit-writer.service';
 import { CallActivityFeed } from '../../src/call-activity/call-activity.feed';
@@ -16,6 +17,7 @@ import { LLM_CLIENT_FACTORY, LlmClientFactory } from '../../src/llm/llm-provider
 import { LlmModule } from '../../src/llm/llm.module';
 import { LlmService } from '../../src/llm/llm.service';
 import { ToolsModule } from '../../src/tools/tools.module';
+import { InProcessBusModule } from './in-process-bus';
 
 /** One model stream the test feeds by hand. Rejects like a real SDK once its signal aborts. */
 export class FedStream {
@@ -236,6 +238,8 @@ export async function callTestingModule(options: CallTestingOptions): Promise<Te
     .useValue(options.client)
     .overrideProvider(AgentProfileRepository)
     .useValue(options.profiles ?? new InMemoryAgentProfiles())
+    .overrideModule(ClusterBusModule)
+    .useModule(InProcessBusModule.with())
     .compile();
   await moduleRef.init();
   return moduleRef;
