@@ -8,6 +8,8 @@ import type { EventRecord, ExchangeRecord, SessionRecord } from '../../src/audit
 import { AuditWriter } from '../../src/audit/audit-writer.service';
 import { CallActivityFeed } from '../../src/call-activity/call-activity.feed';
 import { CallService } from '../../src/call-socket/call.service';
+import { PreemptionMetrics } from '../../src/call-socket/preemption-metrics';
+import { PreemptiveReplies } from '../../src/call-socket/preemptive-replies';
 import { ReplyRunner } from '../../src/call-socket/reply-runner';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/config.module';
@@ -15,6 +17,7 @@ import { CompletionChunk, CompletionRequest, LlmClient } from '../../src/llm/llm
 import { LLM_CLIENT_FACTORY, LlmClientFactory } from '../../src/llm/llm-providers';
 import { LlmModule } from '../../src/llm/llm.module';
 import { LlmService } from '../../src/llm/llm.service';
+import { MetricsService } from '../../src/observability/metrics.service';
 import { ToolsModule } from '../../src/tools/tools.module';
 
 /** One model stream the test feeds by hand. Rejects like a real SDK once its signal aborts. */
@@ -225,6 +228,9 @@ export async function callTestingModule(options: CallTestingOptions): Promise<Te
     providers: [
       CallService,
       ReplyRunner,
+      PreemptiveReplies,
+      PreemptionMetrics,
+      MetricsService,
       CallActivityFeed,
       { provide: AuditWriter, useValue: options.audit },
       ...(options.providers ?? []),
