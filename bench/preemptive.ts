@@ -94,9 +94,10 @@ export async function runPreemptiveBench(options: PreemptiveBenchOptions, harnes
       const { auditComplete } = await harness.runService(
         { PREEMPTIVE_REPLIES: variant === 'on' ? 'true' : 'false' },
         repeat,
-        async (outcomes, runTag) => {
+        (outcomes, runTag) => {
           tag = runTag;
           heard = measureTurns(variant, repeat, outcomes);
+          return Promise.resolve();
         },
       );
       if (!heard) throw new Error(`${variant}: no measurement`);
@@ -158,13 +159,13 @@ async function discards(databaseUrl: string, runTag: string): Promise<Discards> 
   await db.connect();
   try {
     const sessions = `${runTag}-%`;
-    const { rows: used } = await db.query(
+    const { rows: used } = await db.query<{ n: number; saved: number | null }>(
       `SELECT count(*)::int AS n, avg(e.preemption_saved_ms)::float8 AS saved
        FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id
        WHERE s.session_id LIKE $1 AND e.preemptive`,
       [sessions],
     );
-    const { rows } = await db.query(
+    const { rows } = await db.query<{ reason: string; n: number; tokens: number; estimated: number }>(
       `SELECT ev.payload->>'reason' AS reason, count(*)::int AS n,
               coalesce(sum((ev.payload->>'total_tokens')::int), 0)::int AS tokens,
               coalesce(sum((ev.payload->>'total_tokens')::int) FILTER (WHERE (ev.payload->>'usage_estimated')::boolean), 0)::int AS estimated
@@ -176,9 +177,9 @@ async function discards(databaseUrl: string, runTag: string): Promise<Discards> 
     return {
       preemptiveExchanges: used[0].n,
       savedMsAvg: used[0].saved,
-      discarded: Object.fromEntries(rows.map((r: { reason: string; n: number }) => [r.reason, r.n])),
-      discardedTokens: rows.reduce((sum: number, r: { tokens: number }) => sum + r.tokens, 0),
-      discardedTokensEstimated: rows.reduce((sum: number, r: { estimated: number }) => sum + r.estimated, 0),
+      discarded: Object.fromEntries(rows.map((r) => [r.reason, r.n])),
+      discardedTokens: rows.reduce((sum, r) => sum + r.tokens, 0),
+      discardedTokensEstimated: rows.reduce((sum, r) => sum + r.estimated, 0),
     };
   } finally {
     await db.end();

@@ -93,16 +93,18 @@ export class ToolLoop {
       const lastRound = round >= maxRounds;
       let requests: ToolCallRequest[] = [];
       let text = '';
-      const chunks = (round === 0 && turn.firstRound) || this.llm.streamReply({
-        transcript: turn.transcript,
-        instruction: turn.instruction,
-        promptContext: turn.promptContext,
-        signal: turn.signal,
-        settings: turn.agent,
-        tools: specs,
-        toolChoice: lastRound ? 'none' : 'auto',
-        toolRounds: turn.rounds,
-      });
+      const chunks =
+        (round === 0 && turn.firstRound) ||
+        this.llm.streamReply({
+          transcript: turn.transcript,
+          instruction: turn.instruction,
+          promptContext: turn.promptContext,
+          signal: turn.signal,
+          settings: turn.agent,
+          tools: specs,
+          toolChoice: lastRound ? 'none' : 'auto',
+          toolRounds: turn.rounds,
+        });
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
           text += chunk.text;
