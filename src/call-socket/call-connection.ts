@@ -133,7 +133,10 @@ export class CallConnection {
     return this.inFlight;
   }
 
-  /** The newest reply begun (in flight or over): what the platform's next transcript builds on. */
+  /**
+   * The last reply that stopped speaking: what the platform's next transcript builds on. Kept only
+   * for an agent with preemptive replies (an idle call of any other agent holds no finished reply).
+   */
   get lastReply(): ReplyInFlight | null {
     return this.latest;
   }
@@ -187,7 +190,6 @@ export class CallConnection {
   replyBegan(reply: ReplyInFlight): void {
     this.moveTo('replying');
     this.inFlight = reply;
-    this.latest = reply;
   }
 
   /** A preemptive reply is held for the next stream_request. */
@@ -204,6 +206,7 @@ export class CallConnection {
   replyEnded(reply: ReplyInFlight): void {
     if (this.inFlight !== reply) return;
     this.inFlight = null;
+    this.latest = this.agentSettings?.preemptiveReplies ? reply : null;
     if (this.currentState === 'replying') this.moveTo('idle');
   }
 
