@@ -82,6 +82,17 @@ export class HeldReply {
     return Math.max(0, Math.round(until - this.startedAt));
   }
 
+  /**
+   * From confirmation on, the held request is the confirmed reply's: its interrupt or supersede
+   * aborts it upstream. Returns the unlink, for when the reply is over (the reply may stay
+   * referenced as the call's last one; the held chunks need not).
+   */
+  follow(signal: AbortSignal): () => void {
+    const abort = () => this.controller.abort(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    return () => signal.removeEventListener('abort', abort);
+  }
+
   /** The round's chunks for the confirmed reply: those held, then the rest as they arrive. */
   async *replay(): AsyncGenerator<ReplyChunk> {
     for (let next = 0; ;) {

@@ -107,9 +107,10 @@ export class ReplyRunner {
   ): Promise<void> {
     reply.exchange.preemptive = true;
     reply.exchange.preemptionSavedMs = savedMs;
-    // From now on the held request is this reply's: an interrupt or a newer request aborts it upstream.
-    reply.controller.signal.addEventListener('abort', () => held.controller.abort(), { once: true });
-    return this.runLlm(call, reply, transcript, undefined, held.replay());
+    const unfollow = held.follow(reply.controller.signal);
+    const done = this.runLlm(call, reply, transcript, undefined, held.replay());
+    void done.finally(unfollow);
+    return done;
   }
 
   runLlm(
