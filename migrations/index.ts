@@ -8,6 +8,7 @@ import { AuditLongValues1765600000000 } from './1765600000000-audit-long-values'
 import { LlmProviders1765700000000 } from './1765700000000-llm-providers';
 import { ExchangeErrorCode1765800000000 } from './1765800000000-exchange-error-code';
 import { CallEventDispatch1765850000000 } from './1765850000000-call-event-dispatch';
+import { PreemptiveReplies1765900000000 } from './1765900000000-preemptive-replies';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   LlmProviders1765700000000,
   ExchangeErrorCode1765800000000,
   CallEventDispatch1765850000000,
+  PreemptiveReplies1765900000000,
 ];

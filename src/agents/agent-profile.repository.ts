@@ -19,6 +19,7 @@ interface ProfileRow {
   farewell_message: string | null;
   providers: string[] | null;
   hedge_after_ms: number | null;
+  preemptive_replies: boolean | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -45,8 +46,8 @@ export class AgentProfileRepository {
     const rows: Array<ProfileRow & { created: boolean }> = await this.dataSource.query(
       `INSERT INTO agent_profiles AS p
          (agent_id, name, system_prompt, greeting, model, temperature, max_tokens, tools, transfer_destinations,
-          fallback_message, farewell_message, providers, hedge_after_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13)
+          fallback_message, farewell_message, providers, hedge_after_ms, preemptive_replies)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14)
        ON CONFLICT (agent_id) DO UPDATE SET
          name = EXCLUDED.name,
          system_prompt = EXCLUDED.system_prompt,
@@ -60,6 +61,7 @@ export class AgentProfileRepository {
          farewell_message = EXCLUDED.farewell_message,
          providers = EXCLUDED.providers,
          hedge_after_ms = EXCLUDED.hedge_after_ms,
+         preemptive_replies = EXCLUDED.preemptive_replies,
          updated_at = now()
        RETURNING p.*, (p.xmax = 0) AS created`,
       [
@@ -76,6 +78,7 @@ export class AgentProfileRepository {
         fields.farewellMessage,
         fields.providers === null ? null : JSON.stringify(fields.providers),
         fields.hedgeAfterMs,
+        fields.preemptiveReplies,
       ],
     );
     return { profile: toProfile(rows[0]), created: rows[0].created };
@@ -106,6 +109,7 @@ function toProfile(row: ProfileRow): AgentProfile {
     farewellMessage: row.farewell_message,
     providers: row.providers,
     hedgeAfterMs: row.hedge_after_ms,
+    preemptiveReplies: row.preemptive_replies,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

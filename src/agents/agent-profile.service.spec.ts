@@ -30,6 +30,7 @@ function profile(agentId: string, systemPrompt: string): AgentProfile {
     farewellMessage: null,
     providers: null,
     hedgeAfterMs: null,
+    preemptiveReplies: null,
     createdAt: new Date(),
     updatedAt: new Date(),
   };

@@ -104,6 +104,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
       farewellMessage: body.farewell_message ?? null,
       providers: body.providers ?? null,
       hedgeAfterMs: body.hedge_after_ms ?? null,
+      preemptiveReplies: body.preemptive_replies ?? null,
     };
     this.check(fields);
     const { profile, created } = await this.repository.upsert(agentId, fields);
@@ -236,6 +237,7 @@ function toDto(profile: AgentProfile): AgentProfileDto {
     farewell_message: profile.farewellMessage,
     providers: profile.providers,
     hedge_after_ms: profile.hedgeAfterMs,
+    preemptive_replies: profile.preemptiveReplies,
     created_at: profile.createdAt.toISOString(),
     updated_at: profile.updatedAt.toISOString(),
   };

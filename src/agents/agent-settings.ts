@@ -23,6 +23,8 @@ export interface AgentSettings extends ToolAgent, LlmSettings {
   providers: string[];
   /** Start the next provider too when the first has said nothing after this (ms); undefined = no hedging. */
   hedgeAfterMs?: number;
+  /** Start a reply on the caller's final partial transcript, spoken only once the stream_request confirms it. */
+  preemptiveReplies: boolean;
 }
 
 /** An agent's settings: at once when they are cached, and once its profile has been read. */
@@ -50,6 +52,8 @@ export interface AgentProfile {
   providers: string[] | null;
   /** Null = LLM_HEDGE_AFTER_MS (unset: no hedging). */
   hedgeAfterMs: number | null;
+  /** Null = PREEMPTIVE_REPLIES. */
+  preemptiveReplies: boolean | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -70,6 +74,7 @@ export function defaultAgentSettings(config: AppConfig, agentId: string): AgentS
     farewellMessage: config.agents.farewellMessage,
     providers: config.llm.providerOrder,
     hedgeAfterMs: config.llm.hedgeAfterMs,
+    preemptiveReplies: config.agents.preemptiveReplies,
   };
 }
 
@@ -90,6 +95,7 @@ export function settingsFromProfile(config: AppConfig, profile: AgentProfile): A
     // A provider removed from the configuration since the profile was written is left out.
     providers: knownProviders(config, profile.providers) ?? defaults.providers,
     hedgeAfterMs: profile.hedgeAfterMs ?? defaults.hedgeAfterMs,
+    preemptiveReplies: profile.preemptiveReplies ?? defaults.preemptiveReplies,
   };
 }
 

@@ -50,6 +50,8 @@ export function toExchange(row: ExchangeRow): ExchangeDto {
     completion_tokens: row.completion_tokens,
     total_tokens: row.total_tokens,
     tool_calls: row.tool_calls ?? [],
+    preemptive: row.preemptive,
+    preemption_saved_ms: row.preemption_saved_ms,
   };
 }
 

@@ -49,7 +49,7 @@ export class CallHistoryRepository {
               e.response_text, e.model, e.error, e.error_code, e.requested_at, e.first_token_at, e.completed_at,
               round(extract(epoch FROM e.first_token_at - e.requested_at) * 1000, 1)::float8 AS time_to_first_token_ms,
               round(extract(epoch FROM e.completed_at - e.requested_at) * 1000, 1)::float8 AS total_ms,
-              e.prompt_tokens, e.completion_tokens, e.total_tokens, e.tool_calls
+              e.prompt_tokens, e.completion_tokens, e.total_tokens, e.tool_calls, e.preemptive, e.preemption_saved_ms
        FROM stream_exchanges e
        WHERE e.call_session_id = $1
        ORDER BY e.requested_at, e.stream_id`,

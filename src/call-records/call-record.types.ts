@@ -55,6 +55,10 @@ export interface ExchangeRecord {
   finishReason?: string | null;
   /** Rounds whose hedge started: the winner and the extra requests. */
   hedges?: HedgeRecord[];
+  /** Answered with a reply started on the final partial transcript (stream_exchanges.preemptive). */
+  preemptive?: boolean;
+  /** The caller's wait that reply saved, in ms (see docs/sql.md); null unless preemptive. */
+  preemptionSavedMs?: number | null;
 }
 
 /** A provider that did not answer a round: failed (`code`, `status`) or skipped (`circuit_open`). */
@@ -176,6 +180,8 @@ export interface ExchangeRow {
   completion_tokens: number | null;
   total_tokens: number | null;
   tool_calls: StoredToolCall[];
+  preemptive: boolean;
+  preemption_saved_ms: number | null;
 }
 
 export interface EventRow {

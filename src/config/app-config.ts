@@ -39,6 +39,8 @@ export class AppConfig {
     tools: string[];
     transferDestinations: Array<{ name: string; destination: string }>;
     farewellMessage: string;
+    /** Preemptive replies for agents whose profile does not say (PREEMPTIVE_REPLIES). */
+    preemptiveReplies: boolean;
     profileCacheTtlMs: number;
     profileCacheMax: number;
   };
@@ -120,6 +122,7 @@ export class AppConfig {
           return { name, destination };
         }),
       farewellMessage: env.FAREWELL_MESSAGE,
+      preemptiveReplies: env.PREEMPTIVE_REPLIES,
       profileCacheTtlMs: env.AGENT_PROFILE_CACHE_TTL_MS,
       profileCacheMax: env.AGENT_PROFILE_CACHE_MAX,
     };

@@ -9,6 +9,8 @@ import type { EventRecord, ExchangeRecord, SessionRecord } from '../../src/audit
 import { AuditWriter } from '../../src/audit/audit-writer.service';
 import { CallActivityFeed } from '../../src/call-activity/call-activity.feed';
 import { CallService } from '../../src/call-socket/call.service';
+import { PreemptionMetrics } from '../../src/call-socket/preemption-metrics';
+import { PreemptiveReplies } from '../../src/call-socket/preemptive-replies';
 import { ReplyRunner } from '../../src/call-socket/reply-runner';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/config.module';
@@ -16,6 +18,7 @@ import { CompletionChunk, CompletionRequest, LlmClient } from '../../src/llm/llm
 import { LLM_CLIENT_FACTORY, LlmClientFactory } from '../../src/llm/llm-providers';
 import { LlmModule } from '../../src/llm/llm.module';
 import { LlmService } from '../../src/llm/llm.service';
+import { MetricsService } from '../../src/observability/metrics.service';
 import { ToolsModule } from '../../src/tools/tools.module';
 import { InProcessBusModule } from './in-process-bus';
 
@@ -227,6 +230,9 @@ export async function callTestingModule(options: CallTestingOptions): Promise<Te
     providers: [
       CallService,
       ReplyRunner,
+      PreemptiveReplies,
+      PreemptionMetrics,
+      MetricsService,
       CallActivityFeed,
       { provide: AuditWriter, useValue: options.audit },
       ...(options.providers ?? []),

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsNumber,
   IsOptional,
@@ -157,6 +158,16 @@ export class PutAgentProfileDto {
   @Min(0)
   @Max(60_000)
   hedge_after_ms?: number | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    nullable: true,
+    description:
+      "Preemptive replies: start the reply on the caller's final partial transcript and speak it once the stream_request confirms the same words (saves the endpointing delay; a discarded one still costs its tokens). Null: PREEMPTIVE_REPLIES.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  preemptive_replies?: boolean | null;
 }
 
 /** Body of PATCH: only the fields sent change; null resets one to the environment default. */
@@ -201,6 +212,9 @@ export class AgentProfileDto {
 
   @ApiProperty({ type: Number, nullable: true })
   hedge_after_ms: number | null;
+
+  @ApiProperty({ type: Boolean, nullable: true })
+  preemptive_replies: boolean | null;
 
   @ApiProperty({ format: 'date-time' })
   created_at: string;

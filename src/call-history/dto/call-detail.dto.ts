@@ -121,9 +121,23 @@ export class ExchangeDto {
 
   @ApiProperty({ type: [ToolCallDto], description: 'Every tool call of this exchange, in order.' })
   tool_calls: ToolCallDto[];
+
+  @ApiProperty({
+    description:
+      "Answered with a reply started on the caller's final partial transcript and confirmed by this stream_request.",
+  })
+  preemptive: boolean;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'The wait a preemptive reply saved the caller, in ms: from its start to the stream_request, or to its first token when that came first. Null unless preemptive.',
+  })
+  preemption_saved_ms: number | null;
 }
 
-/** A frame that is not a turn: partial transcript, playback end, interrupt, invalid or stale frame. */
+/** A frame that is not a turn (partial transcript, playback end, interrupt, invalid or stale frame), or a discarded preemptive reply. */
 export class CallEventDto {
   @ApiProperty({ format: 'uuid' })
   id: string;

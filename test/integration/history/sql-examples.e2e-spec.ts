@@ -77,8 +77,8 @@ describe('The example queries of docs/sql.md', () => {
   });
   afterAll(() => t.close());
 
-  it('has ten queries', () => {
-    expect(QUERIES).toHaveLength(10);
+  it('has twelve queries', () => {
+    expect(QUERIES).toHaveLength(12);
   });
 
   it('1. what the agent said to a number on a day, whichever way the number is written', async () => {
@@ -179,5 +179,55 @@ describe('The example queries of docs/sql.md', () => {
       ['sql-stuck', 'active', null],
       ['sql-wednesday-1', 'ended', 'crashed'],
     ]);
+  });
+
+  describe('preemptive replies', () => {
+    beforeAll(async () => {
+      const {
+        rows: [session],
+      } = await t.db.query(
+        `INSERT INTO call_sessions (session_id, agent_id, status, started_at, ended_at)
+         VALUES ('sql-preempt', 'support', 'ended', '2025-11-18T11:00:00Z', '2025-11-18T11:05:00Z') RETURNING id`,
+      );
+      await t.db.query(
+        `INSERT INTO stream_exchanges (id, call_session_id, stream_id, kind, transcript, response_text, status, model,
+           requested_at, first_token_at, completed_at, preemptive, preemption_saved_ms)
+         VALUES (gen_random_uuid(), $1, 7, 'reply', '[]', 'Yes.', 'completed', 'm',
+                 '2025-11-18T11:01:00Z', '2025-11-18T11:01:00.020Z', '2025-11-18T11:01:01Z', true, 480)`,
+        [session.id],
+      );
+      const discard = (reason: string, tokens: number, estimated: boolean, at: string) =>
+        t.db.query(
+          `INSERT INTO call_events (id, call_session_id, type, stream_id, payload, received_at)
+           VALUES (gen_random_uuid(), $1, 'preemption_discarded', NULL, $2, $3)`,
+          [session.id, { reason, total_tokens: tokens, usage_estimated: estimated }, at],
+        );
+      await discard('mismatch', 120, false, '2025-11-18T11:02:00Z');
+      await discard('mismatch', 80, true, '2025-11-18T11:03:00Z');
+      await discard('interrupt', 50, true, '2025-11-19T09:00:00Z');
+    });
+
+    it('11. tokens spent on discarded preemptive replies, per day and reason', async () => {
+      const rows = await run(11);
+      expect(
+        rows.map((r) => [
+          r.day.toISOString().slice(0, 10),
+          r.reason,
+          Number(r.discarded),
+          Number(r.tokens),
+          Number(r.estimated),
+        ]),
+      ).toEqual([
+        ['2025-11-18', 'mismatch', 2, 200, 1],
+        ['2025-11-19', 'interrupt', 1, 50, 1],
+      ]);
+    });
+
+    it('12. what preemptive replies saved, per agent', async () => {
+      const support = (await run(12)).find((r) => r.agent_id === 'support');
+      expect(support).toMatchObject({ avg_saved_ms: '480' });
+      expect(Number(support.preemptive_replies)).toBe(1);
+      expect(Number(support.replies)).toBeGreaterThan(1);
+    });
   });
 });
