@@ -28,6 +28,7 @@ function profile(agentId: string, systemPrompt: string): AgentProfile {
     farewellMessage: null,
     providers: null,
     hedgeAfterMs: null,
+    analysis: null,
     createdAt: new Date(),
     updatedAt: new Date(),
   };

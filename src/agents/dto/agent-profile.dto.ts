@@ -15,6 +15,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import type { AgentAnalysisProfile } from '../agent-analysis';
+import { AgentAnalysisDto } from './agent-analysis.dto';
 
 const DESTINATION = /^(\+[1-9]\d{6,14}|sips?:[^\s@]+@[^\s]+)$/;
 
@@ -157,6 +159,16 @@ export class PutAgentProfileDto {
   @Min(0)
   @Max(60_000)
   hedge_after_ms?: number | null;
+
+  @ApiPropertyOptional({
+    type: AgentAnalysisDto,
+    nullable: true,
+    description: 'Post-call analysis of this agent\u2019s calls (docs/call-analysis.md). Null: the environment defaults.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AgentAnalysisDto)
+  analysis?: AgentAnalysisDto | null;
 }
 
 /** Body of PATCH: only the fields sent change; null resets one to the environment default. */
@@ -201,6 +213,9 @@ export class AgentProfileDto {
 
   @ApiProperty({ type: Number, nullable: true })
   hedge_after_ms: number | null;
+
+  @ApiProperty({ type: AgentAnalysisDto, nullable: true })
+  analysis: AgentAnalysisProfile | null;
 
   @ApiProperty({ format: 'date-time' })
   created_at: string;
