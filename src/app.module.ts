@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { CallAnalysisModule } from './call-analysis/call-analysis.module';
 import { CallsModule } from './call-socket/calls.module';
 import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -24,6 +25,7 @@ import { ObservabilityModule } from './observability/observability.module';
     DashboardModule,
     ObservabilityModule,
     AppointmentsModule,
+    CallAnalysisModule,
   ],
 })
 export class AppModule {}

@@ -5,6 +5,7 @@ import type { CallFilters } from '../call-records/call-list.query';
 import type { CallSummaryRow, StatsRow } from '../call-records/call-record.types';
 import { CallStatsRepository } from '../call-records/call-stats.repository';
 import { toCallDetail, toCallSummary } from './call-history.mapper';
+import { toFieldFilters } from './field-filters';
 import { buildTranscript } from './call-transcript';
 import type { CallDetailDto } from './dto/call-detail.dto';
 import type { CallStatsDto, StatsBucketDto } from './dto/call-stats.dto';
@@ -40,11 +41,12 @@ export class CallHistoryService {
 
   async getCall(sessionId: string): Promise<CallDetailDto> {
     const call = await this.findCall(sessionId);
-    const [exchanges, events] = await Promise.all([
+    const [exchanges, events, analysis] = await Promise.all([
       this.repository.findExchanges(call.id),
       this.repository.findEvents(call.id),
+      this.repository.findAnalysis(call.id),
     ]);
-    return toCallDetail(call, exchanges, events);
+    return toCallDetail(call, exchanges, events, analysis);
   }
 
   async getTranscript(sessionId: string): Promise<CallTranscriptDto> {
@@ -78,6 +80,9 @@ export class CallHistoryService {
       status: query.status,
       hasFailures: query.has_failures,
       q: query.q,
+      outcome: query.outcome,
+      sentiment: query.sentiment,
+      fields: query.field ? toFieldFilters(query.field) : undefined,
     };
     if (query.phone !== undefined) {
       filters.phoneNumberIds = await this.repository.findPhoneNumberIds(query.phone);

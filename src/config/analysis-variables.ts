@@ -40,4 +40,11 @@ export class AnalysisVariables extends ApiVariables {
   @Min(1)
   @Max(20)
   ANALYSIS_MAX_ATTEMPTS = 3;
+
+  /** Wait before the second attempt; each next one waits about twice as long (with jitter). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600)
+  ANALYSIS_RETRY_DELAY_SECONDS = 10;
 }

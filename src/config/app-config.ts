@@ -58,7 +58,14 @@ export class AppConfig {
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
   /** Post-call analysis: `enabled` for agents whose profile does not say; provider and model resolved. */
-  readonly analysis: { enabled: boolean; provider: string; model: string; prompt: string; maxAttempts: number };
+  readonly analysis: {
+    enabled: boolean;
+    provider: string;
+    model: string;
+    prompt: string;
+    maxAttempts: number;
+    retryDelaySeconds: number;
+  };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   readonly security: {
     allowedIps: string[];
@@ -153,6 +160,7 @@ export class AppConfig {
       model: env.ANALYSIS_MODEL ?? env.OPENAI_MODEL,
       prompt: env.ANALYSIS_PROMPT,
       maxAttempts: env.ANALYSIS_MAX_ATTEMPTS,
+      retryDelaySeconds: env.ANALYSIS_RETRY_DELAY_SECONDS,
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.security = {
