@@ -26,9 +26,13 @@ export class CallAnalysisRequests {
 
   async rerun(sessionId: string): Promise<CallAnalysisDto> {
     const call = await this.repository.findCallId(sessionId);
-    if (!call) throw new HistoryException(HistoryExceptionCode.SESSION_NOT_FOUND, `no call with session id ${sessionId}`);
+    if (!call)
+      throw new HistoryException(HistoryExceptionCode.SESSION_NOT_FOUND, `no call with session id ${sessionId}`);
     if (call.redacted)
-      throw new HistoryException(HistoryExceptionCode.CALL_REDACTED, `call ${sessionId} is redacted: nothing left to analyse`);
+      throw new HistoryException(
+        HistoryExceptionCode.CALL_REDACTED,
+        `call ${sessionId} is redacted: nothing left to analyse`,
+      );
     const request: AnalysisRequest = { callId: call.id, requestId: randomUUID() };
     const row = await inTransaction(this.dataSource, async (tx) => {
       const pending = await this.repository.request(tx, request);

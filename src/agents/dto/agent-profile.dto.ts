@@ -163,7 +163,8 @@ export class PutAgentProfileDto {
   @ApiPropertyOptional({
     type: AgentAnalysisDto,
     nullable: true,
-    description: 'Post-call analysis of this agent\u2019s calls (docs/call-analysis.md). Null: the environment defaults.',
+    description:
+      'Post-call analysis of this agent\u2019s calls (docs/call-analysis.md). Null: the environment defaults.',
   })
   @IsOptional()
   @ValidateNested()

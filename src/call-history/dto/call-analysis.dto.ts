@@ -1,5 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ANALYSIS_STATUSES, SENTIMENTS, type AnalysisStatus, type Sentiment } from '../../call-records/call-analysis.types';
+import {
+  ANALYSIS_STATUSES,
+  SENTIMENTS,
+  type AnalysisStatus,
+  type Sentiment,
+} from '../../call-records/call-analysis.types';
 
 /** A call's post-call analysis (docs/call-analysis.md): what the model made of it, and what that cost. */
 export class CallAnalysisDto {
@@ -48,6 +53,10 @@ export class CallAnalysisDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   completed_at: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'From the first attempt to the answer (or the last failure).' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'From the first attempt to the answer (or the last failure).',
+  })
   duration_ms: number | null;
 }

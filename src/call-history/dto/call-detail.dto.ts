@@ -153,7 +153,11 @@ export class CallDetailDto extends CallSummaryDto {
   @ApiProperty({ type: Number, nullable: true, description: 'WebSocket close code of the last connection.' })
   close_code: number | null;
 
-  @ApiProperty({ type: CallAnalysisDto, nullable: true, description: 'The post-call analysis; null when there is none.' })
+  @ApiProperty({
+    type: CallAnalysisDto,
+    nullable: true,
+    description: 'The post-call analysis; null when there is none.',
+  })
   analysis: CallAnalysisDto | null;
 
   @ApiProperty({ type: [ExchangeDto], description: 'In the order they were requested.' })

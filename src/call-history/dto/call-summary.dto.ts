@@ -1,4 +1,9 @@
-import { ANALYSIS_STATUSES, SENTIMENTS, type AnalysisStatus, type Sentiment } from '../../call-records/call-analysis.types';
+import {
+  ANALYSIS_STATUSES,
+  SENTIMENTS,
+  type AnalysisStatus,
+  type Sentiment,
+} from '../../call-records/call-analysis.types';
 import { ApiProperty } from '@nestjs/swagger';
 import { CALL_STATUSES, END_REASONS, type CallStatus, type EndReason } from '../../call-records/call-status';
 

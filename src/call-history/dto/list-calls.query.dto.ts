@@ -83,7 +83,10 @@ export class CallFiltersQueryDto {
   @Matches(/[\p{L}\p{N}]/u, { message: 'q must contain a letter or digit' })
   q?: string;
 
-  @ApiPropertyOptional({ description: "Calls whose analysis has this outcome (one of the agent's outcomes).", example: 'resolved' })
+  @ApiPropertyOptional({
+    description: "Calls whose analysis has this outcome (one of the agent's outcomes).",
+    example: 'resolved',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'outcome must be an outcome name, e.g. resolved' })
