@@ -58,7 +58,12 @@ export class CallHistoryService {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_STATS_WINDOW_MS);
     if (from >= to) throw new HistoryException(HistoryExceptionCode.INVALID_TIME_RANGE, 'from must be before to');
-    const rows = await this.statsRepository.stats(from, to);
+    const [rows, outcomes] = await Promise.all([
+      this.statsRepository.stats(from, to),
+      this.statsRepository.outcomes(from, to),
+    ]);
+    const outcomesOf = (agentId: string | null) =>
+      outcomes.filter((o) => o.agent_id === agentId).map((o) => ({ outcome: o.outcome, calls: o.calls }));
     const totals = rows.find((r) => r.grouping_set === 3);
     return {
       from: from.toISOString(),
@@ -66,7 +71,10 @@ export class CallHistoryService {
       totals: totals
         ? bucket(totals)
         : { calls: 0, turns: 0, failed_exchanges: 0, failed_calls: 0, ttft_p50_ms: null, ttft_p95_ms: null },
-      by_agent: rows.filter((r) => r.grouping_set === 1).map((r) => ({ agent_id: r.agent_id!, ...bucket(r) })),
+      outcomes: outcomesOf(null),
+      by_agent: rows
+        .filter((r) => r.grouping_set === 1)
+        .map((r) => ({ agent_id: r.agent_id!, ...bucket(r), outcomes: outcomesOf(r.agent_id) })),
       by_day: rows.filter((r) => r.grouping_set === 2).map((r) => ({ day: r.day!, ...bucket(r) })),
     };
   }

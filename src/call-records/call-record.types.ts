@@ -193,6 +193,13 @@ export interface EventRow {
   received_at: Date;
 }
 
+/** Analysed calls by outcome: agent_id null for the totals. */
+export interface OutcomeRow {
+  agent_id: string | null;
+  outcome: string;
+  calls: number;
+}
+
 export interface StatsRow {
   agent_id: string | null;
   day: string | null;

@@ -115,6 +115,9 @@ describe('Call history API after real calls', () => {
       has_failures: false,
       summary: 'What are your opening hours',
       redacted_at: null,
+      analysis_status: null,
+      outcome: null,
+      sentiment: null,
     });
     expect(call.duration_ms).toBe(Date.parse(call.ended_at) - Date.parse(call.started_at));
   });
