@@ -37,7 +37,10 @@ export class AgentStatsDto extends StatsBucketDto {
   @ApiProperty()
   agent_id: string;
 
-  @ApiProperty({ type: [OutcomeCountDto], description: "Outcomes of this agent's analysed calls, most frequent first." })
+  @ApiProperty({
+    type: [OutcomeCountDto],
+    description: "Outcomes of this agent's analysed calls, most frequent first.",
+  })
   outcomes: OutcomeCountDto[];
 }
 

@@ -225,7 +225,6 @@ describe('GET /api/calls filters and pagination', () => {
           failed_calls: 1,
           ttft_p50_ms: 100,
           ttft_p95_ms: 100,
-          outcomes: [],
         },
         {
           day: '2025-11-19',
@@ -235,7 +234,6 @@ describe('GET /api/calls filters and pagination', () => {
           failed_calls: 0,
           ttft_p50_ms: 100,
           ttft_p95_ms: 100,
-          outcomes: [],
         },
       ],
     });

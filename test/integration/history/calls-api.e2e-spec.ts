@@ -369,11 +369,14 @@ describe('OpenAPI document', () => {
     expect(listParams.map((p) => p.name).sort()).toEqual([
       'agent_id',
       'cursor',
+      'field.<name>',
       'from',
       'has_failures',
       'limit',
+      'outcome',
       'phone',
       'q',
+      'sentiment',
       'status',
       'to',
     ]);
