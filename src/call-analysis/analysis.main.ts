@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -7,13 +7,34 @@ import { CallRecordsModule } from '../call-records/call-records.module';
 import { AppConfigModule } from '../config/config.module';
 import { ConfigValidationError } from '../config/config-validation-error';
 import { DatabaseModule } from '../database/database.module';
+import { AppConfig } from '../config/app-config';
+import { JobQueue } from '../jobs/job-queue.service';
 import { JobsModule } from '../jobs/jobs.module';
+import { callAnalysisQueueSpec } from './call-analysis.job';
 import { CallAnalysisRequests } from './call-analysis.requests';
+
+/**
+ * Declares the queue without a worker (concurrency 0): the service's instances run the analyses,
+ * with every module that listens to `call.analyzed` (webhooks) loaded, which this process has not.
+ */
+@Injectable()
+class QueueWithoutWorker implements OnModuleInit {
+  constructor(
+    private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register(callAnalysisQueueSpec(this.config, 0), () => {
+      throw new Error('analyses run in the service, not in this command');
+    });
+  }
+}
 
 /** Just what asking for analyses needs: the running service's instances do the work. */
 @Module({
   imports: [AppConfigModule, DatabaseModule, CallRecordsModule, JobsModule],
-  providers: [CallAnalysisRequests],
+  providers: [CallAnalysisRequests, QueueWithoutWorker],
 })
 class AnalysisCliModule {}
 

@@ -2,17 +2,32 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AgentProfileService } from '../agents/agent-profile.service';
-import { CallLifecycle } from '../call-lifecycle/call-lifecycle';
+import { callLifecycleEvent } from '../call-lifecycle/call-lifecycle-event';
+import { CallLifecycle } from '../call-lifecycle/call-lifecycle.service';
 import { CallAnalysisRepository } from '../call-records/call-analysis.repository';
 import type { AnalysisRequest } from '../call-records/call-analysis.types';
 import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
 import { inTransaction } from '../database/sql-executor';
-import type { JobQueueSpec, JobRun } from '../jobs/job-queue';
+import type { JobQueueSpec, JobRun } from '../jobs/job-queue.service';
 import { ANALYSIS_REQUEST_TIMEOUT_MS, CallAnalyzer } from './call-analyzer';
 import { CallAnalysisMetrics } from './call-analysis-metrics';
 
 export const CALL_ANALYSIS_QUEUE = 'call-analysis';
+
+/** The queue as every process declares it (`concurrency`: analyses at once in this process). */
+export function callAnalysisQueueSpec(config: AppConfig, concurrency = 2): JobQueueSpec {
+  const { maxAttempts, retryDelaySeconds } = config.analysis;
+  return {
+    name: CALL_ANALYSIS_QUEUE,
+    retryLimit: maxAttempts - 1,
+    retryDelaySeconds,
+    retryBackoff: true,
+    // Past the model's own timeout, with room to read the call and store the answer.
+    expireInSeconds: Math.ceil(ANALYSIS_REQUEST_TIMEOUT_MS / 1000) + 60,
+    concurrency,
+  };
+}
 
 /** The job's data: which call, and which request of its analysis (the row's request_id). */
 export type CallAnalysisJobData = AnalysisRequest;
@@ -28,7 +43,6 @@ export class CallAnalysisJob {
   private readonly logger = new Logger('CallAnalysis');
 
   constructor(
-    private readonly config: AppConfig,
     private readonly repository: CallAnalysisRepository,
     private readonly analyzer: CallAnalyzer,
     private readonly agents: AgentProfileService,
@@ -36,19 +50,6 @@ export class CallAnalysisJob {
     private readonly metrics: CallAnalysisMetrics,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
-
-  get spec(): JobQueueSpec {
-    const { maxAttempts, retryDelaySeconds } = this.config.analysis;
-    return {
-      name: CALL_ANALYSIS_QUEUE,
-      retryLimit: maxAttempts - 1,
-      retryDelaySeconds,
-      retryBackoff: true,
-      // Past the model's own timeout, with room to read the call and store the answer.
-      expireInSeconds: Math.ceil(ANALYSIS_REQUEST_TIMEOUT_MS / 1000) + 60,
-      concurrency: 2,
-    };
-  }
 
   async run(job: JobRun<CallAnalysisJobData>): Promise<void> {
     const request: AnalysisRequest = { callId: job.data.callId, requestId: job.data.requestId };
@@ -70,19 +71,8 @@ export class CallAnalysisJob {
         // Superseded by a re-run while the model was answering: the newer request stores its own.
         if (!stored?.completed_at) return;
         const occurredAt = stored.completed_at;
-        await this.lifecycle.publish(
-          [
-            {
-              id: CallLifecycle.eventId(call.id, 'call.analyzed', occurredAt),
-              type: 'call.analyzed',
-              callId: call.id,
-              sessionId: call.sessionId,
-              agentId: call.agentId,
-              occurredAt,
-            },
-          ],
-          tx,
-        );
+        const who = { callId: call.id, sessionId: call.sessionId, agentId: call.agentId };
+        await this.lifecycle.publish([callLifecycleEvent('call.analyzed', who, occurredAt)], tx);
       });
       this.metrics.attempt('completed', Date.now() - started);
     } catch (error) {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AgentProfileService } from '../agents/agent-profile.service';
-import type { CallLifecycleEvent, CallLifecycleListener } from '../call-lifecycle/call-lifecycle';
+import type { CallLifecycleEvent, CallLifecycleListener } from '../call-lifecycle/call-lifecycle-event';
 import { CallAnalysisRepository } from '../call-records/call-analysis.repository';
 import type { AnalysisRequest } from '../call-records/call-analysis.types';
 import type { SqlExecutor } from '../database/sql-executor';
-import { JobQueue } from '../jobs/job-queue';
+import { JobQueue } from '../jobs/job-queue.service';
 import { CALL_ANALYSIS_QUEUE } from './call-analysis.job';
 
 /**

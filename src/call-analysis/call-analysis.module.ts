@@ -1,15 +1,16 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { ApiAuthModule } from '../auth/api-auth.module';
-import { CallLifecycle } from '../call-lifecycle/call-lifecycle';
+import { CallLifecycle } from '../call-lifecycle/call-lifecycle.service';
+import { AppConfig } from '../config/app-config';
 import { CallLifecycleModule } from '../call-lifecycle/call-lifecycle.module';
 import { CallRecordsModule } from '../call-records/call-records.module';
-import { JobQueue } from '../jobs/job-queue';
+import { JobQueue } from '../jobs/job-queue.service';
 import { JobsModule } from '../jobs/jobs.module';
 import { LlmModule } from '../llm/llm.module';
 import { ObservabilityModule } from '../observability/observability.module';
 import { CallAnalysisController } from './call-analysis.controller';
-import { CallAnalysisJob } from './call-analysis.job';
+import { CallAnalysisJob, type CallAnalysisJobData, callAnalysisQueueSpec } from './call-analysis.job';
 import { CallAnalysisListener } from './call-analysis.listener';
 import { CallAnalysisMetrics } from './call-analysis-metrics';
 import { CallAnalysisRequests } from './call-analysis.requests';
@@ -41,10 +42,11 @@ export class CallAnalysisModule implements OnModuleInit {
     private readonly lifecycle: CallLifecycle,
     private readonly job: CallAnalysisJob,
     private readonly listener: CallAnalysisListener,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register(this.job.spec, (run) => this.job.run(run));
+    this.jobs.register<CallAnalysisJobData>(callAnalysisQueueSpec(this.config), (run) => this.job.run(run));
     this.lifecycle.subscribe(this.listener);
   }
 }

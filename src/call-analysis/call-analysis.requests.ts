@@ -8,7 +8,7 @@ import { HistoryException, HistoryExceptionCode } from '../call-history/history.
 import { BulkSelection, CallAnalysisRepository } from '../call-records/call-analysis.repository';
 import type { AnalysisRequest } from '../call-records/call-analysis.types';
 import { inTransaction } from '../database/sql-executor';
-import { JobQueue } from '../jobs/job-queue';
+import { JobQueue } from '../jobs/job-queue.service';
 import { CALL_ANALYSIS_QUEUE } from './call-analysis.job';
 
 /**

@@ -6,7 +6,8 @@ export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number];
 export const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
 export type Sentiment = (typeof SENTIMENTS)[number];
 
-export interface CallAnalysisRow {
+/** A type, not an interface: rows read through an SqlExecutor (Record<string, unknown>) convert to it. */
+export type CallAnalysisRow = {
   call_session_id: string;
   request_id: string;
   status: AnalysisStatus;
@@ -23,7 +24,7 @@ export interface CallAnalysisRow {
   started_at: Date | null;
   completed_at: Date | null;
   duration_ms: number | null;
-}
+};
 
 /** A request for an analysis: the row is waiting for the job `requestId`. */
 export interface AnalysisRequest {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CallAnalysisRepository } from './call-analysis.repository';
+import { CallEventDispatchRepository } from './call-event-dispatch.repository';
 import { CallExportRepository } from './call-export.repository';
 import { CallHistoryRepository } from './call-history.repository';
 import { CallRecordWriterRepository } from './call-record-writer.repository';
@@ -14,6 +15,7 @@ const REPOSITORIES = [
   CallExportRepository,
   CallRetentionRepository,
   InstanceLivenessRepository,
+  CallEventDispatchRepository,
   CallAnalysisRepository,
 ];
 

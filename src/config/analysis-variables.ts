@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { ApiVariables } from './api-variables';
+import { JobVariables } from './job-variables';
 import { blankAsUnset, toBool, toInt } from './environment-transforms';
 
 /** The instructions every analysis starts with; an agent profile may add its own after them. */
@@ -10,7 +10,7 @@ export const DEFAULT_ANALYSIS_PROMPT =
   "caller's sentiment, and fill in every field described. Use null for a field the call does not tell.";
 
 /** Post-call analysis: off unless enabled here or in an agent's profile; its model, prompt and retries. */
-export class AnalysisVariables extends ApiVariables {
+export class AnalysisVariables extends JobVariables {
   /** Analyse ended calls of agents whose profile does not say (their `analysis.enabled` wins). */
   @Transform(toBool)
   @IsBoolean()

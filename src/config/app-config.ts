@@ -67,6 +67,8 @@ export class AppConfig {
     retryDelaySeconds: number;
   };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
+  /** The job queue (pg-boss) and the dispatch of call events to it. */
+  readonly jobs: { poolSize: number; keepDays: number; callEventsPollMs: number };
   readonly security: {
     allowedIps: string[];
     trustedProxy: boolean;
@@ -163,6 +165,11 @@ export class AppConfig {
       retryDelaySeconds: env.ANALYSIS_RETRY_DELAY_SECONDS,
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
+    this.jobs = {
+      poolSize: env.JOBS_DB_POOL_SIZE,
+      keepDays: env.JOBS_KEEP_DAYS,
+      callEventsPollMs: env.CALL_EVENTS_POLL_MS,
+    };
     this.security = {
       allowedIps: (env.WS_ALLOWED_IPS ?? '')
         .split(',')
