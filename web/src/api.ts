@@ -76,7 +76,12 @@ export const api = {
   stats: (params: Params, signal?: AbortSignal) => getJson<CallStatsDto>('/api/stats', params, signal),
   /** Queues the call's analysis again; answers with the pending analysis. */
   async analyse(sessionId: string): Promise<CallAnalysisDto> {
-    const response = await request(`/api/calls/${encodeURIComponent(sessionId)}/analysis`, { method: 'POST' });
+    const response = await request(`/api/calls/${encodeURIComponent(sessionId)}/analysis`, {
+      method: 'POST',
+      // A browser sends Content-Length: 0, which the API reads as a body: it must be JSON.
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     return response.json() as Promise<CallAnalysisDto>;
   },
   async transcriptText(sessionId: string): Promise<string> {

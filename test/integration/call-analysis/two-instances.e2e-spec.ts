@@ -11,7 +11,7 @@ describe('Post-call analysis with two instances', () => {
   const fakeLlm = new FakeLlmServer({ firstTokenDelayMs: 5, tokenDelayMs: 2 });
   let a: TestApp;
   let b: TestApp;
-  const env = { API_KEY: ANALYSIS_API_KEY, ANALYSIS_RETRY_DELAY_SECONDS: '1' };
+  const env = { API_KEY: ANALYSIS_API_KEY, ANALYSIS_RETRY_DELAY_SECONDS: '1', CALL_EVENTS_POLL_MS: '100' };
 
   beforeAll(async () => {
     await fakeLlm.start();
