@@ -70,7 +70,7 @@ function userText(body: ChatRequestBody): string {
 
 function valueFor(name: string, schema: Schema, said: Conversation): unknown {
   if (Array.isArray(schema.enum)) return enumValue(schema.enum, said);
-  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  const types: unknown[] = Array.isArray(schema.type) ? schema.type : [schema.type];
   const type = types.find((t) => t !== 'null');
   switch (type) {
     case 'object': {

@@ -67,7 +67,14 @@ function analysisBody(analysis: CallAnalysisDto | null): HTMLElement {
         'Sentiment',
         analysis.sentiment ? badge(analysis.sentiment, SENTIMENT_TONES[analysis.sentiment] ?? 'neutral') : null,
       ],
-      ...fields.map(([name, value]): [string, string] => [name, value === null ? '–' : String(value)]),
+      ...fields.map(([name, value]): [string, string] => [
+        name,
+        value === null
+          ? '–'
+          : typeof value === 'object'
+            ? JSON.stringify(value)
+            : String(value as string | number | boolean),
+      ]),
       ['Error', analysis.error],
       ['Attempts', analysis.attempts > 1 ? String(analysis.attempts) : null],
       ['Tokens', tokens],
