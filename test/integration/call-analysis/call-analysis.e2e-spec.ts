@@ -67,6 +67,29 @@ describe('Post-call analysis', () => {
     expect(metrics).toMatch(/^millis_call_analysis_duration_seconds_count\{status="completed"\} [1-9]/m);
   });
 
+  it('keeps the analysis settings of an agent profile, and refuses invalid ones with the reason', async () => {
+    const profile = await api().get('/api/agents/front-desk').set(auth).expect(200);
+    expect(profile.body.analysis).toEqual({
+      enabled: true,
+      outcomes: null,
+      custom_fields: ANALYSED_AGENT.analysis.custom_fields,
+      instructions: 'Calls of the front desk.',
+    });
+    expect((await api().get('/api/agents/quiet-desk').set(auth).expect(200)).body.analysis).toBeNull();
+
+    const refused = async (analysis: object, reason: RegExp) => {
+      const res = await api().put('/api/agents/bad-desk').set(auth).send({ analysis }).expect(400);
+      expect([res.body.message].flat().join('; ')).toMatch(reason);
+    };
+    await refused({ custom_fields: [{ name: 'Bad Name', type: 'string' }] }, /name must be 1 to 40 lower-case/);
+    await refused({ custom_fields: [{ name: 'plan', type: 'enum' }] }, /values/);
+    await refused({ custom_fields: [{ name: 'x', type: 'date' }] }, /type must be one of/);
+    await refused({ custom_fields: [{ name: 'x', type: 'string', values: ['a'] }] }, /only for type enum/);
+    await refused({ outcomes: ['won', 'won'] }, /"won" is listed twice/);
+    await refused({ enabled: 'yes' }, /enabled must be a boolean/);
+    await api().get('/api/agents/bad-desk').set(auth).expect(404);
+  });
+
   it('analyses nothing for an agent without analysis (off by default)', async () => {
     await placeCall(t.wsUrl, 'analysis-off', 'quiet-desk', ['I want an appointment, quietly']);
     // Its end was handed to the listeners (in the transaction that marks it so): nothing was asked.
