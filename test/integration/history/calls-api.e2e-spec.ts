@@ -347,6 +347,7 @@ describe('OpenAPI document', () => {
       'GET /api/stats',
       'GET /api/tools',
       'PATCH /api/agents/{agentId}',
+      'POST /api/calls/{sessionId}/analysis',
       'PUT /api/agents/{agentId}',
     ]);
     for (const op of operations) {
