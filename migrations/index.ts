@@ -9,6 +9,7 @@ import { LlmProviders1765700000000 } from './1765700000000-llm-providers';
 import { ExchangeErrorCode1765800000000 } from './1765800000000-exchange-error-code';
 import { CallEventDispatch1765850000000 } from './1765850000000-call-event-dispatch';
 import { PreemptiveReplies1765900000000 } from './1765900000000-preemptive-replies';
+import { CallAnalyses1765950000000 } from './1765950000000-call-analyses';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ExchangeErrorCode1765800000000,
   CallEventDispatch1765850000000,
   PreemptiveReplies1765900000000,
+  CallAnalyses1765950000000,
 ];

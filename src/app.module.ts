@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { CallAnalysisModule } from './call-analysis/call-analysis.module';
 import { CallLifecycleModule } from './call-lifecycle/call-lifecycle.module';
 import { CallsModule } from './call-socket/calls.module';
 import { ClusterBusModule } from './cluster-bus/cluster-bus.module';
@@ -30,6 +31,7 @@ import { ObservabilityModule } from './observability/observability.module';
     AppointmentsModule,
     JobsModule,
     CallLifecycleModule,
+    CallAnalysisModule,
   ],
 })
 export class AppModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AgentAnalysisProfile } from './agent-analysis';
 import type { AgentProfile } from './agent-settings';
 
 type ProfileFields = Omit<AgentProfile, 'agentId' | 'createdAt' | 'updatedAt'>;
@@ -20,6 +21,7 @@ interface ProfileRow {
   providers: string[] | null;
   hedge_after_ms: number | null;
   preemptive_replies: boolean | null;
+  analysis: AgentAnalysisProfile | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -46,8 +48,8 @@ export class AgentProfileRepository {
     const rows: Array<ProfileRow & { created: boolean }> = await this.dataSource.query(
       `INSERT INTO agent_profiles AS p
          (agent_id, name, system_prompt, greeting, model, temperature, max_tokens, tools, transfer_destinations,
-          fallback_message, farewell_message, providers, hedge_after_ms, preemptive_replies)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14)
+          fallback_message, farewell_message, providers, hedge_after_ms, preemptive_replies, analysis)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15::jsonb)
        ON CONFLICT (agent_id) DO UPDATE SET
          name = EXCLUDED.name,
          system_prompt = EXCLUDED.system_prompt,
@@ -62,6 +64,7 @@ export class AgentProfileRepository {
          providers = EXCLUDED.providers,
          hedge_after_ms = EXCLUDED.hedge_after_ms,
          preemptive_replies = EXCLUDED.preemptive_replies,
+         analysis = EXCLUDED.analysis,
          updated_at = now()
        RETURNING p.*, (p.xmax = 0) AS created`,
       [
@@ -79,6 +82,7 @@ export class AgentProfileRepository {
         fields.providers === null ? null : JSON.stringify(fields.providers),
         fields.hedgeAfterMs,
         fields.preemptiveReplies,
+        fields.analysis === null ? null : JSON.stringify(fields.analysis),
       ],
     );
     return { profile: toProfile(rows[0]), created: rows[0].created };
@@ -110,6 +114,7 @@ function toProfile(row: ProfileRow): AgentProfile {
     providers: row.providers,
     hedgeAfterMs: row.hedge_after_ms,
     preemptiveReplies: row.preemptive_replies,
+    analysis: row.analysis,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

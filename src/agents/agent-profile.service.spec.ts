@@ -31,6 +31,7 @@ function profile(agentId: string, systemPrompt: string): AgentProfile {
     providers: null,
     hedgeAfterMs: null,
     preemptiveReplies: null,
+    analysis: null,
     createdAt: new Date(),
     updatedAt: new Date(),
   };

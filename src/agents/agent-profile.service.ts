@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { ToolRegistry } from '../tools/tool-registry';
 import { AgentProfileRepository } from './agent-profile.repository';
 import { AgentLookup, AgentProfile, AgentSettings, defaultAgentSettings, settingsFromProfile } from './agent-settings';
+import { type AgentAnalysisProfile, analysisProfile, checkAnalysis } from './agent-analysis';
 import { AgentsException, AgentsExceptionCode } from './agents.exception';
 import type { AgentProfileDto, PatchAgentProfileDto, PutAgentProfileDto } from './dto/agent-profile.dto';
 
@@ -105,6 +106,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
       providers: body.providers ?? null,
       hedgeAfterMs: body.hedge_after_ms ?? null,
       preemptiveReplies: body.preemptive_replies ?? null,
+      analysis: body.analysis ? analysisProfile(body.analysis) : null,
     };
     this.check(fields);
     const { profile, created } = await this.repository.upsert(agentId, fields);
@@ -137,6 +139,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
     tools: string[];
     transferDestinations: Array<{ name: string }>;
     providers: string[] | null;
+    analysis: AgentAnalysisProfile | null;
   }): void {
     const known = new Set(this.registry.names);
     const unknown = fields.tools.filter((name) => !known.has(name));
@@ -164,6 +167,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
     const repeated = (fields.providers ?? []).find((name, i, all) => all.indexOf(name) !== i);
     if (repeated)
       throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `LLM provider "${repeated}" is listed twice`);
+    if (fields.analysis) checkAnalysis(fields.analysis);
   }
 
   private load(agentId: string): Promise<AgentSettings> {
@@ -238,6 +242,7 @@ function toDto(profile: AgentProfile): AgentProfileDto {
     providers: profile.providers,
     hedge_after_ms: profile.hedgeAfterMs,
     preemptive_replies: profile.preemptiveReplies,
+    analysis: profile.analysis,
     created_at: profile.createdAt.toISOString(),
     updated_at: profile.updatedAt.toISOString(),
   };

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/app-config';
+import { type AgentAnalysisProfile, type AnalysisSettings, analysisSettings } from './agent-analysis';
 import type { LlmSettings } from '../llm/llm-reply';
 import type { ToolAgent, TransferDestination } from '../tools/tool-agent';
 
@@ -25,6 +26,8 @@ export interface AgentSettings extends ToolAgent, LlmSettings {
   hedgeAfterMs?: number;
   /** Start a reply on the caller's final partial transcript, spoken only once the stream_request confirms it. */
   preemptiveReplies: boolean;
+  /** Post-call analysis of its calls. */
+  analysis: AnalysisSettings;
 }
 
 /** An agent's settings: at once when they are cached, and once its profile has been read. */
@@ -54,6 +57,8 @@ export interface AgentProfile {
   hedgeAfterMs: number | null;
   /** Null = PREEMPTIVE_REPLIES. */
   preemptiveReplies: boolean | null;
+  /** Null = the environment's defaults (ANALYSIS_ENABLED, the default outcomes, no fields). */
+  analysis: AgentAnalysisProfile | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -75,6 +80,7 @@ export function defaultAgentSettings(config: AppConfig, agentId: string): AgentS
     providers: config.llm.providerOrder,
     hedgeAfterMs: config.llm.hedgeAfterMs,
     preemptiveReplies: config.agents.preemptiveReplies,
+    analysis: analysisSettings(null, config.analysis.enabled),
   };
 }
 
@@ -96,6 +102,7 @@ export function settingsFromProfile(config: AppConfig, profile: AgentProfile): A
     providers: knownProviders(config, profile.providers) ?? defaults.providers,
     hedgeAfterMs: profile.hedgeAfterMs ?? defaults.hedgeAfterMs,
     preemptiveReplies: profile.preemptiveReplies ?? defaults.preemptiveReplies,
+    analysis: analysisSettings(profile.analysis, config.analysis.enabled),
   };
 }
 

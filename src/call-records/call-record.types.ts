@@ -1,3 +1,4 @@
+import type { AnalysisStatus, Sentiment } from './call-analysis.types';
 import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from './call-status';
 
 /**
@@ -157,6 +158,12 @@ export interface CallSummaryRow {
   has_failures: boolean;
   summary: string | null;
   redacted_at: Date | null;
+  /** Of the call's analysis (null when it has none). */
+  analysis_status: AnalysisStatus | null;
+  outcome: string | null;
+  sentiment: Sentiment | null;
+  analysis_summary: string | null;
+  custom_fields: Record<string, unknown> | null;
   cursor_started_at: string;
 }
 
@@ -190,6 +197,13 @@ export interface EventRow {
   stream_id: number | null;
   payload: Record<string, unknown>;
   received_at: Date;
+}
+
+/** Analysed calls by outcome: agent_id null for the totals. */
+export interface OutcomeRow {
+  agent_id: string | null;
+  outcome: string;
+  calls: number;
 }
 
 export interface StatsRow {

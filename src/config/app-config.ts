@@ -59,6 +59,15 @@ export class AppConfig {
   /** `keyFile` is set when the key was read from (or made into) API_KEY_FILE rather than given as API_KEY. */
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
+  /** Post-call analysis: `enabled` for agents whose profile does not say; provider and model resolved. */
+  readonly analysis: {
+    enabled: boolean;
+    provider: string;
+    model: string;
+    prompt: string;
+    maxAttempts: number;
+    retryDelaySeconds: number;
+  };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   /** The job queue (pg-boss) and the dispatch of call events to it. */
   readonly jobs: { poolSize: number; keepDays: number; callEventsPollMs: number };
@@ -150,6 +159,14 @@ export class AppConfig {
       statementTimeoutMs: env.HISTORY_STATEMENT_TIMEOUT_MS,
       exportMaxConcurrent: env.EXPORT_MAX_CONCURRENT,
       exportStallTimeoutMs: env.EXPORT_STALL_TIMEOUT_MS,
+    };
+    this.analysis = {
+      enabled: env.ANALYSIS_ENABLED,
+      provider: env.ANALYSIS_PROVIDER ?? env.llmProviderOrder[0] ?? 'default',
+      model: env.ANALYSIS_MODEL ?? env.OPENAI_MODEL,
+      prompt: env.ANALYSIS_PROMPT,
+      maxAttempts: env.ANALYSIS_MAX_ATTEMPTS,
+      retryDelaySeconds: env.ANALYSIS_RETRY_DELAY_SECONDS,
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.jobs = {

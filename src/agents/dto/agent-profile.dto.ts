@@ -16,6 +16,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import type { AgentAnalysisProfile } from '../agent-analysis';
+import { AgentAnalysisDto } from './agent-analysis.dto';
 
 const DESTINATION = /^(\+[1-9]\d{6,14}|sips?:[^\s@]+@[^\s]+)$/;
 
@@ -168,6 +170,17 @@ export class PutAgentProfileDto {
   @IsOptional()
   @IsBoolean()
   preemptive_replies?: boolean | null;
+
+  @ApiPropertyOptional({
+    type: AgentAnalysisDto,
+    nullable: true,
+    description:
+      'Post-call analysis of this agent\u2019s calls (docs/call-analysis.md). Null: the environment defaults.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AgentAnalysisDto)
+  analysis?: AgentAnalysisDto | null;
 }
 
 /** Body of PATCH: only the fields sent change; null resets one to the environment default. */
@@ -215,6 +228,9 @@ export class AgentProfileDto {
 
   @ApiProperty({ type: Boolean, nullable: true })
   preemptive_replies: boolean | null;
+
+  @ApiProperty({ type: AgentAnalysisDto, nullable: true })
+  analysis: AgentAnalysisProfile | null;
 
   @ApiProperty({ format: 'date-time' })
   created_at: string;

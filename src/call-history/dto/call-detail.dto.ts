@@ -7,6 +7,7 @@ import {
   type ExchangeKind,
   type ExchangeStatus,
 } from '../../call-records/call-status';
+import { CallAnalysisDto } from './call-analysis.dto';
 import { CallSummaryDto } from './call-summary.dto';
 
 export class TranscriptEntryDto {
@@ -165,6 +166,13 @@ export class CallDetailDto extends CallSummaryDto {
 
   @ApiProperty({ type: Number, nullable: true, description: 'WebSocket close code of the last connection.' })
   close_code: number | null;
+
+  @ApiProperty({
+    type: CallAnalysisDto,
+    nullable: true,
+    description: 'The post-call analysis; null when there is none.',
+  })
+  analysis: CallAnalysisDto | null;
 
   @ApiProperty({ type: [ExchangeDto], description: 'In the order they were requested.' })
   exchanges: ExchangeDto[];

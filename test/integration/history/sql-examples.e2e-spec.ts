@@ -77,8 +77,8 @@ describe('The example queries of docs/sql.md', () => {
   });
   afterAll(() => t.close());
 
-  it('has twelve queries', () => {
-    expect(QUERIES).toHaveLength(12);
+  it('has sixteen queries', () => {
+    expect(QUERIES).toHaveLength(16);
   });
 
   it('1. what the agent said to a number on a day, whichever way the number is written', async () => {
@@ -172,6 +172,55 @@ describe('The example queries of docs/sql.md', () => {
       ['sql-tuesday-1', 5],
       ['sql-tuesday-2', 2],
     ]);
+  });
+
+  describe('post-call analysis', () => {
+    beforeAll(async () => {
+      const analysis = (session: string, values: string) =>
+        t.db.query(
+          `INSERT INTO call_analyses (call_session_id, request_id, status, summary, outcome, sentiment, custom_fields,
+             model, prompt_tokens, completion_tokens, attempts, error, completed_at)
+           SELECT id, gen_random_uuid(), ${values} FROM call_sessions WHERE session_id = $1`,
+          [session],
+        );
+      await analysis(
+        'sql-tuesday-1',
+        `'completed', 'Refund asked, appointment booked.', 'resolved', 'neutral', '{"appointment_booked": true}', 'gpt-4o-mini', 500, 60, 1, NULL, '2025-11-18T10:06:00Z'`,
+      );
+      await analysis(
+        'sql-tuesday-2',
+        `'completed', 'Upgrade asked.', 'follow_up', 'negative', '{"appointment_booked": false}', 'gpt-4o-mini', 300, 40, 1, NULL, '2025-11-18T14:03:00Z'`,
+      );
+      await analysis(
+        'sql-wednesday-1',
+        `'failed', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 3, 'model answer is not valid JSON: Unexpected end of JSON input', '2025-11-19T09:12:00Z'`,
+      );
+    });
+
+    it('13. outcome mix per agent per day', async () => {
+      const rows = await run(13);
+      expect(rows.map((r) => [r.agent_id, r.outcome, Number(r.calls), Number(r.pct)])).toEqual([
+        ['sales', 'follow_up', 1, 100],
+        ['support', 'resolved', 1, 100],
+      ]);
+    });
+
+    it('14. calls where a custom field is true', async () => {
+      expect((await run(14)).map((r) => r.session_id)).toEqual(['sql-tuesday-1']);
+    });
+
+    it('15. failed analyses and why', async () => {
+      expect((await run(15)).map((r) => [r.session_id, r.attempts, r.error])).toEqual([
+        ['sql-wednesday-1', 3, 'model answer is not valid JSON: Unexpected end of JSON input'],
+      ]);
+    });
+
+    it('16. what the analyses cost per day', async () => {
+      const rows = await run(16);
+      expect(
+        rows.map((r) => [r.model, Number(r.analyses), Number(r.prompt_tokens), Number(r.tokens_per_analysis)]),
+      ).toEqual([['gpt-4o-mini', 2, 800, 450]]);
+    });
   });
 
   it('10. calls that did not end normally or are stuck', async () => {
