@@ -7,6 +7,15 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { FakeTimings } from '../dev/fake-llm/fake-llm-scenario';
 import { describeError } from '../src/common/describe-error';
+import {
+  AfterCallOptions,
+  afterCallEnv,
+  afterCallProgress,
+  endShortCalls,
+  parseAfterCallOptions,
+  registerWebhook,
+  WebhookReceiver,
+} from './after-call';
 import { parseFailoverOptions, runFailoverBench, stallingFakeArgs } from './failover';
 import { parsePreemptiveOptions, runPreemptiveBench } from './preemptive';
 import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
@@ -51,6 +60,8 @@ interface Options {
   workers: number | null;
   /** `--scenario preemptive`: the final partial, then the stream_request after the endpointing delay. */
   endpointing: { delayMs: number; mismatchRate: number } | null;
+  /** `--after-call on|off`: post-call analysis and webhooks busy during the load (bench/after-call.ts). */
+  afterCall: AfterCallOptions | null;
 }
 
 interface TargetReport {
@@ -142,6 +153,7 @@ function parseOptions(argv: string[]): Options {
     workers,
     warmup: !argv.includes('--no-warmup'),
     endpointing: null,
+    afterCall: parseAfterCallOptions(argv),
   };
 }
 
@@ -336,6 +348,7 @@ async function runTarget(
     // The benchmark measures load, not admission control.
     MAX_CALLS: String(Math.max(1000, options.calls * 2)),
     ...(workers === null ? {} : { WORKERS: String(workers) }),
+    ...(target === 'service' && options.afterCall ? afterCallEnv(options.afterCall) : {}),
     ...extraEnv,
   };
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
@@ -383,6 +396,15 @@ async function runTarget(
   monitor.start();
   const runTag = `bench-${target}-${stamp}`;
   const url = `ws://127.0.0.1:${port}/llm-websocket`;
+  const afterCall = target === 'service' ? options.afterCall : null;
+  const receiver = afterCall?.on ? new WebhookReceiver() : null;
+  if (afterCall) {
+    if (receiver) await registerWebhook(port, await receiver.start());
+    log(
+      `[${target}] after-call ${afterCall.on ? 'on' : 'off'}: ${afterCall.burstCalls} short calls end before the load`,
+    );
+    await endShortCalls(url, runTag, afterCall.burstCalls);
+  }
   const progress: CallProgress = {
     connected: 0,
     greeted: 0,
@@ -457,6 +479,14 @@ async function runTarget(
   const processes = monitor.peakProcesses();
   const audit =
     target === 'service' ? await checkAudit(port, options.databaseUrl, runTag, outcomes, processes) : undefined;
+  if (afterCall) {
+    const work = await afterCallProgress(options.databaseUrl, runTag, receiver, 120_000);
+    log(
+      `[${target}] after-call: ${work.analysesAtEnd} analyses done when the load ended, ${work.analysesDone} ` +
+        `(${work.failed} failed) ${work.drainMs} ms later; ${work.webhooksReceived} webhook deliveries received`,
+    );
+    await receiver?.stop();
+  }
   // What the calls left behind once they ended (for the service, once the audit has drained too).
   const heapEnded = await readHeap().catch(() => NaN);
   monitor.stop();
