@@ -10,6 +10,7 @@ import { InstanceModule } from './instance/instance.module';
 import { HistoryModule } from './call-history/history.module';
 import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -24,6 +25,7 @@ import { ObservabilityModule } from './observability/observability.module';
     DashboardModule,
     ObservabilityModule,
     AppointmentsModule,
+    WebhooksModule,
   ],
 })
 export class AppModule {}

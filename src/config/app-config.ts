@@ -58,6 +58,13 @@ export class AppConfig {
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
+  readonly webhooks: {
+    maxDeliveryHours: number;
+    retryDelaySeconds: number;
+    timeoutMs: number;
+    concurrency: number;
+    allowPrivateUrls: boolean;
+  };
   readonly security: {
     allowedIps: string[];
     trustedProxy: boolean;
@@ -146,6 +153,13 @@ export class AppConfig {
       exportStallTimeoutMs: env.EXPORT_STALL_TIMEOUT_MS,
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
+    this.webhooks = {
+      maxDeliveryHours: env.WEBHOOK_MAX_DELIVERY_HOURS,
+      retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+    };
     this.security = {
       allowedIps: (env.WS_ALLOWED_IPS ?? '')
         .split(',')
