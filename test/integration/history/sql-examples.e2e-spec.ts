@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { seedCall } from '../../support/history-fixtures';
 
-/** The ```sql blocks of docs/sql.md, in order: the doc and these tests cannot drift apart. */
+/** The ```sql blocks of the ten questions in docs/sql.md, in order: the doc and these tests cannot drift apart. */
 const QUERIES = [
-  ...readFileSync(join(__dirname, '../../../docs/sql.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g),
+  ...readFileSync(join(__dirname, '../../../docs/sql.md'), 'utf8')
+    .split('\n## Ten questions a support lead asks\n')[1]
+    .split('\n## ')[0]
+    .matchAll(/```sql\n([\s\S]*?)```/g),
 ].map((m) => m[1]);
 
 const greeting = { kind: 'greeting' as const, response: 'Hello, Acme here.', atMs: 10, model: null, ttftMs: 0 };
