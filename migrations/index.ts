@@ -7,6 +7,7 @@ import { CallSummaryDurationMs1765500000000 } from './1765500000000-call-summary
 import { AuditLongValues1765600000000 } from './1765600000000-audit-long-values';
 import { LlmProviders1765700000000 } from './1765700000000-llm-providers';
 import { ExchangeErrorCode1765800000000 } from './1765800000000-exchange-error-code';
+import { CallEventDispatch1765850000000 } from './1765850000000-call-event-dispatch';
 import { Webhooks1765960000000 } from './1765960000000-webhooks';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   AuditLongValues1765600000000,
   LlmProviders1765700000000,
   ExchangeErrorCode1765800000000,
+  CallEventDispatch1765850000000,
   Webhooks1765960000000,
 ];

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { CallLifecycleModule } from './call-lifecycle/call-lifecycle.module';
 import { CallsModule } from './call-socket/calls.module';
 import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -7,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { AppointmentsModule } from './extensions/appointments/appointments.module';
 import { HealthModule } from './health/health.module';
 import { InstanceModule } from './instance/instance.module';
+import { JobsModule } from './jobs/jobs.module';
 import { HistoryModule } from './call-history/history.module';
 import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
@@ -25,6 +27,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     DashboardModule,
     ObservabilityModule,
     AppointmentsModule,
+    JobsModule,
+    CallLifecycleModule,
     WebhooksModule,
   ],
 })

@@ -77,6 +77,9 @@ export class CallRecordWriterRepository {
          end_reason = EXCLUDED.end_reason,
          started_at = LEAST(call_sessions.started_at, EXCLUDED.started_at),
          ended_at = EXCLUDED.ended_at,
+         -- A session continued after a reconnection ends anew: its call.ended is dispatched again.
+         ended_dispatched_at = CASE WHEN EXCLUDED.ended_at IS NOT DISTINCT FROM call_sessions.ended_at
+                                    THEN call_sessions.ended_dispatched_at END,
          close_code = EXCLUDED.close_code,
          instance_id = EXCLUDED.instance_id`,
       [asJsonbParameter(rows), instanceId],

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CallEventDispatchRepository } from './call-event-dispatch.repository';
 import { CallExportRepository } from './call-export.repository';
 import { CallHistoryRepository } from './call-history.repository';
 import { CallRecordWriterRepository } from './call-record-writer.repository';
@@ -13,6 +14,7 @@ const REPOSITORIES = [
   CallExportRepository,
   CallRetentionRepository,
   InstanceLivenessRepository,
+  CallEventDispatchRepository,
 ];
 
 /**

@@ -7,6 +7,7 @@ import { AppConfigModule } from '../config/config.module';
 import { describeError } from '../common/describe-error';
 import { warnAboutRiskyConfig } from '../configure-app';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
+import { connectionsPerProcess } from '../database/data-source-options';
 import { migrateDatabase } from '../database/migration-runner';
 import { loggingParams, ServiceLogger } from '../observability/logging';
 import { drainOnSignals, installProcessHandlers } from '../observability/process-handlers';
@@ -54,10 +55,7 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     // Each worker opens its own pools on the embedded server.
     const url =
       config.database.url ??
-      (await embedded!.start(
-        config.database.embeddedDir,
-        workers * (config.database.poolSize + config.audit.poolSize + 2),
-      ));
+      (await embedded!.start(config.database.embeddedDir, workers * connectionsPerProcess(config)));
     await migrateDatabase(url);
     primary.start(url);
     exitCode = await primary.stopped;

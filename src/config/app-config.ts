@@ -58,6 +58,8 @@ export class AppConfig {
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
+  /** The job queue (pg-boss) and the dispatch of call events to it. */
+  readonly jobs: { poolSize: number; keepDays: number; callEventsPollMs: number };
   readonly webhooks: {
     maxDeliveryHours: number;
     retryDelaySeconds: number;
@@ -153,6 +155,11 @@ export class AppConfig {
       exportStallTimeoutMs: env.EXPORT_STALL_TIMEOUT_MS,
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
+    this.jobs = {
+      poolSize: env.JOBS_DB_POOL_SIZE,
+      keepDays: env.JOBS_KEEP_DAYS,
+      callEventsPollMs: env.CALL_EVENTS_POLL_MS,
+    };
     this.webhooks = {
       maxDeliveryHours: env.WEBHOOK_MAX_DELIVERY_HOURS,
       retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS,

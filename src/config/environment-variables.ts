@@ -9,7 +9,7 @@ import { readLlmProviders } from './llm-provider-config';
  * `.env.example` documents each one; nothing else reads process.env.
  * Each area's variables are a class of their own, stacked by `extends` (class-validator and
  * class-transformer read a class's decorated fields with its parents'): the process
- * (ServiceVariables), the database, the call socket, the LLM, agents, the audit, the HTTP API, the webhooks.
+ * (ServiceVariables), the database, the call socket, the LLM, agents, the audit, the HTTP API, the jobs, the webhooks.
  * A problem is reported in that order.
  */
 export class EnvironmentVariables extends WebhookVariables {}

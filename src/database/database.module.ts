@@ -3,7 +3,12 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ProcessRole } from '../config/process-role';
-import { AUDIT_CONNECTION, buildAuditDataSourceOptions, buildDataSourceOptions } from './data-source-options';
+import {
+  AUDIT_CONNECTION,
+  buildAuditDataSourceOptions,
+  buildDataSourceOptions,
+  connectionsPerProcess,
+} from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migration-runner';
 
@@ -27,7 +32,7 @@ class EmbeddedPostgresModule {}
       useFactory: async (config: AppConfig, embedded: EmbeddedPostgres, role: ProcessRole) => {
         const { url, embeddedDir, poolSize } = config.database;
         const options = buildDataSourceOptions(
-          url ?? (await embedded.start(embeddedDir, poolSize + config.audit.poolSize + 2)),
+          url ?? (await embedded.start(embeddedDir, connectionsPerProcess(config))),
           poolSize,
         );
         // A cluster's workers find the schema migrated: their primary ran the migrations before forking them.

@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
@@ -30,6 +30,8 @@ export interface TestAppOptions {
   fakeLlm?: FakeLlmServer;
   /** Keep rows from earlier suites (default: start from empty tables). */
   keepData?: boolean;
+  /** Modules of the test's own next to AppModule (e.g. one that registers a job queue or a listener). */
+  imports?: ModuleMetadata['imports'];
 }
 
 let fakeDialect: FakeDialect = 'openai';
@@ -69,7 +71,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SHUTDOWN_GRACE_MS: '2000',
     ...options.env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule, ...(options.imports ?? [])] })
     .overrideProvider(AppConfig)
     .useValue(config)
     .compile();

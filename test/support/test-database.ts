@@ -22,4 +22,7 @@ export function testPool(url = TEST_DATABASE_URL): Pool {
 export async function truncateAuditTables(pool: Pool): Promise<void> {
   const { rows } = await pool.query(`SELECT to_regclass('call_sessions') AS t`);
   if (rows[0].t) await pool.query('TRUNCATE call_events, stream_exchanges, call_sessions, phone_numbers CASCADE');
+  // Jobs left by an earlier suite would run against rows that are gone; the queues themselves stay.
+  const jobs = await pool.query(`SELECT to_regclass('pgboss.job') AS t`);
+  if (jobs.rows[0].t) await pool.query('TRUNCATE pgboss.job, pgboss.archive');
 }

@@ -337,6 +337,8 @@ describe('OpenAPI document', () => {
       'GET /api/calls/export',
       'GET /api/calls/{sessionId}',
       'GET /api/calls/{sessionId}/transcript',
+      'GET /api/jobs',
+      'GET /api/jobs/failed',
       'GET /api/live',
       'GET /api/phone-numbers/{number}/calls',
       'GET /api/stats',

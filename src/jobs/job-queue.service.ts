@@ -1,0 +1,176 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { DataSource } from 'typeorm';
+import { describeError } from '../common/describe-error';
+import { AppConfig } from '../config/app-config';
+import { ProcessRole } from '../config/process-role';
+import type { SqlExecutor } from '../database/sql-executor';
+
+/** A queue and how its jobs are retried. Declared by the module whose work it is. */
+export interface JobQueueSpec {
+  name: string;
+  /** Attempts after the first. */
+  retryLimit: number;
+  /** Delay before the first retry; with `retryBackoff` it doubles at each retry (pg-boss adds jitter). */
+  retryDelaySeconds: number;
+  retryBackoff: boolean;
+  /** An attempt still running after this long is failed (and retried), e.g. when its process died. */
+  expireInSeconds: number;
+  /** Jobs of this queue run at once in one process (default 1). */
+  concurrency?: number;
+}
+
+export interface JobRun<T> {
+  id: string;
+  data: T;
+  /** Retries before this attempt: 0 on the first. */
+  retryCount: number;
+  retryLimit: number;
+}
+
+export interface SendOptions {
+  /** A deterministic uuid makes the send idempotent: a job with this id already queued is not queued again. */
+  id?: string;
+  /** Enqueue inside this transaction, atomically with the caller's rows. */
+  tx?: SqlExecutor;
+  startAfterSeconds?: number;
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  retryBackoff?: boolean;
+  expireInSeconds?: number;
+}
+
+type Handler = (job: JobRun<object>) => Promise<void>;
+
+/** Seconds between a worker's polls of an empty queue. */
+const POLLING_INTERVAL_SECONDS = 1;
+
+/**
+ * Durable jobs in the service's own Postgres (pg-boss, schema `pgboss`): they survive restarts
+ * and outages, are retried with backoff, and each runs in one process at a time across every
+ * instance and worker (pg-boss fetches with SKIP LOCKED). The queue has its own small pool, so
+ * slow jobs never hold the connections that calls, the API and the audit use.
+ */
+@Injectable()
+export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(JobQueue.name);
+  private readonly queues = new Map<string, { spec: JobQueueSpec; handler: Handler }>();
+  private boss?: PgBoss;
+  private started = false;
+  private readonly whenStarted: Promise<void>;
+  private markStarted!: (outcome: Error | null) => void;
+  private errorsLogged = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly role: ProcessRole,
+  ) {
+    this.whenStarted = new Promise<void>((resolve, reject) => {
+      this.markStarted = (error) => (error ? reject(error) : resolve());
+    });
+    // A start-up that failed is reported by onApplicationBootstrap; senders see it through ready().
+    this.whenStarted.catch(() => undefined);
+  }
+
+  /** Declares a queue and its handler; call before the application starts. A handler that throws fails the attempt. */
+  register<T extends object>(spec: JobQueueSpec, handler: (job: JobRun<T>) => Promise<void>): void {
+    if (this.queues.has(spec.name)) throw new Error(`Job queue ${spec.name} is registered twice`);
+    if (this.started) throw new Error(`Job queue ${spec.name} is registered after the queue started`);
+    this.queues.set(spec.name, { spec, handler: handler as Handler });
+  }
+
+  /** Resolves once the queues exist and their workers poll; sends wait for it. */
+  ready(): Promise<void> {
+    return this.whenStarted;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.started = true;
+    try {
+      await this.start();
+      this.markStarted(null);
+    } catch (error) {
+      this.markStarted(error instanceof Error ? error : new Error(describeError(error)));
+      throw error;
+    }
+  }
+
+  /** Enqueues a job; returns its id, or null when `options.id` is already queued. */
+  async send<T extends object>(queue: string, data: T, options: SendOptions = {}): Promise<string | null> {
+    await this.ready();
+    if (!this.queues.has(queue)) throw new Error(`No job queue named ${queue}`);
+    const given = {
+      id: options.id,
+      db: options.tx,
+      startAfter: options.startAfterSeconds,
+      retryLimit: options.retryLimit,
+      retryDelay: options.retryDelaySeconds,
+      retryBackoff: options.retryBackoff,
+      expireInSeconds: options.expireInSeconds,
+    };
+    // pg-boss checks every key present: an undefined one would fail its validation, not mean "the queue's".
+    const sendOptions = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+    return this.boss!.send(queue, data, sendOptions);
+  }
+
+  /** The job queue's own connection, for reads of its tables (the monitor). */
+  database(): SqlExecutor {
+    if (!this.boss) throw new Error('The job queue is not started');
+    return this.boss.getDb();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.boss) return;
+    // No new jobs are fetched; running ones get the shutdown grace, then are failed and retried later.
+    await this.boss.stop({ graceful: true, wait: true, timeout: this.config.call.shutdownGraceMs });
+  }
+
+  private async start(): Promise<void> {
+    const url = (this.dataSource.options as { url: string }).url;
+    const boss = new PgBoss({
+      connectionString: url,
+      max: this.config.jobs.poolSize,
+      application_name:
+        this.role.workerSlot === null ? 'millis-llm-service jobs' : `millis-llm-service jobs w${this.role.workerSlot}`,
+      schema: 'pgboss',
+      // No cron schedules: the clock monitor and cron polling would only add load.
+      schedule: false,
+      archiveCompletedAfterSeconds: 12 * 3600,
+      archiveFailedAfterSeconds: 12 * 3600,
+      deleteAfterDays: this.config.jobs.keepDays,
+    });
+    // An unhandled 'error' event would end the process; an outage is retried by pg-boss itself.
+    boss.on('error', (error: unknown) => this.logError(error));
+    await boss.start();
+    this.boss = boss;
+    for (const { spec, handler } of this.queues.values()) {
+      const options = {
+        retryLimit: spec.retryLimit,
+        retryDelay: spec.retryDelaySeconds,
+        retryBackoff: spec.retryBackoff,
+        expireInSeconds: spec.expireInSeconds,
+      };
+      // Both idempotent: creating does nothing when the queue exists; updating applies changed retry settings.
+      await boss.createQueue(spec.name, { name: spec.name, policy: 'standard', ...options });
+      await boss.updateQueue(spec.name, { name: spec.name, policy: 'standard', ...options });
+      for (let i = 0; i < (spec.concurrency ?? 1); i++) {
+        await boss.work<object>(
+          spec.name,
+          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS },
+          async ([job]) => {
+            await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+          },
+        );
+      }
+    }
+  }
+
+  private logError(error: unknown): void {
+    // During an outage every poll fails: the first few are logged, then one in a hundred.
+    this.errorsLogged++;
+    if (this.errorsLogged <= 5 || this.errorsLogged % 100 === 0) {
+      this.logger.warn(`Job queue: ${describeError(error)} (${this.errorsLogged} error(s) so far)`);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
+import request from 'supertest';
+import { JobQueue, JobRun } from '../../../src/jobs/job-queue.service';
+import { JobsModule } from '../../../src/jobs/jobs.module';
+import { callLifecycleEventId } from '../../../src/call-lifecycle/call-lifecycle-event';
+import { API_KEY } from '../../support/audit-test-kit';
+import { eventually, startTestApp, TestApp } from '../../support/test-app';
+
+interface Echo {
+  n: number;
+  failTimes?: number;
+}
+
+/** A queue of the test's own: records each attempt, fails the first `failTimes` of a job. */
+@Injectable()
+class EchoWork implements OnModuleInit {
+  readonly attempts: Array<{ id: string; n: number; retryCount: number; at: number }> = [];
+
+  constructor(private readonly jobs: JobQueue) {}
+
+  onModuleInit(): void {
+    this.jobs.register<Echo>(
+      { name: 'test-echo', retryLimit: 2, retryDelaySeconds: 1, retryBackoff: true, expireInSeconds: 30 },
+      async (job: JobRun<Echo>) => {
+        this.attempts.push({ id: job.id, n: job.data.n, retryCount: job.retryCount, at: Date.now() });
+        if (job.retryCount < (job.data.failTimes ?? 0)) throw new Error(`echo ${job.data.n} refused`);
+        await Promise.resolve();
+      },
+    );
+  }
+}
+
+@Module({ imports: [JobsModule], providers: [EchoWork] })
+class EchoModule {}
+
+describe('Job queue (pg-boss on the service database)', () => {
+  let t: TestApp;
+  let work: EchoWork;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { API_KEY }, imports: [EchoModule] });
+    work = t.app.get(EchoWork);
+  });
+  afterAll(() => t?.close());
+
+  it('runs a sent job once, and a second send with the same id is not queued', async () => {
+    const jobs = t.app.get(JobQueue);
+    const id = callLifecycleEventId('00000000-0000-0000-0000-000000000001', 'call.ended', new Date(0));
+    expect(await jobs.send('test-echo', { n: 1 }, { id })).toBe(id);
+    expect(await jobs.send('test-echo', { n: 1 }, { id })).toBeNull();
+    await eventually(() => expect(work.attempts.filter((a) => a.n === 1)).toHaveLength(1));
+    await eventually(async () => {
+      const { rows } = await t.db.query(`SELECT state FROM pgboss.job WHERE id = $1`, [id]);
+      expect(rows).toEqual([{ state: 'completed' }]);
+    });
+  });
+
+  it('retries a failing job with growing delays, then shows it failed with its error', async () => {
+    const jobs = t.app.get(JobQueue);
+    await jobs.send('test-echo', { n: 2, failTimes: 3 });
+    await eventually(() => expect(work.attempts.filter((a) => a.n === 2)).toHaveLength(3), 30_000);
+    const attempts = work.attempts.filter((a) => a.n === 2);
+    expect(attempts.map((a) => a.retryCount)).toEqual([0, 1, 2]);
+    // Backoff: the second retry waits longer than the first.
+    expect(attempts[2].at - attempts[1].at).toBeGreaterThan(attempts[1].at - attempts[0].at);
+
+    await eventually(async () => {
+      const failed = await request(t.app.getHttpServer())
+        .get('/api/jobs/failed?queue=test-echo')
+        .set('x-api-key', API_KEY)
+        .expect(200);
+      expect(failed.body).toEqual([
+        expect.objectContaining({ queue: 'test-echo', data: { n: 2, failTimes: 3 }, retry_count: 2 }),
+      ]);
+      expect(JSON.stringify(failed.body[0].error)).toContain('echo 2 refused');
+    });
+    const queues = await request(t.app.getHttpServer()).get('/api/jobs').set('x-api-key', API_KEY).expect(200);
+    expect(queues.body).toContainEqual(
+      expect.objectContaining({ queue: 'test-echo', counts: expect.objectContaining({ completed: 1, failed: 1 }) }),
+    );
+  });
+
+  it('keeps its queue listing behind the API key', async () => {
+    await request(t.app.getHttpServer()).get('/api/jobs').expect(401);
+    await request(t.app.getHttpServer()).get('/api/jobs/failed?limit=0').set('x-api-key', API_KEY).expect(400);
+  });
+});
