@@ -1,9 +1,20 @@
-import { Controller, Get, Query, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireApiKey } from '../auth/require-api-key.decorator';
-import { ListDeliveriesQueryDto, WebhookDeliveryPageDto } from './dto/webhook-delivery.dto';
+import { ListDeliveriesQueryDto, WebhookDeliveryDto, WebhookDeliveryPageDto } from './dto/webhook-delivery.dto';
+import { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { decodeDeliveryCursor, encodeDeliveryCursor, toDeliveryDto } from './webhook.mapper';
+import { uuidParam } from './webhooks.controller';
 import { WebhooksExceptionFilter } from './webhooks.exception';
 
 const queryValidationPipe = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
@@ -15,7 +26,10 @@ const queryValidationPipe = new ValidationPipe({ transform: true, whitelist: tru
 @UsePipes(queryValidationPipe)
 @Controller('api/webhooks/deliveries')
 export class WebhookDeliveriesController {
-  constructor(private readonly deliveries: WebhookDeliveryRepository) {}
+  constructor(
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly delivery: WebhookDeliveryService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -37,5 +51,20 @@ export class WebhookDeliveriesController {
       items: page.map((r) => toDeliveryDto(r.delivery)),
       next_cursor: rows.length > query.limit && last ? encodeDeliveryCursor(last.position) : null,
     };
+  }
+
+  @Post(':id/redeliver')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send a delivery again',
+    description:
+      'A delivered or failed delivery is queued again, with the same event id (Webhook-Id) and a fresh round of retries; the payload is built anew from the call as stored now.',
+  })
+  @ApiParam({ name: 'id', description: 'The delivery id.', format: 'uuid' })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto, description: 'Queued; the delivery is pending again.' })
+  @ApiNotFoundResponse({ description: 'No such delivery.' })
+  @ApiConflictResponse({ description: 'The delivery is still pending (being delivered or retried).' })
+  async redeliver(@Param('id', uuidParam) id: string): Promise<WebhookDeliveryDto> {
+    return toDeliveryDto(await this.delivery.redeliver(id));
   }
 }
