@@ -12,7 +12,6 @@ describe('Webhook delivery across a restart of the service', () => {
 
   beforeAll(async () => {
     await hooks.start();
-    await suite.db.query('DELETE FROM webhook_endpoints');
   });
   afterAll(async () => {
     await hooks.stop();
@@ -28,6 +27,8 @@ describe('Webhook delivery across a restart of the service', () => {
       WEBHOOK_MAX_DELIVERY_HOURS: '0.01',
     };
     suite.service = await spawnService(env);
+    // The service made the tables (migrations); endpoints of earlier suites on this database would get the call too.
+    await suite.db.query('DELETE FROM webhook_endpoints');
     const created = await fetch(`${suite.service.httpUrl}/api/webhooks`, {
       method: 'POST',
       headers: { 'x-api-key': API_KEY, 'Content-Type': 'application/json' },
