@@ -1,4 +1,8 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { callLifecycleEvent } from '../../../src/call-lifecycle/call-lifecycle-event';
+import { CallLifecycle } from '../../../src/call-lifecycle/call-lifecycle.service';
+import { inTransaction } from '../../../src/database/sql-executor';
 import { CallRetentionRepository } from '../../../src/call-records/call-retention.repository';
 import { RetentionService } from '../../../src/retention/retention.service';
 import { eventually, startTestApp, TestApp } from '../../support/test-app';
@@ -237,6 +241,35 @@ describe('Webhook deliveries', () => {
     expect(settled).toMatchObject({ status: 'failed', last_error: 'endpoint disabled', attempts: stopped.attempts });
     // At most an attempt already on its way when the endpoint was disabled (its result is not recorded).
     expect(hooks.received.length).toBeLessThanOrEqual(sentBefore + 1);
+  });
+
+  it('delivers call.analyzed when another module publishes it, with the call read at sending time', async () => {
+    const hooks = await receiver();
+    const { secret } = await endpoint({ url: hooks.url, agent_id: 'agent-analyzed', events: ['call.analyzed'] });
+    await placeCall(t.wsUrl, 'wh-analyzed-1', 'agent-analyzed');
+    const call = await eventually(async () => {
+      const { rows } = await t.db.query<{ id: string }>(
+        `SELECT id FROM call_sessions WHERE session_id = 'wh-analyzed-1' AND status = 'ended'`,
+      );
+      expect(rows).toHaveLength(1);
+      return rows[0];
+    });
+    // As the post-call analysis raises it: inside its own transaction, through the lifecycle.
+    const analyzed = callLifecycleEvent(
+      'call.analyzed',
+      { callId: call.id, sessionId: 'wh-analyzed-1', agentId: 'agent-analyzed' },
+      new Date(),
+    );
+    await inTransaction(t.app.get(DataSource), (tx) => t.app.get(CallLifecycle).publish([analyzed], tx));
+
+    await eventually(() => expect(hooks.received).toHaveLength(1), 15_000);
+    const event = verifyWebhook(secret, hooks.received[0].headers, hooks.received[0].body);
+    expect(event).toMatchObject({
+      id: analyzed.id,
+      type: 'call.analyzed',
+      created_at: analyzed.occurredAt.toISOString(),
+      data: { call: { session_id: 'wh-analyzed-1', status: 'ended' }, analysis: null },
+    });
   });
 
   it('lets retention delete old delivery rows', async () => {
