@@ -10,6 +10,7 @@ import { WebhookReceiver } from '../../support/webhook-receiver';
 import { deliveriesOf, documentedVerifier, FAST_WEBHOOK_ENV, placeCall } from '../../support/webhook-test-kit';
 
 const API_KEY = 'webhook-delivery-key-0123456789';
+const METRICS_TOKEN = 'webhook-metrics-token-0123456789';
 const verifyWebhook = documentedVerifier();
 
 describe('Webhook deliveries', () => {
@@ -31,7 +32,7 @@ describe('Webhook deliveries', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { API_KEY, ...FAST_WEBHOOK_ENV } });
+    t = await startTestApp({ env: { API_KEY, METRICS_TOKEN, ...FAST_WEBHOOK_ENV } });
     await t.db.query('DELETE FROM webhook_endpoints');
   });
   afterEach(async () => {
@@ -163,6 +164,14 @@ describe('Webhook deliveries', () => {
     expect(gaps[2]).toBeGreaterThan(gaps[0]);
     const failed = await api().get('/api/webhooks/deliveries?status=failed&session_id=wh-500-1').set(auth).expect(200);
     expect(failed.body.items).toHaveLength(1);
+
+    const metrics = (await api().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
+    const sample = (name: string) =>
+      Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(sample('millis_webhook_attempts_total{result="http_error"}')).toBeGreaterThanOrEqual(4);
+    expect(sample('millis_webhook_deliveries_total{outcome="failed"}')).toBeGreaterThanOrEqual(1);
+    expect(sample('millis_webhook_attempt_duration_seconds_count{result="http_error"}')).toBeGreaterThanOrEqual(4);
+    expect(sample('millis_webhook_deliveries_pending')).toBeGreaterThanOrEqual(0);
   });
 
   it('sends each endpoint only its agent and its events: global and per-agent endpoints', async () => {
