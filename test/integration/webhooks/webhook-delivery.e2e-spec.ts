@@ -95,6 +95,38 @@ describe('Webhook deliveries', () => {
     expect(typeof log.body.items[0].last_latency_ms).toBe('number');
   });
 
+  it('signs with both secrets during a rotation, so receivers can switch without a gap', async () => {
+    const hooks = await receiver();
+    const { id, secret: oldSecret } = await endpoint({
+      url: hooks.url,
+      agent_id: 'agent-rotate',
+      events: ['call.ended'],
+    });
+    const rotated = await api().post(`/api/webhooks/${id}/rotate-secret`).set(auth).send({}).expect(200);
+    const newSecret = (rotated.body as { secret: string }).secret;
+    await placeCall(t.wsUrl, 'wh-rotate-1', 'agent-rotate');
+
+    await eventually(() => expect(hooks.received).toHaveLength(1), 15_000);
+    const [delivery] = hooks.received;
+    expect(String(delivery.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifyWebhook(newSecret, delivery.headers, delivery.body).type).toBe('call.ended');
+    expect(verifyWebhook(oldSecret, delivery.headers, delivery.body).type).toBe('call.ended');
+
+    // Without the grace, the old secret signs no more.
+    await api()
+      .post(`/api/webhooks/${id}/rotate-secret`)
+      .set(auth)
+      .send({ previous_secret_ttl_seconds: 0 })
+      .expect(200);
+    const [row] = await deliveriesOf(t.db, 'wh-rotate-1');
+    await api().post(`/api/webhooks/deliveries/${row.id}/redeliver`).set(auth).send({}).expect(202);
+    await eventually(() => expect(hooks.received).toHaveLength(2), 10_000);
+    expect(String(hooks.received[1].headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(() => verifyWebhook(newSecret, hooks.received[1].headers, hooks.received[1].body)).toThrow(
+      'invalid signature',
+    );
+  });
+
   it('keeps trying while the receiver is down and delivers once it is back, with the same idempotency key', async () => {
     const hooks = await receiver();
     await hooks.stop();
