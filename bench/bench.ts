@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import type { FakeTimings } from '../dev/fake-llm/fake-llm-scenario';
 import { describeError } from '../src/common/describe-error';
 import { parseFailoverOptions, runFailoverBench, stallingFakeArgs } from './failover';
+import { parsePreemptiveOptions, runPreemptiveBench } from './preemptive';
 import { heapAfterGc, heapAfterGcAll, INSPECT_FLAG, InspectorAddresses } from './heap-inspector';
 import { processTree, ProcessMonitor, sampleProcessTree } from './process-monitor';
 import { CallOutcome, CallProgress, seededRandom, simulateCall } from './simulated-call';
@@ -48,6 +49,8 @@ interface Options {
   warmup: boolean;
   /** `--workers N`: the service starts with WORKERS=N (node:cluster, a primary and N workers). */
   workers: number | null;
+  /** `--scenario preemptive`: the final partial, then the stream_request after the endpointing delay. */
+  endpointing: { delayMs: number; mismatchRate: number } | null;
 }
 
 interface TargetReport {
@@ -138,11 +141,21 @@ function parseOptions(argv: string[]): Options {
     repeat,
     workers,
     warmup: !argv.includes('--no-warmup'),
+    endpointing: null,
   };
 }
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const preemptive = parsePreemptiveOptions(process.argv.slice(2));
+  if (preemptive) {
+    // Every turn is answered in full (no interrupts), and the model's first token takes longer than the
+    // endpointing delay unless told otherwise, as a hosted model's often does (see bench/README.md).
+    options.endpointing = { delayMs: preemptive.endpointingMs, mismatchRate: preemptive.mismatchRate };
+    options.interruptRate = 0;
+    if (!process.argv.some((a) => a === '--first-token-ms' || a.startsWith('--first-token-ms=')))
+      options.firstTokenMs = 600;
+  }
   const length = options.durationS === null ? `${options.turns} turns` : `${options.durationS} s of turns`;
   log(
     `bench: ${options.calls} calls x ${length}, think ${options.thinkMs} ms, ${options.tokens} tokens/reply, ` +
@@ -169,13 +182,34 @@ async function main(): Promise<void> {
   const fake = await startProcess(
     'fake LLM',
     join(DIST, 'dev/fake-llm/fake-llm.main.js'),
-    [...fakeArgs(fakePort), ...stallingFakeArgs(failover)],
+    // Under the preemptive scenario the fake echoes the caller's words: a reply shows which words it answers.
+    [...fakeArgs(fakePort), ...stallingFakeArgs(failover), ...(preemptive ? ['--echo'] : [])],
     {},
     /listening/,
     [],
     options.pin ? LOAD_CPU : undefined,
   );
   const llmUrl = `http://127.0.0.1:${fakePort}/v1`;
+  if (preemptive) {
+    // The service with preemptive replies off, then on (bench/preemptive.ts), under the platform's endpointing.
+    try {
+      mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+      await runPreemptiveBench(preemptive, {
+        runService: async (env, repeat, measure) => {
+          const report = await runTarget('service', options, llmUrl, repeat, env, measure);
+          return { auditComplete: report.audit?.complete };
+        },
+        databaseUrl: options.databaseUrl,
+        firstTokenMs: options.firstTokenMs,
+        resultsDir: join(ROOT, 'bench', 'results'),
+        repeat: options.repeat,
+        log,
+      });
+    } finally {
+      await stopProcess(fake);
+    }
+    return;
+  }
   if (failover) {
     // The service alone, then with a second provider (bench/failover.ts), against a first provider that stalls.
     try {
@@ -400,6 +434,7 @@ async function runTarget(
           interruptRate: options.interruptRate,
           interruptAfterPieces: 5,
           hangUpAfter,
+          endpointing: options.endpointing ?? undefined,
         },
         progress,
         random,
@@ -590,7 +625,8 @@ async function checkAudit(
       const { rows } = await db.query(
         `SELECT (SELECT count(*)::int FROM call_sessions WHERE session_id LIKE $1) AS sessions,
                 (SELECT count(*)::int FROM stream_exchanges e JOIN call_sessions s ON s.id = e.call_session_id WHERE s.session_id LIKE $1) AS exchanges,
-                (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id WHERE s.session_id LIKE $1) AS events`,
+                (SELECT count(*)::int FROM call_events v JOIN call_sessions s ON s.id = v.call_session_id
+                 WHERE s.session_id LIKE $1 AND v.type <> 'preemption_discarded') AS events`,
         [`${runTag}-%`],
       );
       return rows[0] as Record<string, number>;

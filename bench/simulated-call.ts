@@ -20,6 +20,18 @@ export interface CallPlan {
    * the idle heap is read without pausing any measured turn or lining the turns up.
    */
   hangUpAfter?: Promise<unknown>;
+  /**
+   * The platform's endpointing, as `--scenario preemptive` plays it: each turn's final partial
+   * transcript, then the stream_request `delayMs` later; in `mismatchRate` of the turns the
+   * stream_request carries other final words than the partial. Unset: the partials and the
+   * stream_request go together, as before.
+   */
+  endpointing?: { delayMs: number; mismatchRate: number };
+}
+
+/** The words of a turn under endpointing: the final partial's, and the stream_request's (other words on a mismatch). */
+export function endpointedWords(key: string, mismatch: boolean): { partial: string; final: string } {
+  return { partial: `${key} alpha`, final: mismatch ? `${key} bravo` : `${key} alpha` };
 }
 
 export interface TurnTiming {
@@ -29,6 +41,12 @@ export interface TurnTiming {
   pieceAt: number[];
   endAt: number | null;
   interrupted: boolean;
+  /** Under endpointing: the stream_request carried other words than the final partial. */
+  mismatch: boolean;
+  /** The words of the stream_request's last user turn. */
+  said: string;
+  /** What the caller heard of the reply. */
+  text: string;
 }
 
 export interface CallOutcome {
@@ -106,17 +124,46 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
       const think = sleep(plan.thinkMs * (0.8 + 0.4 * random()));
       await think;
       const key = `${plan.sessionId} t${streamId}`;
-      const utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;
-      for (const words of [utterance.split(' ').slice(0, 1).join(' '), key]) {
-        send({
-          type: 'partial_transcript',
-          data: { session_id: plan.sessionId, transcript: words, is_final: words === key },
-        });
-        outcome.partialsSent++;
+      let utterance = `${key} [fake:tokens ${plan.tokensPerReply}]`;
+      let mismatch = false;
+      if (plan.endpointing) {
+        // The caller's final words, then the platform's endpointing delay before it asks for the reply.
+        mismatch = random() < plan.endpointing.mismatchRate;
+        const words = endpointedWords(key, mismatch);
+        utterance = words.final;
+        for (const [partial, isFinal] of [
+          [key, false],
+          [words.partial, true],
+        ] as const) {
+          send({
+            type: 'partial_transcript',
+            data: { session_id: plan.sessionId, transcript: partial, is_final: isFinal },
+          });
+          outcome.partialsSent++;
+        }
+        await sleep(plan.endpointing.delayMs);
+      } else {
+        for (const words of [utterance.split(' ').slice(0, 1).join(' '), key]) {
+          send({
+            type: 'partial_transcript',
+            data: { session_id: plan.sessionId, transcript: words, is_final: words === key },
+          });
+          outcome.partialsSent++;
+        }
       }
       transcript.push({ role: 'user', content: utterance });
 
-      const timing: TurnTiming = { key, streamId, sentAt: 0, pieceAt: [], endAt: null, interrupted: false };
+      const timing: TurnTiming = {
+        key,
+        streamId,
+        sentAt: 0,
+        pieceAt: [],
+        endAt: null,
+        interrupted: false,
+        mismatch,
+        said: utterance,
+        text: '',
+      };
       outcome.turns.push(timing);
       const interrupt = random() < plan.interruptRate;
       const reply = await new Promise<string>((resolve) => {
@@ -131,6 +178,7 @@ export async function simulateCall(plan: CallPlan, progress: CallProgress, rando
           }
           timing.pieceAt.push(at);
           text += frame.data.content;
+          timing.text = text;
           if (interrupt && timing.pieceAt.length === plan.interruptAfterPieces) {
             send({ type: 'interrupt', stream_id: streamId });
             outcome.interruptsSent++;

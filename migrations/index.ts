@@ -8,6 +8,8 @@ import { AuditLongValues1765600000000 } from './1765600000000-audit-long-values'
 import { LlmProviders1765700000000 } from './1765700000000-llm-providers';
 import { ExchangeErrorCode1765800000000 } from './1765800000000-exchange-error-code';
 import { CallEventDispatch1765850000000 } from './1765850000000-call-event-dispatch';
+import { PreemptiveReplies1765900000000 } from './1765900000000-preemptive-replies';
+import { CallAnalyses1765950000000 } from './1765950000000-call-analyses';
 import { Webhooks1765960000000 } from './1765960000000-webhooks';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
@@ -22,5 +24,7 @@ export const MIGRATIONS = [
   LlmProviders1765700000000,
   ExchangeErrorCode1765800000000,
   CallEventDispatch1765850000000,
+  PreemptiveReplies1765900000000,
+  CallAnalyses1765950000000,
   Webhooks1765960000000,
 ];

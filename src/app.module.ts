@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { CallAnalysisModule } from './call-analysis/call-analysis.module';
 import { CallLifecycleModule } from './call-lifecycle/call-lifecycle.module';
 import { CallsModule } from './call-socket/calls.module';
+import { ClusterBusModule } from './cluster-bus/cluster-bus.module';
 import { AppConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
@@ -19,6 +21,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AppConfigModule,
     DatabaseModule,
     InstanceModule,
+    ClusterBusModule,
     AuditModule,
     CallsModule,
     HealthModule,
@@ -29,6 +32,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AppointmentsModule,
     JobsModule,
     CallLifecycleModule,
+    CallAnalysisModule,
     WebhooksModule,
   ],
 })

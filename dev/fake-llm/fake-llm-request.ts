@@ -14,5 +14,7 @@ export interface ChatRequestBody {
   stream_options?: { include_usage?: boolean } | null;
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
+  /** Structured outputs: `{ type: 'json_schema', json_schema: { name, schema, strict } }` (see fake-llm-structured.ts). */
+  response_format?: unknown;
   [key: string]: unknown;
 }

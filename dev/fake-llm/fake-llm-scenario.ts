@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { conversationReply } from './fake-llm-conversation';
+import { structuredReply } from './fake-llm-structured';
 import { DIALECTS, type DialectTraits, type FakeDialect } from './fake-llm-dialects';
 import type { ChatMessage, ChatRequestBody } from './fake-llm-request';
 
@@ -303,6 +304,9 @@ export function defaultReplyText(
   body: ChatRequestBody,
   options: Pick<FakeLlmOptions, 'defaultReply' | 'replyStyle'>,
 ): string {
+  // A request for JSON of a schema gets JSON of that schema, whatever the reply style.
+  const structured = structuredReply(body);
+  if (structured !== undefined) return structured;
   if (options.defaultReply !== undefined) return options.defaultReply;
   const said = lastUserText(body);
   const stripped = said === undefined ? '' : stripDirectives(said);

@@ -116,6 +116,17 @@ export class CallSimulator extends EventEmitter<SimulatorEvents> {
     return reply;
   }
 
+  /**
+   * A user turn timed as the platform times it: the final partial transcript, then the
+   * stream_request `endpointingMs` later. A `partialText` other than `text` is a turn whose
+   * final words differed from the partial (a preemptive reply must then not be heard).
+   */
+  async sayEndpointed(text: string, endpointingMs: number, partialText = text): Promise<ReplyResult> {
+    this.partial(partialText, true);
+    await new Promise((resolve) => setTimeout(resolve, endpointingMs));
+    return this.say(text);
+  }
+
   partial(text: string, isFinal = false): void {
     this.send({
       type: 'partial_transcript',

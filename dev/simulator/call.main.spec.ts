@@ -10,6 +10,8 @@ describe('npm run call arguments', () => {
       flags: { agentId: undefined, sessionId: undefined, metadata: undefined, from: undefined, to: undefined },
       script: undefined,
       json: false,
+      endpointingMs: 0,
+      mismatchRate: 0,
     });
     expect(parseCallArgs(['--help'], undefined)).toBeNull();
     expect(parseCallArgs(['-h'], undefined)).toBeNull();
@@ -32,12 +34,27 @@ describe('npm run call arguments', () => {
     expect(() => parseCallArgs(['--json'], undefined)).toThrow('--json only applies to --script');
     expect(() => parseCallArgs(['--metadata', '{nope'], undefined)).toThrow(/^--metadata is not JSON/);
     expect(() => parseCallArgs(['--metadata', '[1]'], undefined)).toThrow('--metadata must be a JSON object');
+    expect(() => parseCallArgs(['--endpointing-ms=-5'], undefined)).toThrow(/^--endpointing-ms must be/);
+    expect(() => parseCallArgs(['--endpointing-ms', '500', '--mismatch-rate', '2'], undefined)).toThrow(
+      /^--mismatch-rate must be/,
+    );
+    expect(() => parseCallArgs(['--mismatch-rate', '0.5'], undefined)).toThrow(
+      '--mismatch-rate only applies with --endpointing-ms',
+    );
+  });
+
+  it('takes the endpointing timing', () => {
+    expect(parseCallArgs(['--endpointing-ms', '500', '--mismatch-rate', '0.2'], undefined)).toMatchObject({
+      endpointingMs: 500,
+      mismatchRate: 0.2,
+    });
   });
 
   it('documents every flag in --help and in the README', () => {
     const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
     const simulatorSection = readme.slice(readme.indexOf('### The call simulator'));
-    for (const flag of ['url', 'token', 'agent', 'session', 'metadata', 'from', 'to', 'script', 'json', 'help']) {
+    const flags = ['url', 'token', 'agent', 'session', 'metadata', 'from', 'to', 'script', 'json', 'help'];
+    for (const flag of [...flags, 'endpointing-ms', 'mismatch-rate']) {
       expect(USAGE).toContain(`--${flag}`);
       expect(simulatorSection).toContain(`\`--${flag}`);
     }

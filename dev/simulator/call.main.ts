@@ -22,6 +22,9 @@ Options:
   --to NUMBER           voip.to, e.g. +15550199
   --script FILE         run the scripted call in FILE (YAML) and exit
   --json                with --script: print the outcome as JSON instead of the conversation
+  --endpointing-ms N    send each line as a final partial transcript first, and its stream_request N ms
+                        later, as the platform's endpointing does (default 0: the stream_request at once)
+  --mismatch-rate R     with --endpointing-ms: share (0 to 1) of lines whose final partial lacks the last word
   -h, --help            print this help and exit
 
 With --script, the flags given here win over the script's agent_id, session_id, metadata
@@ -39,6 +42,8 @@ const FLAGS = {
   to: { type: 'string' },
   script: { type: 'string' },
   json: { type: 'boolean' },
+  'endpointing-ms': { type: 'string' },
+  'mismatch-rate': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,6 +57,9 @@ export interface CallCommand {
   flags: CallFlags;
   script?: string;
   json: boolean;
+  /** Typed lines: the final partial, then the stream_request this much later (0: at once, no partial). */
+  endpointingMs: number;
+  mismatchRate: number;
 }
 
 /** The command line, or null when help was asked for. */
@@ -64,6 +72,13 @@ export function parseCallArgs(argv: string[], envToken: string | undefined): Cal
   }
   if (values.help) return null;
   if (values.json && !values.script) throw new UsageError('--json only applies to --script');
+  const endpointingMs = Number(values['endpointing-ms'] ?? '0');
+  if (!Number.isInteger(endpointingMs) || endpointingMs < 0 || endpointingMs > 10_000)
+    throw new UsageError('--endpointing-ms must be a whole number of ms from 0 to 10000');
+  const mismatchRate = Number(values['mismatch-rate'] ?? '0');
+  if (!(mismatchRate >= 0 && mismatchRate <= 1)) throw new UsageError('--mismatch-rate must be a number from 0 to 1');
+  if (values['mismatch-rate'] !== undefined && endpointingMs === 0)
+    throw new UsageError('--mismatch-rate only applies with --endpointing-ms');
   return {
     url: values.url ?? DEFAULT_URL,
     token: values.token ?? envToken,
@@ -76,6 +91,8 @@ export function parseCallArgs(argv: string[], envToken: string | undefined): Cal
     },
     script: values.script,
     json: values.json ?? false,
+    endpointingMs,
+    mismatchRate,
   };
 }
 
@@ -161,12 +178,20 @@ async function talk(command: CallCommand): Promise<void> {
     else if (text === '/interrupt') call.interrupt();
     else if (text.startsWith('/partial ')) call.partial(text.slice('/partial '.length));
     else if (text && call.isOpen) {
-      const reply = call.say(text);
+      const reply = command.endpointingMs > 0 ? sayEndpointed(call, text, command) : call.say(text);
       if (!interactive) await reply;
     }
     if (interactive) rl.prompt();
   }
   await call.hangup();
+}
+
+/** The final partial (on a mismatch, without the line's last word), then the stream_request after the delay. */
+function sayEndpointed(call: CallSimulator, text: string, command: CallCommand): Promise<ReplyResult> {
+  const words = text.split(/\s+/);
+  const partial =
+    Math.random() < command.mismatchRate ? (words.length > 1 ? words.slice(0, -1).join(' ') : `${text} um`) : text;
+  return call.sayEndpointed(text, command.endpointingMs, partial);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AgentAnalysisProfile } from './agent-analysis';
 import type { AgentProfile } from './agent-settings';
 
 type ProfileFields = Omit<AgentProfile, 'agentId' | 'createdAt' | 'updatedAt'>;
@@ -19,6 +20,8 @@ interface ProfileRow {
   farewell_message: string | null;
   providers: string[] | null;
   hedge_after_ms: number | null;
+  preemptive_replies: boolean | null;
+  analysis: AgentAnalysisProfile | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -45,8 +48,8 @@ export class AgentProfileRepository {
     const rows: Array<ProfileRow & { created: boolean }> = await this.dataSource.query(
       `INSERT INTO agent_profiles AS p
          (agent_id, name, system_prompt, greeting, model, temperature, max_tokens, tools, transfer_destinations,
-          fallback_message, farewell_message, providers, hedge_after_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13)
+          fallback_message, farewell_message, providers, hedge_after_ms, preemptive_replies, analysis)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15::jsonb)
        ON CONFLICT (agent_id) DO UPDATE SET
          name = EXCLUDED.name,
          system_prompt = EXCLUDED.system_prompt,
@@ -60,6 +63,8 @@ export class AgentProfileRepository {
          farewell_message = EXCLUDED.farewell_message,
          providers = EXCLUDED.providers,
          hedge_after_ms = EXCLUDED.hedge_after_ms,
+         preemptive_replies = EXCLUDED.preemptive_replies,
+         analysis = EXCLUDED.analysis,
          updated_at = now()
        RETURNING p.*, (p.xmax = 0) AS created`,
       [
@@ -76,6 +81,8 @@ export class AgentProfileRepository {
         fields.farewellMessage,
         fields.providers === null ? null : JSON.stringify(fields.providers),
         fields.hedgeAfterMs,
+        fields.preemptiveReplies,
+        fields.analysis === null ? null : JSON.stringify(fields.analysis),
       ],
     );
     return { profile: toProfile(rows[0]), created: rows[0].created };
@@ -106,6 +113,8 @@ function toProfile(row: ProfileRow): AgentProfile {
     farewellMessage: row.farewell_message,
     providers: row.providers,
     hedgeAfterMs: row.hedge_after_ms,
+    preemptiveReplies: row.preemptive_replies,
+    analysis: row.analysis,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { InMemoryAgentProfiles } from '../../test/support/call-fakes';
+import { InProcessBus, InProcessBusModule } from '../../test/support/in-process-bus';
+import { ClusterBusModule } from '../cluster-bus/cluster-bus.module';
 import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
 import { AgentProfileRepository } from './agent-profile.repository';
@@ -28,6 +30,8 @@ function profile(agentId: string, systemPrompt: string): AgentProfile {
     farewellMessage: null,
     providers: null,
     hedgeAfterMs: null,
+    preemptiveReplies: null,
+    analysis: null,
     createdAt: new Date(),
     updatedAt: new Date(),
   };
@@ -37,6 +41,9 @@ describe('AgentProfileService: the settings cache calls start with', () => {
   let moduleRef: TestingModule;
   let profiles: InMemoryAgentProfiles;
   let agents: AgentProfileService;
+  /** The bus as this process and another instance on it share it. */
+  let hub: InProcessBus[];
+  let elsewhere: InProcessBus;
 
   beforeAll(() => Logger.overrideLogger(false));
 
@@ -44,7 +51,11 @@ describe('AgentProfileService: the settings cache calls start with', () => {
     jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
     profiles = new InMemoryAgentProfiles();
     profiles.profiles.set('known', profile('known', 'Known prompt.'));
+    hub = [];
+    elsewhere = new InProcessBus('another-instance', hub);
     moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, AgentsModule] })
+      .overrideModule(ClusterBusModule)
+      .useModule(InProcessBusModule.with(new InProcessBus('this-instance', hub)))
       .overrideProvider(AppConfig)
       .useValue(AppConfig.from({ SYSTEM_PROMPT: 'Default prompt.', AGENT_PROFILE_CACHE_TTL_MS: String(TTL_MS) }))
       .overrideProvider(AgentProfileRepository)
@@ -134,5 +145,59 @@ describe('AgentProfileService: the settings cache calls start with', () => {
     await reading.ready;
 
     expect(agents.settingsFor('stranger').now?.systemPrompt).toBe('Written now.');
+  });
+
+  it('announces each write on the bus', async () => {
+    await agents.put('known', { system_prompt: 'Changed.' });
+    await agents.remove('known');
+
+    expect(elsewhere.published).toEqual([]);
+    expect(hub[1].published).toEqual([
+      { channel: 'millis_agent_profiles', message: { agentId: 'known' } },
+      { channel: 'millis_agent_profiles', message: { agentId: 'known' } },
+    ]);
+  });
+
+  it('drops an agent written by another instance: the next call reads the new profile', async () => {
+    profiles.profiles.set('known', profile('known', 'Changed elsewhere.'));
+    expect(agents.settingsFor('known').now?.systemPrompt).toBe('Known prompt.');
+
+    elsewhere.publish('millis_agent_profiles', { agentId: 'known' });
+    const lookup = agents.settingsFor('known');
+
+    expect(lookup.now).toBeNull();
+    expect((await lookup.ready).systemPrompt).toBe('Changed elsewhere.');
+    expect(agents.settingsFor('known').now?.systemPrompt).toBe('Changed elsewhere.');
+  });
+
+  it('does not keep what a read begun before a change elsewhere returns', async () => {
+    await jest.advanceTimersByTimeAsync(TTL_MS);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const find = profiles.find.bind(profiles);
+    const old = profile('known', 'Known prompt.');
+    profiles.find = async () => {
+      await gate;
+      return old;
+    };
+    agents.settingsFor('known');
+    profiles.find = find;
+    profiles.profiles.set('known', profile('known', 'Changed elsewhere.'));
+    elsewhere.publish('millis_agent_profiles', { agentId: 'known' });
+    const fresh = agents.settingsFor('known').ready;
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+
+    expect((await fresh).systemPrompt).toBe('Changed elsewhere.');
+    expect(agents.settingsFor('known').now?.systemPrompt).toBe('Changed elsewhere.');
+  });
+
+  it('refreshes every entry after a bus outage (announcements may have been missed)', async () => {
+    profiles.profiles.set('known', profile('known', 'Changed during the outage.'));
+    hub[1].reconnected();
+
+    expect(agents.settingsFor('known').now?.systemPrompt).toBe('Known prompt.');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(agents.settingsFor('known').now?.systemPrompt).toBe('Changed during the outage.');
   });
 });

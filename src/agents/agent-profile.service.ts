@@ -1,10 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { BUS_CHANNELS } from '../cluster-bus/bus-messages';
+import { ClusterBus } from '../cluster-bus/cluster-bus.service';
 import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
 import { ToolRegistry } from '../tools/tool-registry';
 import { AgentProfileRepository } from './agent-profile.repository';
 import { AgentLookup, AgentProfile, AgentSettings, defaultAgentSettings, settingsFromProfile } from './agent-settings';
+import { type AgentAnalysisProfile, analysisProfile, checkAnalysis } from './agent-analysis';
 import { AgentsException, AgentsExceptionCode } from './agents.exception';
 import type { AgentProfileDto, PatchAgentProfileDto, PutAgentProfileDto } from './dto/agent-profile.dto';
 
@@ -23,7 +26,10 @@ interface CacheEntry {
  * start_call must not wait on Postgres, so settings are cached per agent (known and
  * unknown ones): all profiles are loaded at boot, a miss is read once, an expired entry
  * is served while it is refreshed in the background, and API writes update the cache
- * at once (other instances see them within AGENT_PROFILE_CACHE_TTL_MS). Every agent id
+ * at once. Every write is announced on the bus, and every other process (instance or
+ * worker) drops that agent from its cache, so its next call reads the new profile; the
+ * AGENT_PROFILE_CACHE_TTL_MS lifetime stays as the safety net for a missed announcement
+ * (after a bus outage every entry is refreshed). Every agent id
  * a caller sends gets an entry, so the cache keeps the AGENT_PROFILE_CACHE_MAX most
  * recently used; an evicted agent is read again on its next call.
  */
@@ -32,15 +38,27 @@ export class AgentProfileService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AgentProfileService.name);
   private readonly cache: LRUCache<string, CacheEntry>;
   private readonly loading = new Map<string, Promise<AgentSettings>>();
-  /** Counts API writes; see CacheEntry.writtenAt. */
+  /** Counts API writes and announced ones; see CacheEntry.writtenAt. */
   private writes = 0;
+  /** Agents written elsewhere while reads were under way (cleared once none is). */
+  private readonly forgottenAt = new Map<string, number>();
+  /** Reads of a profile under way (those no longer in `loading` included). */
+  private reads = 0;
 
   constructor(
     private readonly repository: AgentProfileRepository,
     private readonly config: AppConfig,
     private readonly registry: ToolRegistry,
+    private readonly bus: ClusterBus,
   ) {
     this.cache = new LRUCache({ max: config.agents.profileCacheMax });
+    bus.subscribe(BUS_CHANNELS.agentProfiles, ({ agentId }, sender) => {
+      if (sender.origin !== bus.sender.origin && typeof agentId === 'string') this.forget(agentId);
+    });
+    // Announcements may have been missed while the bus was away: everything is read again (served meanwhile).
+    bus.onConnected((again) => {
+      if (again) for (const entry of this.cache.values()) entry.expiresAt = 0;
+    });
   }
 
   /** Agents whose settings are cached (at most AGENT_PROFILE_CACHE_MAX). */
@@ -87,10 +105,13 @@ export class AgentProfileService implements OnApplicationBootstrap {
       farewellMessage: body.farewell_message ?? null,
       providers: body.providers ?? null,
       hedgeAfterMs: body.hedge_after_ms ?? null,
+      preemptiveReplies: body.preemptive_replies ?? null,
+      analysis: body.analysis ? analysisProfile(body.analysis) : null,
     };
     this.check(fields);
     const { profile, created } = await this.repository.upsert(agentId, fields);
     this.written(agentId, settingsFromProfile(this.config, profile));
+    this.bus.publish(BUS_CHANNELS.agentProfiles, { agentId });
     return { profile: toDto(profile), created };
   }
 
@@ -105,6 +126,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
   async remove(agentId: string): Promise<void> {
     if (!(await this.repository.delete(agentId))) throw notFound(agentId);
     this.written(agentId, defaultAgentSettings(this.config, agentId));
+    this.bus.publish(BUS_CHANNELS.agentProfiles, { agentId });
   }
 
   private async require(agentId: string): Promise<AgentProfile> {
@@ -117,6 +139,7 @@ export class AgentProfileService implements OnApplicationBootstrap {
     tools: string[];
     transferDestinations: Array<{ name: string }>;
     providers: string[] | null;
+    analysis: AgentAnalysisProfile | null;
   }): void {
     const known = new Set(this.registry.names);
     const unknown = fields.tools.filter((name) => !known.has(name));
@@ -144,20 +167,23 @@ export class AgentProfileService implements OnApplicationBootstrap {
     const repeated = (fields.providers ?? []).find((name, i, all) => all.indexOf(name) !== i);
     if (repeated)
       throw new AgentsException(AgentsExceptionCode.UNKNOWN_PROVIDER, `LLM provider "${repeated}" is listed twice`);
+    if (fields.analysis) checkAnalysis(fields.analysis);
   }
 
   private load(agentId: string): Promise<AgentSettings> {
     const pending = this.loading.get(agentId);
     if (pending) return pending;
     const startedAfter = this.writes;
+    this.reads += 1;
     const load = this.repository
       .find(agentId)
       .then((profile) => {
         const written = this.cache.peek(agentId);
         if (written && written.writtenAt > startedAfter) return written.settings;
-        const settings = profile
-          ? settingsFromProfile(this.config, profile)
-          : defaultAgentSettings(this.config, agentId);
+        // Changed elsewhere since this read began: it may be the old profile, so it is not kept.
+        if ((this.forgottenAt.get(agentId) ?? 0) > startedAfter)
+          return settingsOrDefaults(this.config, agentId, profile);
+        const settings = settingsOrDefaults(this.config, agentId, profile);
         this.remember(agentId, settings);
         return settings;
       })
@@ -167,9 +193,20 @@ export class AgentProfileService implements OnApplicationBootstrap {
         this.cache.set(agentId, { settings: stale, expiresAt: Date.now() + RETRY_AFTER_FAILURE_MS, writtenAt: 0 });
         return stale;
       })
-      .finally(() => this.loading.delete(agentId));
+      .finally(() => {
+        if (this.loading.get(agentId) === load) this.loading.delete(agentId);
+        if (--this.reads === 0) this.forgottenAt.clear();
+      });
     this.loading.set(agentId, load);
     return load;
+  }
+
+  /** Another process wrote this agent's profile: the next call reads it from Postgres. */
+  private forget(agentId: string): void {
+    this.cache.delete(agentId);
+    this.writes += 1;
+    // A read already under way may return the old profile: the next call starts a read of its own.
+    if (this.loading.delete(agentId)) this.forgottenAt.set(agentId, this.writes);
   }
 
   private written(agentId: string, settings: AgentSettings): void {
@@ -179,6 +216,10 @@ export class AgentProfileService implements OnApplicationBootstrap {
   private remember(agentId: string, settings: AgentSettings, writtenAt = 0): void {
     this.cache.set(agentId, { settings, expiresAt: Date.now() + this.config.agents.profileCacheTtlMs, writtenAt });
   }
+}
+
+function settingsOrDefaults(config: AppConfig, agentId: string, profile: AgentProfile | null): AgentSettings {
+  return profile ? settingsFromProfile(config, profile) : defaultAgentSettings(config, agentId);
 }
 
 function notFound(agentId: string): AgentsException {
@@ -200,6 +241,8 @@ function toDto(profile: AgentProfile): AgentProfileDto {
     farewell_message: profile.farewellMessage,
     providers: profile.providers,
     hedge_after_ms: profile.hedgeAfterMs,
+    preemptive_replies: profile.preemptiveReplies,
+    analysis: profile.analysis,
     created_at: profile.createdAt.toISOString(),
     updated_at: profile.updatedAt.toISOString(),
   };

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/app-config';
+import { type AgentAnalysisProfile, type AnalysisSettings, analysisSettings } from './agent-analysis';
 import type { LlmSettings } from '../llm/llm-reply';
 import type { ToolAgent, TransferDestination } from '../tools/tool-agent';
 
@@ -23,6 +24,10 @@ export interface AgentSettings extends ToolAgent, LlmSettings {
   providers: string[];
   /** Start the next provider too when the first has said nothing after this (ms); undefined = no hedging. */
   hedgeAfterMs?: number;
+  /** Start a reply on the caller's final partial transcript, spoken only once the stream_request confirms it. */
+  preemptiveReplies: boolean;
+  /** Post-call analysis of its calls. */
+  analysis: AnalysisSettings;
 }
 
 /** An agent's settings: at once when they are cached, and once its profile has been read. */
@@ -50,6 +55,10 @@ export interface AgentProfile {
   providers: string[] | null;
   /** Null = LLM_HEDGE_AFTER_MS (unset: no hedging). */
   hedgeAfterMs: number | null;
+  /** Null = PREEMPTIVE_REPLIES. */
+  preemptiveReplies: boolean | null;
+  /** Null = the environment's defaults (ANALYSIS_ENABLED, the default outcomes, no fields). */
+  analysis: AgentAnalysisProfile | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -70,6 +79,8 @@ export function defaultAgentSettings(config: AppConfig, agentId: string): AgentS
     farewellMessage: config.agents.farewellMessage,
     providers: config.llm.providerOrder,
     hedgeAfterMs: config.llm.hedgeAfterMs,
+    preemptiveReplies: config.agents.preemptiveReplies,
+    analysis: analysisSettings(null, config.analysis.enabled),
   };
 }
 
@@ -90,6 +101,8 @@ export function settingsFromProfile(config: AppConfig, profile: AgentProfile): A
     // A provider removed from the configuration since the profile was written is left out.
     providers: knownProviders(config, profile.providers) ?? defaults.providers,
     hedgeAfterMs: profile.hedgeAfterMs ?? defaults.hedgeAfterMs,
+    preemptiveReplies: profile.preemptiveReplies ?? defaults.preemptiveReplies,
+    analysis: analysisSettings(profile.analysis, config.analysis.enabled),
   };
 }
 

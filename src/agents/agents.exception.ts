@@ -13,6 +13,7 @@ export enum AgentsExceptionCode {
   UNKNOWN_TOOL = 'UNKNOWN_TOOL',
   DUPLICATE_DESTINATION = 'DUPLICATE_DESTINATION',
   UNKNOWN_PROVIDER = 'UNKNOWN_PROVIDER',
+  INVALID_ANALYSIS = 'INVALID_ANALYSIS',
 }
 
 /** Every failure of /api/agents that is the caller's doing; mapped to HTTP in one place. */
@@ -33,6 +34,7 @@ export function toHttpException(exception: AgentsException): HttpException {
     case AgentsExceptionCode.UNKNOWN_TOOL:
     case AgentsExceptionCode.DUPLICATE_DESTINATION:
     case AgentsExceptionCode.UNKNOWN_PROVIDER:
+    case AgentsExceptionCode.INVALID_ANALYSIS:
       return new BadRequestException(exception.message);
     default: {
       const unhandled: never = exception.code;

@@ -58,12 +58,13 @@ export class CallActivityFeed {
   private readonly everywhere = new Subject<CallActivity>();
   private readonly viewersHere = new BehaviorSubject(0);
   private viewersElsewhere = false;
+  private viewersOnOtherInstances = false;
 
   /** The calls of this process. */
   readonly activity$: Observable<CallActivity> = this.subject.asObservable();
   /**
-   * The calls of the whole service: this process's and, with WORKERS, those of the other workers
-   * (`receive`). For views of every call (the live view); counting (metrics) uses `activity$`,
+   * The calls of the whole service: this process's and (`receive`) those of the other workers
+   * (WORKERS) and of the other instances on the database (the bus). For views of every call (the live view); counting (metrics) uses `activity$`,
    * or each call would be counted once per worker.
    */
   readonly clusterActivity$: Observable<CallActivity> = this.everywhere.asObservable();
@@ -75,7 +76,7 @@ export class CallActivityFeed {
     if (this.everywhere.observed) this.everywhere.next(activity);
   }
 
-  /** Activity of another worker's calls (forwarded by the cluster's primary). */
+  /** Activity of another worker's calls (forwarded by the cluster's primary) or another instance's (the bus). */
   receive(activity: CallActivity): void {
     this.everywhere.next(activity);
   }
@@ -87,11 +88,11 @@ export class CallActivityFeed {
 
   /**
    * Whether to publish `reply_piece`: one event per piece is the expensive part of the feed, and
-   * only a live view shows them, so they are produced only while one is connected, here or (with
-   * WORKERS) in another worker. A view opened mid-reply gets the whole text with `reply_finished`.
+   * only a live view shows them, so they are produced only while one is connected, here, in another
+   * worker (WORKERS) or on another instance. A view opened mid-reply gets the whole text with `reply_finished`.
    */
   get wantsPieces(): boolean {
-    return this.viewersHere.value > 0 || this.viewersElsewhere;
+    return this.viewersHere.value > 0 || this.viewersElsewhere || this.viewersOnOtherInstances;
   }
 
   /** The live view's connected clients in this process (kept current by LiveCallsService). */
@@ -102,5 +103,10 @@ export class CallActivityFeed {
   /** Whether a live view is connected in another worker (told by the cluster's primary). */
   setViewersElsewhere(present: boolean): void {
     this.viewersElsewhere = present;
+  }
+
+  /** Whether a live view is connected on another instance (told by the bus). */
+  setViewersOnOtherInstances(present: boolean): void {
+    this.viewersOnOtherInstances = present;
   }
 }

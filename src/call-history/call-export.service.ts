@@ -29,6 +29,11 @@ export const EXPORT_COLUMNS = [
   'summary',
   'redacted_at',
   'metadata',
+  'analysis_status',
+  'outcome',
+  'sentiment',
+  'analysis_summary',
+  'custom_fields',
 ] as const;
 
 export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {

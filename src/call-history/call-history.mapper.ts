@@ -1,4 +1,6 @@
+import type { CallAnalysisRow } from '../call-records/call-analysis.types';
 import type { CallSummaryRow, EventRow, ExchangeRow } from '../call-records/call-record.types';
+import type { CallAnalysisDto } from './dto/call-analysis.dto';
 import type { CallDetailDto, CallEventDto, ExchangeDto } from './dto/call-detail.dto';
 import type { CallExportRowDto, CallSummaryDto } from './dto/call-summary.dto';
 
@@ -22,11 +24,19 @@ export function toCallSummary(row: CallSummaryRow): CallSummaryDto {
     has_failures: row.has_failures,
     summary: row.summary,
     redacted_at: isoOrNull(row.redacted_at),
+    analysis_status: row.analysis_status,
+    outcome: row.outcome,
+    sentiment: row.sentiment,
   };
 }
 
 export function toExportRow(row: CallSummaryRow): CallExportRowDto {
-  return { ...toCallSummary(row), metadata: row.metadata };
+  return {
+    ...toCallSummary(row),
+    metadata: row.metadata,
+    analysis_summary: row.analysis_summary,
+    custom_fields: row.custom_fields,
+  };
 }
 
 export function toExchange(row: ExchangeRow): ExchangeDto {
@@ -50,6 +60,8 @@ export function toExchange(row: ExchangeRow): ExchangeDto {
     completion_tokens: row.completion_tokens,
     total_tokens: row.total_tokens,
     tool_calls: row.tool_calls ?? [],
+    preemptive: row.preemptive,
+    preemption_saved_ms: row.preemption_saved_ms,
   };
 }
 
@@ -63,12 +75,37 @@ export function toEvent(row: EventRow): CallEventDto {
   };
 }
 
-export function toCallDetail(call: CallSummaryRow, exchanges: ExchangeRow[], events: EventRow[]): CallDetailDto {
+export function toCallDetail(
+  call: CallSummaryRow,
+  exchanges: ExchangeRow[],
+  events: EventRow[],
+  analysis: CallAnalysisRow | null,
+): CallDetailDto {
   return {
     ...toCallSummary(call),
     metadata: call.metadata,
     close_code: call.close_code,
+    analysis: analysis ? toCallAnalysis(analysis) : null,
     exchanges: exchanges.map(toExchange),
     events: events.map(toEvent),
+  };
+}
+
+export function toCallAnalysis(row: CallAnalysisRow): CallAnalysisDto {
+  return {
+    status: row.status,
+    summary: row.summary,
+    outcome: row.outcome,
+    sentiment: row.sentiment,
+    custom_fields: row.custom_fields,
+    model: row.model,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    attempts: row.attempts,
+    error: row.error,
+    requested_at: iso(row.requested_at),
+    started_at: isoOrNull(row.started_at),
+    completed_at: isoOrNull(row.completed_at),
+    duration_ms: row.duration_ms,
   };
 }

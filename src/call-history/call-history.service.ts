@@ -5,6 +5,7 @@ import type { CallFilters } from '../call-records/call-list.query';
 import type { CallSummaryRow, StatsRow } from '../call-records/call-record.types';
 import { CallStatsRepository } from '../call-records/call-stats.repository';
 import { toCallDetail, toCallSummary } from './call-history.mapper';
+import { toFieldFilters } from './field-filters';
 import { buildTranscript } from './call-transcript';
 import type { CallDetailDto } from './dto/call-detail.dto';
 import type { CallStatsDto, StatsBucketDto } from './dto/call-stats.dto';
@@ -40,11 +41,12 @@ export class CallHistoryService {
 
   async getCall(sessionId: string): Promise<CallDetailDto> {
     const call = await this.findCall(sessionId);
-    const [exchanges, events] = await Promise.all([
+    const [exchanges, events, analysis] = await Promise.all([
       this.repository.findExchanges(call.id),
       this.repository.findEvents(call.id),
+      this.repository.findAnalysis(call.id),
     ]);
-    return toCallDetail(call, exchanges, events);
+    return toCallDetail(call, exchanges, events, analysis);
   }
 
   async getTranscript(sessionId: string): Promise<CallTranscriptDto> {
@@ -56,7 +58,12 @@ export class CallHistoryService {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_STATS_WINDOW_MS);
     if (from >= to) throw new HistoryException(HistoryExceptionCode.INVALID_TIME_RANGE, 'from must be before to');
-    const rows = await this.statsRepository.stats(from, to);
+    const [rows, outcomes] = await Promise.all([
+      this.statsRepository.stats(from, to),
+      this.statsRepository.outcomes(from, to),
+    ]);
+    const outcomesOf = (agentId: string | null) =>
+      outcomes.filter((o) => o.agent_id === agentId).map((o) => ({ outcome: o.outcome, calls: o.calls }));
     const totals = rows.find((r) => r.grouping_set === 3);
     return {
       from: from.toISOString(),
@@ -64,7 +71,10 @@ export class CallHistoryService {
       totals: totals
         ? bucket(totals)
         : { calls: 0, turns: 0, failed_exchanges: 0, failed_calls: 0, ttft_p50_ms: null, ttft_p95_ms: null },
-      by_agent: rows.filter((r) => r.grouping_set === 1).map((r) => ({ agent_id: r.agent_id!, ...bucket(r) })),
+      outcomes: outcomesOf(null),
+      by_agent: rows
+        .filter((r) => r.grouping_set === 1)
+        .map((r) => ({ agent_id: r.agent_id!, ...bucket(r), outcomes: outcomesOf(r.agent_id) })),
       by_day: rows.filter((r) => r.grouping_set === 2).map((r) => ({ day: r.day!, ...bucket(r) })),
     };
   }
@@ -78,6 +88,9 @@ export class CallHistoryService {
       status: query.status,
       hasFailures: query.has_failures,
       q: query.q,
+      outcome: query.outcome,
+      sentiment: query.sentiment,
+      fields: query.field ? toFieldFilters(query.field) : undefined,
     };
     if (query.phone !== undefined) {
       filters.phoneNumberIds = await this.repository.findPhoneNumberIds(query.phone);

@@ -34,6 +34,8 @@ function exchange(streamId: number, fields: Partial<ExchangeRow>): ExchangeRow {
     completion_tokens: null,
     total_tokens: null,
     tool_calls: [],
+    preemptive: false,
+    preemption_saved_ms: null,
     ...fields,
   };
 }

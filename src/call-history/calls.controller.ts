@@ -18,6 +18,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiProduces,
+  ApiQuery,
   ApiBadRequestResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -39,6 +40,17 @@ import { HistoryExceptionFilter } from './history-exception.filter';
 import { queryValidationPipe } from './query-validation.pipe';
 
 const SESSION_ID_PARAM = { name: 'sessionId', description: "Millis' session id of the call." };
+
+/** `field.<name>=value`: not a fixed name, so not a property of the query DTO. */
+const FIELD_FILTER_PARAM = {
+  name: 'field.<name>',
+  required: false,
+  type: String,
+  description:
+    "Calls whose analysis has this value in the agent profile's custom field <name>, e.g. field.appointment_booked=true " +
+    'or field.order_number=A-17. true/false and numbers match the typed value (or the same text); several field ' +
+    'filters must all match (at most 10).',
+};
 
 @ApiTags('calls')
 @RequireApiKey()
@@ -63,6 +75,7 @@ export class CallsController {
     description: 'Keyset pagination: follow next_cursor until it is null.',
   })
   @ApiOkResponse({ type: CallPageDto })
+  @ApiQuery(FIELD_FILTER_PARAM)
   list(@Query() query: ListCallsQueryDto): Promise<CallPageDto> {
     return this.history.listCalls(query);
   }
@@ -77,6 +90,7 @@ export class CallsController {
       "spreadsheet formula (=, +, -, @, tab, CR) gets a leading '.",
   })
   @ApiExtraModels(CallExportRowDto)
+  @ApiQuery(FIELD_FILTER_PARAM)
   @ApiProduces(EXPORT_CONTENT_TYPES.ndjson, EXPORT_CONTENT_TYPES.csv)
   @ApiTooManyRequestsResponse({
     description: 'EXPORT_MAX_CONCURRENT exports are already running: try again when one has finished.',

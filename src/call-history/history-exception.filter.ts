@@ -2,6 +2,7 @@ import {
   ArgumentsHost,
   BadRequestException,
   Catch,
+  ConflictException,
   ExceptionFilter,
   HttpException,
   HttpStatus,
@@ -20,6 +21,8 @@ export function toHttpException(exception: HistoryException): HttpException {
     case HistoryExceptionCode.INVALID_CURSOR:
     case HistoryExceptionCode.INVALID_TIME_RANGE:
       return new BadRequestException(exception.message);
+    case HistoryExceptionCode.CALL_REDACTED:
+      return new ConflictException(exception.message);
     case HistoryExceptionCode.QUERY_TIMEOUT:
       return new ServiceUnavailableException(exception.message);
     case HistoryExceptionCode.TOO_MANY_EXPORTS:

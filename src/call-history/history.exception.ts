@@ -7,6 +7,8 @@ export enum HistoryExceptionCode {
   QUERY_TIMEOUT = 'QUERY_TIMEOUT',
   /** EXPORT_MAX_CONCURRENT exports are already running. */
   TOO_MANY_EXPORTS = 'TOO_MANY_EXPORTS',
+  /** Retention redacted the call: there is nothing left to analyse. */
+  CALL_REDACTED = 'CALL_REDACTED',
 }
 
 /** Every failure of the history API that it can explain to the caller; mapped to HTTP in one place. */

@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import type { CallAnalysisRow } from './call-analysis.types';
 import type { CallSummaryRow, EventRow, ExchangeRow } from './call-record.types';
 import {
   CallFilters,
   CallListPosition,
+  CALLS_WITH_ANALYSIS,
   listCallsQuery,
   PHONE_NUMBER_IDS_QUERY,
   SUMMARY_COLUMNS,
@@ -37,7 +39,7 @@ export class CallHistoryRepository {
 
   async findCall(sessionId: string): Promise<CallSummaryRow | null> {
     const rows = await this.query<CallSummaryRow[]>(
-      `SELECT ${SUMMARY_COLUMNS} FROM call_summaries v WHERE v.session_id = $1`,
+      `SELECT ${SUMMARY_COLUMNS} FROM ${CALLS_WITH_ANALYSIS} WHERE v.session_id = $1`,
       [sessionId],
     );
     return rows[0] ?? null;
@@ -49,7 +51,7 @@ export class CallHistoryRepository {
               e.response_text, e.model, e.error, e.error_code, e.requested_at, e.first_token_at, e.completed_at,
               round(extract(epoch FROM e.first_token_at - e.requested_at) * 1000, 1)::float8 AS time_to_first_token_ms,
               round(extract(epoch FROM e.completed_at - e.requested_at) * 1000, 1)::float8 AS total_ms,
-              e.prompt_tokens, e.completion_tokens, e.total_tokens, e.tool_calls
+              e.prompt_tokens, e.completion_tokens, e.total_tokens, e.tool_calls, e.preemptive, e.preemption_saved_ms
        FROM stream_exchanges e
        WHERE e.call_session_id = $1
        ORDER BY e.requested_at, e.stream_id`,
@@ -65,6 +67,16 @@ export class CallHistoryRepository {
        ORDER BY ev.received_at, ev.id`,
       [callId],
     );
+  }
+
+  async findAnalysis(callId: string): Promise<CallAnalysisRow | null> {
+    const rows = await this.query<CallAnalysisRow[]>(
+      `SELECT call_session_id, request_id, status, summary, outcome, sentiment, custom_fields, model, prompt_tokens,
+              completion_tokens, attempts, error, requested_at, started_at, completed_at, duration_ms
+       FROM call_analyses WHERE call_session_id = $1`,
+      [callId],
+    );
+    return rows[0] ?? null;
   }
 
   private query<T>(sql: string, params: unknown[]): Promise<T> {

@@ -9,6 +9,16 @@ export interface CallFilters {
   status?: CallStatus;
   hasFailures?: boolean;
   q?: string;
+  /** Of the call's analysis. */
+  outcome?: string;
+  sentiment?: string;
+  fields?: FieldFilter[];
+}
+
+/** A custom field of the analysis that must hold one of `values` (typed JSON values). */
+export interface FieldFilter {
+  name: string;
+  values: unknown[];
 }
 
 /**
@@ -24,8 +34,12 @@ export interface CallListPosition {
 export const SUMMARY_COLUMNS = `
   v.id, v.session_id, v.agent_id, v.call_sid, v.metadata, v.from_number, v.to_number, v.status, v.end_reason,
   v.started_at, v.ended_at, v.close_code, v.duration_ms, v.turn_count, v.failed_exchanges, v.has_failures,
-  v.summary, v.redacted_at,
+  v.summary, v.redacted_at, a.status AS analysis_status, a.outcome, a.sentiment, a.summary AS analysis_summary,
+  a.custom_fields,
   to_char(v.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_started_at`;
+
+/** The calls with their analysis, if any: SUMMARY_COLUMNS reads both. */
+export const CALLS_WITH_ANALYSIS = `call_summaries v LEFT JOIN call_analyses a ON a.call_session_id = v.id`;
 
 export const PHONE_NUMBER_IDS_QUERY = `SELECT id FROM phone_numbers WHERE phone_digits(number) = phone_digits($1)`;
 
@@ -43,7 +57,7 @@ export function listCallsQuery(
     );
   }
   const sql = `SELECT ${SUMMARY_COLUMNS}
-    FROM call_summaries v
+    FROM ${CALLS_WITH_ANALYSIS}
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY v.started_at DESC, v.id DESC
     ${limit === undefined ? '' : `LIMIT ${param(params, limit)}`}`;
@@ -78,6 +92,15 @@ function buildWhere(filters: CallFilters, params: unknown[]): string[] {
       `EXISTS (SELECT 1 FROM stream_exchanges m WHERE m.call_session_id = v.id
                AND exchange_search_vector(m.response_text, m.transcript) @@ call_search_query(${param(params, filters.q)}))`,
     );
+  }
+  if (filters.outcome !== undefined) where.push(`a.outcome = ${param(params, filters.outcome)}`);
+  if (filters.sentiment !== undefined) where.push(`a.sentiment = ${param(params, filters.sentiment)}`);
+  for (const field of filters.fields ?? []) {
+    // Containment, so the GIN index on custom_fields answers it.
+    const alternatives = field.values.map(
+      (value) => `a.custom_fields @> ${param(params, JSON.stringify({ [field.name]: value }))}::jsonb`,
+    );
+    where.push(alternatives.length === 1 ? alternatives[0] : `(${alternatives.join(' OR ')})`);
   }
   return where;
 }

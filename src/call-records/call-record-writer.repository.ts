@@ -145,23 +145,26 @@ export class CallRecordWriterRepository {
         })),
         extra_prompt_tokens: h.extraPromptTokens,
       })),
+      preemptive: e.preemptive ?? false,
+      preemption_saved_ms: e.preemptionSavedMs ?? null,
     }));
     const written: Array<{ id: string }> = await this.dataSource.query(
       `INSERT INTO stream_exchanges
          (id, call_session_id, stream_id, kind, transcript, response_text, status, model, error, error_code,
           requested_at, first_token_at, completed_at, prompt_tokens, completion_tokens, total_tokens, tool_calls,
-          provider, response_model, failed_attempts, reasoning_tokens, reasoning_ms, finish_reason, hedges)
+          provider, response_model, failed_attempts, reasoning_tokens, reasoning_ms, finish_reason, hedges,
+          preemptive, preemption_saved_ms)
        SELECT x.id, s.id, x.stream_id, x.kind, x.transcript, x.response_text, x.status, x.model, x.error, x.error_code,
               x.requested_at, x.first_token_at, x.completed_at, x.prompt_tokens, x.completion_tokens, x.total_tokens,
               COALESCE(x.tool_calls, '[]'::jsonb),
               x.provider, x.response_model, COALESCE(x.failed_attempts, '[]'::jsonb), x.reasoning_tokens, x.reasoning_ms,
-              x.finish_reason, COALESCE(x.hedges, '[]'::jsonb)
+              x.finish_reason, COALESCE(x.hedges, '[]'::jsonb), COALESCE(x.preemptive, false), x.preemption_saved_ms
        FROM jsonb_to_recordset($1::jsonb) AS x(
          id uuid, session_id text, stream_id int, kind text, transcript jsonb, response_text text, status text,
          model text, error text, error_code text, requested_at timestamptz, first_token_at timestamptz, completed_at timestamptz,
          prompt_tokens int, completion_tokens int, total_tokens int, tool_calls jsonb,
          provider text, response_model text, failed_attempts jsonb, reasoning_tokens int, reasoning_ms int,
-         finish_reason text, hedges jsonb)
+         finish_reason text, hedges jsonb, preemptive boolean, preemption_saved_ms int)
        JOIN call_sessions s ON s.session_id = x.session_id
        ON CONFLICT (id) DO UPDATE SET
          response_text = EXCLUDED.response_text,
@@ -181,7 +184,9 @@ export class CallRecordWriterRepository {
          reasoning_tokens = EXCLUDED.reasoning_tokens,
          reasoning_ms = EXCLUDED.reasoning_ms,
          finish_reason = EXCLUDED.finish_reason,
-         hedges = EXCLUDED.hedges
+         hedges = EXCLUDED.hedges,
+         preemptive = EXCLUDED.preemptive,
+         preemption_saved_ms = EXCLUDED.preemption_saved_ms
        RETURNING id`,
       [asJsonbParameter(rows)],
     );

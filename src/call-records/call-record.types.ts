@@ -1,3 +1,4 @@
+import type { AnalysisStatus, Sentiment } from './call-analysis.types';
 import type { CallEventType, CallStatus, EndReason, ExchangeKind, ExchangeStatus } from './call-status';
 
 /**
@@ -55,6 +56,10 @@ export interface ExchangeRecord {
   finishReason?: string | null;
   /** Rounds whose hedge started: the winner and the extra requests. */
   hedges?: HedgeRecord[];
+  /** Answered with a reply started on the final partial transcript (stream_exchanges.preemptive). */
+  preemptive?: boolean;
+  /** The caller's wait that reply saved, in ms (see docs/sql.md); null unless preemptive. */
+  preemptionSavedMs?: number | null;
 }
 
 /** A provider that did not answer a round: failed (`code`, `status`) or skipped (`circuit_open`). */
@@ -153,6 +158,12 @@ export interface CallSummaryRow {
   has_failures: boolean;
   summary: string | null;
   redacted_at: Date | null;
+  /** Of the call's analysis (null when it has none). */
+  analysis_status: AnalysisStatus | null;
+  outcome: string | null;
+  sentiment: Sentiment | null;
+  analysis_summary: string | null;
+  custom_fields: Record<string, unknown> | null;
   cursor_started_at: string;
 }
 
@@ -176,6 +187,8 @@ export interface ExchangeRow {
   completion_tokens: number | null;
   total_tokens: number | null;
   tool_calls: StoredToolCall[];
+  preemptive: boolean;
+  preemption_saved_ms: number | null;
 }
 
 export interface EventRow {
@@ -184,6 +197,13 @@ export interface EventRow {
   stream_id: number | null;
   payload: Record<string, unknown>;
   received_at: Date;
+}
+
+/** Analysed calls by outcome: agent_id null for the totals. */
+export interface OutcomeRow {
+  agent_id: string | null;
+  outcome: string;
+  calls: number;
 }
 
 export interface StatsRow {

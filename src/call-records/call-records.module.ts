@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ActiveCallsRepository } from './active-calls.repository';
+import { CallAnalysisRepository } from './call-analysis.repository';
 import { CallEventDispatchRepository } from './call-event-dispatch.repository';
 import { CallExportRepository } from './call-export.repository';
 import { CallHistoryRepository } from './call-history.repository';
@@ -14,12 +16,14 @@ const REPOSITORIES = [
   CallExportRepository,
   CallRetentionRepository,
   InstanceLivenessRepository,
+  ActiveCallsRepository,
   CallEventDispatchRepository,
+  CallAnalysisRepository,
 ];
 
 /**
- * The one owner of call_sessions, stream_exchanges, call_events, phone_numbers and
- * service_instances: every statement on them is in one of these repositories. The schema
+ * The one owner of call_sessions, stream_exchanges, call_events, phone_numbers,
+ * service_instances and call_analyses: every statement on them is in one of these repositories. The schema
  * is the reviewed SQL of migrations/.
  */
 @Module({ providers: REPOSITORIES, exports: REPOSITORIES })

@@ -118,6 +118,12 @@ export class CallRetentionRepository {
         `UPDATE call_events SET payload = '{"redacted": true}'::jsonb WHERE call_session_id = ANY($1::uuid[])`,
         [ids],
       );
+      // The analysis retells the conversation: its summary and fields go too; outcome and sentiment stay.
+      await manager.query(
+        `UPDATE call_analyses SET summary = CASE WHEN summary IS NULL THEN NULL ELSE $2 END, custom_fields = NULL
+         WHERE call_session_id = ANY($1::uuid[])`,
+        [ids, REDACTED],
+      );
       await manager.query(
         `UPDATE call_sessions SET metadata = NULL, call_sid = NULL, from_number_id = NULL, to_number_id = NULL, redacted_at = now()
          WHERE id = ANY($1::uuid[])`,

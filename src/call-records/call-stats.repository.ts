@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import type { StatsRow } from './call-record.types';
+import type { OutcomeRow, StatsRow } from './call-record.types';
 import { readWithTimeout } from './statement-timeout';
 
 @Injectable()
@@ -39,6 +39,21 @@ export class CallStatsRepository {
        FROM exchange
        GROUP BY GROUPING SETS ((), (agent_id), (day))
        ORDER BY grouping_set DESC, agent_id, day`,
+      [from, to],
+    );
+  }
+
+  /** Completed analyses of the calls that started in the window, by outcome: in total and per agent. */
+  async outcomes(from: Date, to: Date): Promise<OutcomeRow[]> {
+    return readWithTimeout(
+      this.dataSource,
+      this.config.history.statementTimeoutMs,
+      `SELECT CASE WHEN GROUPING(s.agent_id) = 0 THEN s.agent_id END AS agent_id, a.outcome, count(*)::int AS calls
+       FROM call_sessions s
+       JOIN call_analyses a ON a.call_session_id = s.id
+       WHERE s.started_at >= $1 AND s.started_at < $2 AND a.status = 'completed' AND a.outcome IS NOT NULL
+       GROUP BY GROUPING SETS ((a.outcome), (s.agent_id, a.outcome))
+       ORDER BY agent_id NULLS FIRST, calls DESC, a.outcome`,
       [from, to],
     );
   }

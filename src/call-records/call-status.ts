@@ -26,5 +26,6 @@ export const CALL_EVENT_TYPES = [
   'interrupt',
   'invalid',
   'stale_stream_request',
+  'preemption_discarded',
 ] as const;
 export type CallEventType = (typeof CALL_EVENT_TYPES)[number];

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+/** The error of the exchanges failed by closing a dead instance's calls (and only of those). */
+const CRASHED_EXCHANGE_ERROR = 'service instance crashed';
+
 /** Rows of instances gone for longer than this are deleted. */
 const FORGET_AFTER = '7 days';
 
@@ -34,12 +37,15 @@ export class InstanceLivenessRepository {
   }
 
   /**
-   * Ends as 'crashed' the sessions still `active` whose instance (other than `liveId`) is stopped,
-   * silent for `deadAfterMs`, or forgotten, and fails their streaming exchanges; returns how many
-   * sessions. A session with no instance_id (written before instances were recorded, or by hand)
-   * has no known owner and is left alone.
+   * Ends as 'crashed' the sessions still `active` whose instance (other than `liveId`) is dead, and
+   * fails their streaming exchanges; returns how many sessions. Dead means: stopped (a clean
+   * shutdown, or a restart under the same name), forgotten, or silent for `deadAfterMs` *and*
+   * without any Postgres connection whose application_name is `livenessPrefix` + its id (an
+   * instance that still holds a connection is alive, whatever its heartbeat says). A session with
+   * no instance_id (written before instances were recorded, or by hand) has no known owner and is
+   * left alone.
    */
-  async closeOrphanedSessions(liveId: string, deadAfterMs: number): Promise<number> {
+  async closeOrphanedSessions(liveId: string, deadAfterMs: number, livenessPrefix: string): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       // TypeORM answers an UPDATE with [rows, rowCount].
       const [sessions]: [Array<{ id: string }>, number] = await manager.query(
@@ -51,15 +57,42 @@ export class InstanceLivenessRepository {
           WHERE s2.id = s.id
             AND s.status = 'active'
             AND s.instance_id <> $1
-            AND (i.id IS NULL OR i.stopped_at IS NOT NULL OR i.last_seen_at < now() - $2 * interval '1 millisecond')
+            AND (i.id IS NULL OR i.stopped_at IS NOT NULL
+                 OR (i.last_seen_at < now() - $2 * interval '1 millisecond'
+                     AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $3 || i.id::text)))
         RETURNING s.id`,
-        [liveId, deadAfterMs],
+        [liveId, deadAfterMs, livenessPrefix],
       );
       if (sessions.length === 0) return 0;
       await manager.query(
-        `UPDATE stream_exchanges SET status = 'failed', error = 'service instance crashed', completed_at = COALESCE(completed_at, now())
+        `UPDATE stream_exchanges SET status = 'failed', error = $2, completed_at = COALESCE(completed_at, now())
           WHERE call_session_id = ANY($1::uuid[]) AND status = 'streaming'`,
-        [sessions.map((s) => s.id)],
+        [sessions.map((s) => s.id), CRASHED_EXCHANGE_ERROR],
+      );
+      return sessions.length;
+    });
+  }
+
+  /**
+   * Takes back the calls of `instanceId` still in progress (`sessionIds`) that another instance
+   * closed as 'crashed' while this one was cut off: they are active again, and their exchanges
+   * failed by that closing are streaming again (the audit writes how they really ended). Returns
+   * how many sessions.
+   */
+  async reclaimSessions(instanceId: string, sessionIds: string[]): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    return this.dataSource.transaction(async (manager) => {
+      const [sessions]: [Array<{ id: string }>, number] = await manager.query(
+        `UPDATE call_sessions SET status = 'active', end_reason = NULL, ended_at = NULL
+          WHERE session_id = ANY($2::text[]) AND instance_id = $1 AND end_reason = 'crashed'
+        RETURNING id`,
+        [instanceId, sessionIds],
+      );
+      if (sessions.length === 0) return 0;
+      await manager.query(
+        `UPDATE stream_exchanges SET status = 'streaming', error = NULL, completed_at = NULL
+          WHERE call_session_id = ANY($1::uuid[]) AND status = 'failed' AND error = $2`,
+        [sessions.map((s) => s.id), CRASHED_EXCHANGE_ERROR],
       );
       return sessions.length;
     });

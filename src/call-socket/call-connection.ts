@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentLookup, AgentSettings } from '../agents/agent-settings';
 import type { ExchangeRecord, SessionRecord } from '../audit/audit-records';
+import type { TranscriptTurn } from '../llm/llm-reply';
 import type { ToolRound } from '../llm/tool-history';
 import { CallLogger } from '../observability/call-logger';
 import type { InvalidFrame } from '../protocol/inbound-frames';
 import { FrameRateLimiter } from './frame-rate-limiter';
+import type { HeldReply } from './held-reply';
 import type { EndReason } from '../call-records/call-status';
 
 /**
@@ -32,6 +34,8 @@ export type AbortCause = 'interrupted' | 'superseded' | 'connection_closed' | 's
 export interface ReplyInFlight {
   readonly streamId: number;
   readonly exchange: ExchangeRecord;
+  /** The transcript it answers, as the platform sent it (empty for the greeting). */
+  readonly transcript: readonly TranscriptTurn[];
   readonly controller: AbortController;
   /** Resolves when the reply's task has finished, whatever the outcome. */
   done: Promise<void>;
@@ -79,6 +83,8 @@ export class CallConnection {
   private context: Record<string, unknown> = {};
   private newest = -1;
   private inFlight: ReplyInFlight | null = null;
+  private latest: ReplyInFlight | null = null;
+  private held: HeldReply | null = null;
   private requested: Extract<EndReason, 'end_call' | 'transfer_call'> | null = null;
   private closeReason: EndReason = 'connection_closed';
   private agentSettings: AgentSettings | null = null;
@@ -127,6 +133,19 @@ export class CallConnection {
     return this.inFlight;
   }
 
+  /**
+   * The last reply that stopped speaking: what the platform's next transcript builds on. Kept only
+   * for an agent with preemptive replies (an idle call of any other agent holds no finished reply).
+   */
+  get lastReply(): ReplyInFlight | null {
+    return this.latest;
+  }
+
+  /** A preemptive reply waiting for its stream_request, if any (at most one). */
+  get preemptive(): HeldReply | null {
+    return this.held;
+  }
+
   /** Set once we sent end_call or transfer_call: the end_reason if the platform then hangs up. */
   get requestedEnd(): Extract<EndReason, 'end_call' | 'transfer_call'> | null {
     return this.requested;
@@ -173,10 +192,21 @@ export class CallConnection {
     this.inFlight = reply;
   }
 
+  /** A preemptive reply is held for the next stream_request. */
+  holdPreemptive(held: HeldReply): void {
+    this.held = held;
+  }
+
+  /** The held preemptive reply is taken (confirmed) or discarded. */
+  releasePreemptive(held: HeldReply): void {
+    if (this.held === held) this.held = null;
+  }
+
   /** The reply stopped speaking (finished, failed, or cut off); a later one may already have taken over. */
   replyEnded(reply: ReplyInFlight): void {
     if (this.inFlight !== reply) return;
     this.inFlight = null;
+    this.latest = this.agentSettings?.preemptiveReplies ? reply : null;
     if (this.currentState === 'replying') this.moveTo('idle');
   }
 

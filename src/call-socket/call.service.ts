@@ -15,6 +15,7 @@ import {
 import { CallActivityFeed } from '../call-activity/call-activity.feed';
 import { CallConnection, CallConnectionEvents, CallSocket } from './call-connection';
 import { CallEventType, EndReason } from '../call-records/call-status';
+import { PreemptiveReplies } from './preemptive-replies';
 import { ReplyRunner } from './reply-runner';
 
 /** WebSocket close code for "going away" (RFC 6455). */
@@ -38,6 +39,7 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     private readonly config: AppConfig,
     private readonly activity: CallActivityFeed,
     private readonly agents: AgentProfileService,
+    private readonly preemptive: PreemptiveReplies,
   ) {}
 
   get activeCalls(): number {
@@ -149,20 +151,25 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
       });
       return;
     }
+    // A held preemptive reply is taken when this request confirms its words, else discarded (aborted upstream).
+    const confirmed = call.preemptive ? this.preemptive.take(call, frame.transcript) : null;
     if (call.current) this.replies.abort(call, call.current, 'superseded');
     call.advanceStream(frame.stream_id);
     const reply = this.replies.begin(call, frame.stream_id, 'reply', frame.transcript);
     // Never rejects (the runner records its own failures); reply.done is what shutdown waits for.
-    void this.replies.runLlm(call, reply, frame.transcript);
+    if (confirmed) void this.replies.runPreemptive(call, reply, frame.transcript, confirmed.held, confirmed.savedMs);
+    else void this.replies.runLlm(call, reply, frame.transcript);
   }
 
   interrupt(call: CallConnection, frame: InterruptDto): void {
     this.recordEvent(call, 'interrupt', frame.stream_id, { stream_id: frame.stream_id });
     if (call.current?.streamId === frame.stream_id) this.replies.abort(call, call.current, 'interrupted');
+    if (call.preemptive) this.preemptive.discardHeld(call, 'interrupt');
   }
 
   partialTranscript(call: CallConnection, frame: PartialTranscriptDto): void {
     this.recordEvent(call, 'partial_transcript', null, { ...frame });
+    if (frame.is_final && call.session) this.preemptive.finalPartial(call, frame.transcript);
   }
 
   playbackFinished(call: CallConnection, frame: PlaybackFinishedDto): void {
@@ -185,6 +192,7 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     this.calls.delete(call.socket);
     if (reason === 'peer_lost') this.activity.publish({ type: 'peer_lost', sessionId: call.sessionId });
     if (call.current) this.replies.abort(call, call.current, reason === 'shutdown' ? 'shutdown' : 'connection_closed');
+    if (call.preemptive) this.preemptive.discardHeld(call, 'call_ended');
     const session = call.endedSession(closeCode, reason, preciseNow());
     if (!session) return;
     this.audit.recordSession(session);

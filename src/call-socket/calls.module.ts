@@ -9,11 +9,13 @@ import { CallAdmission } from './call-admission.service';
 import { CallMetrics } from './call-metrics';
 import { CallGateway } from './call.gateway';
 import { CallService } from './call.service';
+import { PreemptionMetrics } from './preemption-metrics';
+import { PreemptiveReplies } from './preemptive-replies';
 import { ReplyRunner } from './reply-runner';
 
 @Module({
   imports: [AuditModule, LlmModule, ToolsModule, AgentsModule, CallActivityModule, ObservabilityModule],
-  providers: [CallGateway, CallService, ReplyRunner, CallAdmission, CallMetrics],
+  providers: [CallGateway, CallService, ReplyRunner, CallAdmission, CallMetrics, PreemptiveReplies, PreemptionMetrics],
   exports: [CallService, CallAdmission],
 })
 export class CallsModule {}

@@ -6,7 +6,7 @@ import { AuditWriter } from '../audit/audit-writer.service';
 import { preciseNow } from '../common/clock';
 import { describeError } from '../common/describe-error';
 import { LlmReplyError } from '../llm/llm-errors';
-import type { TranscriptTurn } from '../llm/llm-reply';
+import type { ReplyChunk, TranscriptTurn } from '../llm/llm-reply';
 import { LlmService } from '../llm/llm.service';
 import { renderTemplate } from '../llm/prompt-template';
 import { ReplyPiece, ReplyShaper, shapeCompleteText } from '../llm/reply-shaper';
@@ -17,6 +17,7 @@ import { AbortCause, CallConnection, ReplyInFlight } from './call-connection';
 import { CallActivityFeed, ReplyErrorCode } from '../call-activity/call-activity.feed';
 import { ExchangeStatus } from '../call-records/call-status';
 import { afterRound, failedAttemptRecord, hedgeRecord, priceHedges } from './exchange-records';
+import type { HeldReply } from './held-reply';
 
 const STATUS_FOR_ABORT: Record<AbortCause, ExchangeStatus> = {
   interrupted: 'interrupted',
@@ -72,7 +73,13 @@ export class ReplyRunner {
       completionTokens: null,
       totalTokens: null,
     };
-    const reply: ReplyInFlight = { streamId, exchange, controller: new AbortController(), done: Promise.resolve() };
+    const reply: ReplyInFlight = {
+      streamId,
+      exchange,
+      transcript,
+      controller: new AbortController(),
+      done: Promise.resolve(),
+    };
     call.replyBegan(reply);
     this.audit.recordExchange(exchange);
     const lastUser = [...transcript].reverse().find((turn) => turn.role === 'user');
@@ -87,14 +94,34 @@ export class ReplyRunner {
     return reply;
   }
 
+  /**
+   * A reply whose first round was asked on the final partial transcript and held: its held
+   * chunks go out at once, the rest as they arrive, from the same upstream request.
+   */
+  runPreemptive(
+    call: CallConnection,
+    reply: ReplyInFlight,
+    transcript: TranscriptTurn[],
+    held: HeldReply,
+    savedMs: number,
+  ): Promise<void> {
+    reply.exchange.preemptive = true;
+    reply.exchange.preemptionSavedMs = savedMs;
+    const unfollow = held.follow(reply.controller.signal);
+    const done = this.runLlm(call, reply, transcript, undefined, held.replay());
+    void done.finally(unfollow);
+    return done;
+  }
+
   runLlm(
     call: CallConnection,
     reply: ReplyInFlight,
     transcript: TranscriptTurn[],
     instruction?: string,
+    firstRound?: AsyncIterable<ReplyChunk>,
   ): Promise<void> {
     reply.exchange.model = call.agent?.model ?? this.llm.model;
-    reply.done = this.streamLlmReply(call, reply, transcript, instruction).catch((error: unknown) => {
+    reply.done = this.streamLlmReply(call, reply, transcript, instruction, firstRound).catch((error: unknown) => {
       // Nothing in a reply may take the process down; log and close the exchange.
       call.log.error(
         `reply task failed on call ${call.sessionId} (unexpected): ${describeError(error, { stack: true })}`,
@@ -109,6 +136,7 @@ export class ReplyRunner {
     reply: ReplyInFlight,
     transcript: TranscriptTurn[],
     instruction?: string,
+    firstRound?: AsyncIterable<ReplyChunk>,
   ): Promise<void> {
     const shaper = new ReplyShaper();
     const { signal } = reply.controller;
@@ -127,6 +155,7 @@ export class ReplyRunner {
         call: toolCallInfo(call, reply.streamId),
         toolsAllowed: instruction === undefined,
         log: call.log,
+        firstRound,
       });
       for await (const chunk of events) {
         // What happened is recorded even after the reply lost the right to speak.

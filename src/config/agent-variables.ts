@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
-import { blankAsUnset, toInt } from './environment-transforms';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { blankAsUnset, toBool, toInt } from './environment-transforms';
 import { LlmVariables } from './llm-variables';
 
 const TOOL_LIST = /^\s*[\w-]{1,64}\s*(,\s*[\w-]{1,64}\s*)*$/;
@@ -57,6 +57,11 @@ export class AgentVariables extends LlmVariables {
   @Min(1)
   @Max(10)
   MAX_TOOL_ROUNDS = 4;
+
+  /** Start replies on the caller's final partial transcript (agents without their own preemptive_replies). */
+  @Transform(toBool)
+  @IsBoolean()
+  PREEMPTIVE_REPLIES = false;
 
   @Transform(toInt)
   @IsInt()

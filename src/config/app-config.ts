@@ -39,6 +39,8 @@ export class AppConfig {
     tools: string[];
     transferDestinations: Array<{ name: string; destination: string }>;
     farewellMessage: string;
+    /** Preemptive replies for agents whose profile does not say (PREEMPTIVE_REPLIES). */
+    preemptiveReplies: boolean;
     profileCacheTtlMs: number;
     profileCacheMax: number;
   };
@@ -57,6 +59,15 @@ export class AppConfig {
   /** `keyFile` is set when the key was read from (or made into) API_KEY_FILE rather than given as API_KEY. */
   readonly api: { key?: string; keyFile?: { path: string; created: boolean } };
   readonly history: { statementTimeoutMs: number; exportMaxConcurrent: number; exportStallTimeoutMs: number };
+  /** Post-call analysis: `enabled` for agents whose profile does not say; provider and model resolved. */
+  readonly analysis: {
+    enabled: boolean;
+    provider: string;
+    model: string;
+    prompt: string;
+    maxAttempts: number;
+    retryDelaySeconds: number;
+  };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   /** The job queue (pg-boss) and the dispatch of call events to it. */
   readonly jobs: { poolSize: number; keepDays: number; callEventsPollMs: number };
@@ -78,7 +89,8 @@ export class AppConfig {
   };
   readonly logging: { format: EnvironmentVariables['LOG_FORMAT']; pii: boolean };
   readonly metrics: { maxAgentLabels: number };
-  readonly instance: { name?: string; heartbeatMs: number };
+  /** `takeoverAfterMs`: INSTANCE_TAKEOVER_AFTER_MS, raised to 3 heartbeats if set lower. */
+  readonly instance: { name?: string; heartbeatMs: number; takeoverAfterMs: number };
   /**
    * `workers`: undefined = one process; otherwise the node:cluster workers to run (WORKERS, `auto`
    * resolved to the available cores). `workerSlot`: set in a worker by the primary that forked it.
@@ -126,6 +138,7 @@ export class AppConfig {
           return { name, destination };
         }),
       farewellMessage: env.FAREWELL_MESSAGE,
+      preemptiveReplies: env.PREEMPTIVE_REPLIES,
       profileCacheTtlMs: env.AGENT_PROFILE_CACHE_TTL_MS,
       profileCacheMax: env.AGENT_PROFILE_CACHE_MAX,
     };
@@ -154,6 +167,14 @@ export class AppConfig {
       exportMaxConcurrent: env.EXPORT_MAX_CONCURRENT,
       exportStallTimeoutMs: env.EXPORT_STALL_TIMEOUT_MS,
     };
+    this.analysis = {
+      enabled: env.ANALYSIS_ENABLED,
+      provider: env.ANALYSIS_PROVIDER ?? env.llmProviderOrder[0] ?? 'default',
+      model: env.ANALYSIS_MODEL ?? env.OPENAI_MODEL,
+      prompt: env.ANALYSIS_PROMPT,
+      maxAttempts: env.ANALYSIS_MAX_ATTEMPTS,
+      retryDelaySeconds: env.ANALYSIS_RETRY_DELAY_SECONDS,
+    };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.jobs = {
       poolSize: env.JOBS_DB_POOL_SIZE,
@@ -181,7 +202,11 @@ export class AppConfig {
     };
     this.logging = { format: env.LOG_FORMAT, pii: env.LOG_PII };
     this.metrics = { maxAgentLabels: env.METRICS_MAX_AGENT_LABELS };
-    this.instance = { name: env.INSTANCE_NAME, heartbeatMs: env.INSTANCE_HEARTBEAT_MS };
+    this.instance = {
+      name: env.INSTANCE_NAME,
+      heartbeatMs: env.INSTANCE_HEARTBEAT_MS,
+      takeoverAfterMs: Math.max(env.INSTANCE_TAKEOVER_AFTER_MS, 3 * env.INSTANCE_HEARTBEAT_MS),
+    };
     this.cluster = {
       workers: env.WORKERS === 'auto' ? availableParallelism() : env.WORKERS,
       workerSlot: env.CLUSTER_WORKER_SLOT,

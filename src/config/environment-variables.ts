@@ -9,7 +9,7 @@ import { readLlmProviders } from './llm-provider-config';
  * `.env.example` documents each one; nothing else reads process.env.
  * Each area's variables are a class of their own, stacked by `extends` (class-validator and
  * class-transformer read a class's decorated fields with its parents'): the process
- * (ServiceVariables), the database, the call socket, the LLM, agents, the audit, the HTTP API, the jobs, the webhooks.
+ * (ServiceVariables), the database, the call socket, the LLM, agents, the audit, the HTTP API, the jobs, post-call analysis, the webhooks.
  * A problem is reported in that order.
  */
 export class EnvironmentVariables extends WebhookVariables {}
@@ -45,6 +45,9 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
       env.LLM_PROVIDER_ORDER,
     );
     lines.push(...reading.errors);
+    const names = reading.providers.map((p) => p.name);
+    if (env.ANALYSIS_PROVIDER !== undefined && !names.includes(env.ANALYSIS_PROVIDER))
+      lines.push(`ANALYSIS_PROVIDER: unknown provider "${env.ANALYSIS_PROVIDER}"; configured: ${names.join(', ')}`);
     env.llmProviders = reading.providers;
     env.llmProviderOrder = reading.order;
   }
@@ -89,3 +92,4 @@ OPTIONAL_KEYS.push('WS_ALLOWED_IPS', 'NODE_ENV', 'METRICS_TOKEN', 'INSTANCE_NAME
 OPTIONAL_KEYS.push('AGENT_TOOLS', 'TRANSFER_DESTINATIONS');
 OPTIONAL_KEYS.push('LLM_PROVIDERS', 'LLM_PROVIDER_ORDER', 'LLM_HEDGE_AFTER_MS');
 OPTIONAL_KEYS.push('WORKERS', 'CLUSTER_WORKER_SLOT');
+OPTIONAL_KEYS.push('ANALYSIS_MODEL', 'ANALYSIS_PROVIDER');

@@ -82,6 +82,16 @@ export class ServiceVariables {
   @Max(600_000)
   INSTANCE_HEARTBEAT_MS = 5_000;
 
+  /**
+   * How long an instance must be silent (no heartbeat) before another may close its calls as
+   * 'crashed', and only if Postgres has no connection of it either. Never less than 3 heartbeats.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  INSTANCE_TAKEOVER_AFTER_MS = 120_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(0)

@@ -1,10 +1,10 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsNumber, Max, Min } from 'class-validator';
 import { toBool, toInt } from './environment-transforms';
-import { JobVariables } from './job-variables';
+import { AnalysisVariables } from './analysis-variables';
 
 /** Outgoing webhooks: how long a delivery is retried, how each attempt is bounded, which URLs are allowed. */
-export class WebhookVariables extends JobVariables {
+export class WebhookVariables extends AnalysisVariables {
   /** A delivery is retried with exponential backoff for at most this long, then it is `failed` (fractions allowed). */
   @Transform(toInt)
   @IsNumber({ allowNaN: false, allowInfinity: false })

@@ -18,8 +18,8 @@ export function formatSse(event: LiveEventDto): string {
 }
 
 /**
- * Folds the call activity feed into the calls in progress on this instance, every worker's with
- * WORKERS (the snapshot a new live view starts from), and fans each change out to the live views.
+ * Folds the call activity feed into the calls in progress on every instance (this process's, the
+ * other workers' with WORKERS, the other instances' from the bus: the snapshot a new live view starts from), and fans each change out to the live views.
  * Runs inside the call path (the feed is synchronous), so it never throws and never waits. Keeps
  * the feed told how many views are open, so reply pieces are produced only while one is.
  */

@@ -36,7 +36,8 @@ export class LiveController {
   @ApiOperation({
     summary: 'Calls in progress, as server-sent events',
     description:
-      'First a `snapshot` of the calls in progress on this instance (on every worker, with WORKERS), then ' +
+      'First a `snapshot` of the calls in progress on every instance sharing the database (and every worker, ' +
+      'with WORKERS), then ' +
       '`call_started`, `reply_started`, `reply_piece` (each piece as it is sent to the caller), `reply_finished` ' +
       '(with the whole reply text) and `call_ended`. ' +
       'Send the key as a header: read the stream with fetch(), not EventSource.',

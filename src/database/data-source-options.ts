@@ -1,5 +1,4 @@
 import { DataSourceOptions } from 'typeorm';
-import type { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from '../../migrations';
 import { TypeOrmNestLogger } from './typeorm-nest-logger';
 
@@ -55,12 +54,4 @@ function poolSettings(max: number, applicationName: string): Record<string, unkn
     keepAlive: true,
     application_name: applicationName,
   };
-}
-
-/**
- * Connections one service process may open: the main pool, the audit's, the job queue's, and a
- * margin for the migration lock. The embedded server is sized from it.
- */
-export function connectionsPerProcess(config: AppConfig): number {
-  return config.database.poolSize + config.audit.poolSize + config.jobs.poolSize + 2;
 }

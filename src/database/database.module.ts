@@ -3,12 +3,8 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ProcessRole } from '../config/process-role';
-import {
-  AUDIT_CONNECTION,
-  buildAuditDataSourceOptions,
-  buildDataSourceOptions,
-  connectionsPerProcess,
-} from './data-source-options';
+import { connectionsPerProcess } from './connection-budget';
+import { AUDIT_CONNECTION, buildAuditDataSourceOptions, buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { runMigrationsLocked } from './migration-runner';
 

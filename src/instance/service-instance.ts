@@ -18,9 +18,22 @@ import { ProcessRole } from '../config/process-role';
 export class ServiceInstance {
   readonly id = randomUUID();
   readonly name: string;
+  /** The instance this process belongs to: its name, or for a worker its primary's (shared by its siblings). */
+  readonly group: string;
 
   constructor(config: AppConfig, role: ProcessRole) {
-    const name = config.instance.name ?? `${hostname()}:${config.http.port}`;
-    this.name = role.workerSlot === null ? name : `${name}/worker-${role.workerSlot}`;
+    this.group = config.instance.name ?? `${hostname()}:${config.http.port}`;
+    this.name = role.workerSlot === null ? this.group : `${this.group}/worker-${role.workerSlot}`;
+  }
+
+  /**
+   * The application_name of this process's bus connection: while Postgres has a backend with it,
+   * the process is alive whatever its heartbeat says (the takeover rule reads it).
+   */
+  get livenessApplicationName(): string {
+    return `${LIVENESS_APPLICATION_PREFIX}${this.id}`;
   }
 }
+
+/** Followed by the instance id (36 characters; Postgres keeps 63). */
+export const LIVENESS_APPLICATION_PREFIX = 'millis-llm-service bus ';

@@ -4,6 +4,7 @@ import { LLM_CLIENT_FACTORY, LlmProviders, openAiCompatibleClients } from './llm
 import { LlmService } from './llm.service';
 import { LlmTelemetry } from './llm-telemetry';
 import { OpenAiLlmClient } from './openai-llm.client';
+import { StructuredCompletion } from './structured-completion';
 
 @Module({
   providers: [
@@ -12,7 +13,8 @@ import { OpenAiLlmClient } from './openai-llm.client';
     LlmTelemetry,
     LlmProviders,
     LlmService,
+    StructuredCompletion,
   ],
-  exports: [LlmService, LlmClient, LlmProviders, LlmTelemetry],
+  exports: [LlmService, LlmClient, LlmProviders, LlmTelemetry, StructuredCompletion],
 })
 export class LlmModule {}

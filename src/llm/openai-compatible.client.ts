@@ -27,27 +27,8 @@ export class OpenAiCompatibleClient extends LlmClient {
 
   constructor(private readonly provider: LlmProviderConfig) {
     super();
-    const common = {
-      apiKey: provider.apiKey ?? 'unset',
-      // Given explicitly: the SDK would otherwise read OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment.
-      organization: null,
-      project: null,
-      defaultHeaders: provider.headers,
-      // A voice turn cannot wait for retries: the next provider (or the fallback) answers instead.
-      maxRetries: 0,
-      // Our own first-token watchdog (LlmService) fires first and says why; this is a backstop.
-      timeout: provider.firstTokenTimeoutMs + 1_000,
-    };
-    this.openai =
-      provider.kind === 'azure'
-        ? new AzureOpenAI({
-            ...common,
-            // baseURL rather than endpoint: given explicitly, the SDK does not fall back to OPENAI_BASE_URL.
-            baseURL: `${provider.baseUrl!.replace(/\/+$/, '')}/openai`,
-            apiVersion: provider.apiVersion,
-            deployment: provider.deployment,
-          })
-        : new OpenAI({ ...common, baseURL: provider.baseUrl ?? OPENAI_API });
+    // Our own first-token watchdog (LlmService) fires first and says why; the SDK's timeout is a backstop.
+    this.openai = openAiFor(provider, provider.firstTokenTimeoutMs + 1_000);
   }
 
   async *streamCompletion(request: CompletionRequest): AsyncIterable<CompletionChunk> {
@@ -104,7 +85,33 @@ export class OpenAiCompatibleClient extends LlmClient {
   }
 }
 
-function tokenUsage(usage: NonNullable<ChatCompletionChunk['usage']>): TokenUsage {
+/**
+ * The `openai` package's client for a provider: OpenAI-compatible, or Azure OpenAI (deployment in
+ * the path, api-version in the query, the key as the `api-key` header). No SDK retries: a voice
+ * turn moves on to the next provider instead, and background work retries on its own terms.
+ */
+export function openAiFor(provider: LlmProviderConfig, timeoutMs: number): OpenAI {
+  const common = {
+    apiKey: provider.apiKey ?? 'unset',
+    // Given explicitly: the SDK would otherwise read OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment.
+    organization: null,
+    project: null,
+    defaultHeaders: provider.headers,
+    maxRetries: 0,
+    timeout: timeoutMs,
+  };
+  return provider.kind === 'azure'
+    ? new AzureOpenAI({
+        ...common,
+        // baseURL rather than endpoint: given explicitly, the SDK does not fall back to OPENAI_BASE_URL.
+        baseURL: `${provider.baseUrl!.replace(/\/+$/, '')}/openai`,
+        apiVersion: provider.apiVersion,
+        deployment: provider.deployment,
+      })
+    : new OpenAI({ ...common, baseURL: provider.baseUrl ?? OPENAI_API });
+}
+
+export function tokenUsage(usage: NonNullable<ChatCompletionChunk['usage']>): TokenUsage {
   const reasoning = usage.completion_tokens_details?.reasoning_tokens;
   return {
     promptTokens: usage.prompt_tokens,
@@ -114,7 +121,7 @@ function tokenUsage(usage: NonNullable<ChatCompletionChunk['usage']>): TokenUsag
   };
 }
 
-function toOpenAiMessage(message: ChatMessage): ChatCompletionMessageParam {
+export function toOpenAiMessage(message: ChatMessage): ChatCompletionMessageParam {
   switch (message.role) {
     case 'tool':
       return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };

@@ -11,5 +11,10 @@ export class InstanceMetrics {
       "Sessions left active by a dead instance and closed as 'crashed' by this one",
       () => heartbeat.crashedSessionsClosed,
     );
+    metrics.total(
+      'millis_sessions_reclaimed_total',
+      "Calls in progress here that another instance had closed as 'crashed' while this one was cut off from Postgres, taken back",
+      () => heartbeat.sessionsReclaimed,
+    );
   }
 }

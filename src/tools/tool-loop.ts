@@ -25,7 +25,18 @@ export interface TurnRequest {
   toolsAllowed: boolean;
   /** The call's logger. */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * The model's first round, already asked for (a preemptive reply, held until confirmed):
+   * consumed instead of asking again. Tools it wants run here, after confirmation, like any other.
+   */
+  firstRound?: AsyncIterable<ReplyChunk>;
 }
+
+/** What the model's first round of a turn is asked with. */
+export type FirstRoundRequest = Pick<
+  TurnRequest,
+  'transcript' | 'promptContext' | 'signal' | 'agent' | 'rounds' | 'toolsAllowed'
+>;
 
 /** What the model said about one round besides text: the provider, failures, hedges, the round's end. */
 export type ProviderEvent = Exclude<ReplyChunk, { type: 'text' | 'tool_calls' | 'usage' }> & { round: number };
@@ -58,6 +69,20 @@ export class ToolLoop {
     private readonly registry: ToolRegistry,
   ) {}
 
+  /** Round 0 of a turn on its own, asked exactly as run() asks it: what a preemptive reply holds. */
+  firstRound(turn: FirstRoundRequest): AsyncGenerator<ReplyChunk> {
+    const specs = turn.toolsAllowed ? this.registry.specsFor(turn.agent) : [];
+    return this.llm.streamReply({
+      transcript: turn.transcript,
+      promptContext: turn.promptContext,
+      signal: turn.signal,
+      settings: turn.agent,
+      tools: specs,
+      toolChoice: this.config.tools.maxRounds > 0 ? 'auto' : 'none',
+      toolRounds: turn.rounds,
+    });
+  }
+
   async *run(turn: TurnRequest): AsyncGenerator<TurnEvent> {
     const specs = turn.toolsAllowed ? this.registry.specsFor(turn.agent) : [];
     const offered = new Set(specs.map((spec) => spec.name));
@@ -68,16 +93,18 @@ export class ToolLoop {
       const lastRound = round >= maxRounds;
       let requests: ToolCallRequest[] = [];
       let text = '';
-      const chunks = this.llm.streamReply({
-        transcript: turn.transcript,
-        instruction: turn.instruction,
-        promptContext: turn.promptContext,
-        signal: turn.signal,
-        settings: turn.agent,
-        tools: specs,
-        toolChoice: lastRound ? 'none' : 'auto',
-        toolRounds: turn.rounds,
-      });
+      const chunks =
+        (round === 0 && turn.firstRound) ||
+        this.llm.streamReply({
+          transcript: turn.transcript,
+          instruction: turn.instruction,
+          promptContext: turn.promptContext,
+          signal: turn.signal,
+          settings: turn.agent,
+          tools: specs,
+          toolChoice: lastRound ? 'none' : 'auto',
+          toolRounds: turn.rounds,
+        });
       for await (const chunk of chunks) {
         if (chunk.type === 'text') {
           text += chunk.text;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { buildTranscript } from '../call-history/call-transcript';
+import { CallAnalysisRepository } from '../call-records/call-analysis.repository';
 import { CallHistoryRepository } from '../call-records/call-history.repository';
 import type { CallSummaryRow } from '../call-records/call-record.types';
 import type { WebhookDelivery } from './webhook-delivery.repository';
@@ -11,7 +12,10 @@ import type { WebhookAnalysis, WebhookCall, WebhookPayload, WebhookTranscriptLin
  */
 @Injectable()
 export class WebhookPayloads {
-  constructor(private readonly calls: CallHistoryRepository) {}
+  constructor(
+    private readonly calls: CallHistoryRepository,
+    private readonly analyses: CallAnalysisRepository,
+  ) {}
 
   /** Null when the call is no longer stored (deleted by retention): there is nothing left to send. */
   async build(delivery: WebhookDelivery): Promise<WebhookPayload | null> {
@@ -54,11 +58,21 @@ export class WebhookPayloads {
   }
 
   /**
-   * The analysis part of call.analyzed. The post-call analysis (call_analyses) has no read here
-   * yet: until it has, the event carries the call only, with `analysis: null`.
+   * The analysis part of call.analyzed, as call_analyses holds it now (a re-run may have replaced it since
+   * the event). Null when none is stored. After redaction, its summary and custom fields are not sent.
    */
-  private analysisFor(_call: CallSummaryRow): Promise<WebhookAnalysis | null> {
-    return Promise.resolve(null);
+  private async analysisFor(call: CallSummaryRow): Promise<WebhookAnalysis | null> {
+    const row = await this.analyses.find(call.id);
+    if (!row) return null;
+    const redacted = call.redacted_at !== null;
+    return {
+      status: row.status,
+      summary: redacted ? null : row.summary,
+      outcome: row.outcome,
+      sentiment: row.sentiment,
+      custom_fields: redacted ? null : row.custom_fields,
+      completed_at: row.completed_at?.toISOString() ?? null,
+    };
   }
 }
 

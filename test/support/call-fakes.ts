@@ -4,10 +4,13 @@ import { AgentProfileRepository } from '../../src/agents/agent-profile.repositor
 import { AgentProfileService } from '../../src/agents/agent-profile.service';
 import type { AgentProfile } from '../../src/agents/agent-settings';
 import { AgentsModule } from '../../src/agents/agents.module';
+import { ClusterBusModule } from '../../src/cluster-bus/cluster-bus.module';
 import type { EventRecord, ExchangeRecord, SessionRecord } from '../../src/audit/audit-records';
 import { AuditWriter } from '../../src/audit/audit-writer.service';
 import { CallActivityFeed } from '../../src/call-activity/call-activity.feed';
 import { CallService } from '../../src/call-socket/call.service';
+import { PreemptionMetrics } from '../../src/call-socket/preemption-metrics';
+import { PreemptiveReplies } from '../../src/call-socket/preemptive-replies';
 import { ReplyRunner } from '../../src/call-socket/reply-runner';
 import { AppConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/config.module';
@@ -15,7 +18,9 @@ import { CompletionChunk, CompletionRequest, LlmClient } from '../../src/llm/llm
 import { LLM_CLIENT_FACTORY, LlmClientFactory } from '../../src/llm/llm-providers';
 import { LlmModule } from '../../src/llm/llm.module';
 import { LlmService } from '../../src/llm/llm.service';
+import { MetricsService } from '../../src/observability/metrics.service';
 import { ToolsModule } from '../../src/tools/tools.module';
+import { InProcessBusModule } from './in-process-bus';
 
 /** One model stream the test feeds by hand. Rejects like a real SDK once its signal aborts. */
 export class FedStream {
@@ -225,6 +230,9 @@ export async function callTestingModule(options: CallTestingOptions): Promise<Te
     providers: [
       CallService,
       ReplyRunner,
+      PreemptiveReplies,
+      PreemptionMetrics,
+      MetricsService,
       CallActivityFeed,
       { provide: AuditWriter, useValue: options.audit },
       ...(options.providers ?? []),
@@ -236,6 +244,8 @@ export async function callTestingModule(options: CallTestingOptions): Promise<Te
     .useValue(options.client)
     .overrideProvider(AgentProfileRepository)
     .useValue(options.profiles ?? new InMemoryAgentProfiles())
+    .overrideModule(ClusterBusModule)
+    .useModule(InProcessBusModule.with())
     .compile();
   await moduleRef.init();
   return moduleRef;

@@ -1,9 +1,11 @@
 import type { ApiAuthStatusDto } from '../../src/auth/dto/api-auth-status.dto';
+import type { CallAnalysisDto } from '../../src/call-history/dto/call-analysis.dto';
 import type { CallDetailDto } from '../../src/call-history/dto/call-detail.dto';
 import type { CallStatsDto } from '../../src/call-history/dto/call-stats.dto';
 import type { CallPageDto } from '../../src/call-history/dto/call-summary.dto';
 import { apiKey, signOut } from './session';
 
+export type { CallAnalysisDto } from '../../src/call-history/dto/call-analysis.dto';
 export type { CallDetailDto, CallEventDto, ExchangeDto, ToolCallDto } from '../../src/call-history/dto/call-detail.dto';
 export type { CallStatsDto, DayStatsDto, AgentStatsDto } from '../../src/call-history/dto/call-stats.dto';
 export type { CallPageDto, CallSummaryDto } from '../../src/call-history/dto/call-summary.dto';
@@ -72,6 +74,16 @@ export const api = {
   getCall: (sessionId: string, signal?: AbortSignal) =>
     getJson<CallDetailDto>(`/api/calls/${encodeURIComponent(sessionId)}`, {}, signal),
   stats: (params: Params, signal?: AbortSignal) => getJson<CallStatsDto>('/api/stats', params, signal),
+  /** Queues the call's analysis again; answers with the pending analysis. */
+  async analyse(sessionId: string): Promise<CallAnalysisDto> {
+    const response = await request(`/api/calls/${encodeURIComponent(sessionId)}/analysis`, {
+      method: 'POST',
+      // A browser sends Content-Length: 0, which the API reads as a body: it must be JSON.
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    return response.json() as Promise<CallAnalysisDto>;
+  },
   async transcriptText(sessionId: string): Promise<string> {
     return (await request(`/api/calls/${encodeURIComponent(sessionId)}/transcript`, {}, 'text/plain')).text();
   },

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsNumber,
   IsOptional,
@@ -15,6 +16,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import type { AgentAnalysisProfile } from '../agent-analysis';
+import { AgentAnalysisDto } from './agent-analysis.dto';
 
 const DESTINATION = /^(\+[1-9]\d{6,14}|sips?:[^\s@]+@[^\s]+)$/;
 
@@ -157,6 +160,27 @@ export class PutAgentProfileDto {
   @Min(0)
   @Max(60_000)
   hedge_after_ms?: number | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    nullable: true,
+    description:
+      "Preemptive replies: start the reply on the caller's final partial transcript and speak it once the stream_request confirms the same words (saves the endpointing delay; a discarded one still costs its tokens). Null: PREEMPTIVE_REPLIES.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  preemptive_replies?: boolean | null;
+
+  @ApiPropertyOptional({
+    type: AgentAnalysisDto,
+    nullable: true,
+    description:
+      'Post-call analysis of this agent\u2019s calls (docs/call-analysis.md). Null: the environment defaults.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AgentAnalysisDto)
+  analysis?: AgentAnalysisDto | null;
 }
 
 /** Body of PATCH: only the fields sent change; null resets one to the environment default. */
@@ -201,6 +225,12 @@ export class AgentProfileDto {
 
   @ApiProperty({ type: Number, nullable: true })
   hedge_after_ms: number | null;
+
+  @ApiProperty({ type: Boolean, nullable: true })
+  preemptive_replies: boolean | null;
+
+  @ApiProperty({ type: AgentAnalysisDto, nullable: true })
+  analysis: AgentAnalysisProfile | null;
 
   @ApiProperty({ format: 'date-time' })
   created_at: string;

@@ -7,6 +7,7 @@ import {
   type ExchangeKind,
   type ExchangeStatus,
 } from '../../call-records/call-status';
+import { CallAnalysisDto } from './call-analysis.dto';
 import { CallSummaryDto } from './call-summary.dto';
 
 export class TranscriptEntryDto {
@@ -121,9 +122,23 @@ export class ExchangeDto {
 
   @ApiProperty({ type: [ToolCallDto], description: 'Every tool call of this exchange, in order.' })
   tool_calls: ToolCallDto[];
+
+  @ApiProperty({
+    description:
+      "Answered with a reply started on the caller's final partial transcript and confirmed by this stream_request.",
+  })
+  preemptive: boolean;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'The wait a preemptive reply saved the caller, in ms: from its start to the stream_request, or to its first token when that came first. Null unless preemptive.',
+  })
+  preemption_saved_ms: number | null;
 }
 
-/** A frame that is not a turn: partial transcript, playback end, interrupt, invalid or stale frame. */
+/** A frame that is not a turn (partial transcript, playback end, interrupt, invalid or stale frame), or a discarded preemptive reply. */
 export class CallEventDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -151,6 +166,13 @@ export class CallDetailDto extends CallSummaryDto {
 
   @ApiProperty({ type: Number, nullable: true, description: 'WebSocket close code of the last connection.' })
   close_code: number | null;
+
+  @ApiProperty({
+    type: CallAnalysisDto,
+    nullable: true,
+    description: 'The post-call analysis; null when there is none.',
+  })
+  analysis: CallAnalysisDto | null;
 
   @ApiProperty({ type: [ExchangeDto], description: 'In the order they were requested.' })
   exchanges: ExchangeDto[];

@@ -24,9 +24,24 @@ export class StatsBucketDto {
   ttft_p95_ms: number | null;
 }
 
+/** How many analysed calls ended with one outcome. */
+export class OutcomeCountDto {
+  @ApiProperty({ example: 'resolved' })
+  outcome: string;
+
+  @ApiProperty()
+  calls: number;
+}
+
 export class AgentStatsDto extends StatsBucketDto {
   @ApiProperty()
   agent_id: string;
+
+  @ApiProperty({
+    type: [OutcomeCountDto],
+    description: "Outcomes of this agent's analysed calls, most frequent first.",
+  })
+  outcomes: OutcomeCountDto[];
 }
 
 export class DayStatsDto extends StatsBucketDto {
@@ -43,6 +58,12 @@ export class CallStatsDto {
 
   @ApiProperty({ type: StatsBucketDto })
   totals: StatsBucketDto;
+
+  @ApiProperty({
+    type: [OutcomeCountDto],
+    description: 'Outcomes of the analysed calls (post-call analysis), most frequent first.',
+  })
+  outcomes: OutcomeCountDto[];
 
   @ApiProperty({ type: [AgentStatsDto] })
   by_agent: AgentStatsDto[];

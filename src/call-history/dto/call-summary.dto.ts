@@ -1,3 +1,9 @@
+import {
+  ANALYSIS_STATUSES,
+  SENTIMENTS,
+  type AnalysisStatus,
+  type Sentiment,
+} from '../../call-records/call-analysis.types';
 import { ApiProperty } from '@nestjs/swagger';
 import { CALL_STATUSES, END_REASONS, type CallStatus, type EndReason } from '../../call-records/call-status';
 
@@ -65,6 +71,19 @@ export class CallSummaryDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When retention redacted this call.' })
   redacted_at: string | null;
+
+  @ApiProperty({
+    enum: ANALYSIS_STATUSES,
+    nullable: true,
+    description: 'State of the post-call analysis; null when the call was not analysed.',
+  })
+  analysis_status: AnalysisStatus | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Outcome the analysis chose.', example: 'resolved' })
+  outcome: string | null;
+
+  @ApiProperty({ enum: SENTIMENTS, nullable: true, description: "Caller's sentiment the analysis found." })
+  sentiment: Sentiment | null;
 }
 
 export class CallPageDto {
@@ -88,4 +107,15 @@ export class CallExportRowDto extends CallSummaryDto {
     description: 'start_call metadata (a JSON string in CSV).',
   })
   metadata: Record<string, unknown> | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "The analysis' summary." })
+  analysis_summary: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: "The analysis' custom fields (a JSON string in CSV).",
+  })
+  custom_fields: Record<string, unknown> | null;
 }

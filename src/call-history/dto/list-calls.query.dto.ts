@@ -1,4 +1,4 @@
-import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiHideProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -12,8 +12,11 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
 } from 'class-validator';
+import { SENTIMENTS, type Sentiment } from '../../call-records/call-analysis.types';
 import { CALL_STATUSES, type CallStatus } from '../../call-records/call-status';
+import { fieldFiltersProblem } from '../field-filters';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
@@ -79,6 +82,35 @@ export class CallFiltersQueryDto {
   @MaxLength(200)
   @Matches(/[\p{L}\p{N}]/u, { message: 'q must contain a letter or digit' })
   q?: string;
+
+  @ApiPropertyOptional({
+    description: "Calls whose analysis has this outcome (one of the agent's outcomes).",
+    example: 'resolved',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'outcome must be an outcome name, e.g. resolved' })
+  outcome?: string;
+
+  @ApiPropertyOptional({ enum: SENTIMENTS, description: "Calls whose analysis found this caller's sentiment." })
+  @IsOptional()
+  @IsIn(SENTIMENTS, { message: `sentiment must be one of: ${SENTIMENTS.join(', ')}` })
+  sentiment?: Sentiment;
+
+  /**
+   * `field.<name>=value` parameters, gathered by the query pipe (documented on the endpoints):
+   * calls whose analysis has this value in that custom field.
+   */
+  @ApiHideProperty()
+  @IsOptional()
+  @ValidateBy({
+    name: 'fieldFilters',
+    validator: {
+      validate: (value: unknown) => fieldFiltersProblem(value) === undefined,
+      defaultMessage: (args) => fieldFiltersProblem(args?.value) ?? 'invalid field filter',
+    },
+  })
+  field?: Record<string, string>;
 }
 
 export class ListCallsQueryDto extends CallFiltersQueryDto {

@@ -114,11 +114,11 @@ describe('GET /api/calls/export', () => {
 
     expect(result.type).toMatch(/^text\/csv/);
     expect(result.firstLines[0]).toBe(
-      'session_id,agent_id,call_sid,from_number,to_number,status,end_reason,started_at,ended_at,duration_ms,turn_count,failed_exchanges,has_failures,summary,redacted_at,metadata',
+      'session_id,agent_id,call_sid,from_number,to_number,status,end_reason,started_at,ended_at,duration_ms,turn_count,failed_exchanges,has_failures,summary,redacted_at,metadata,analysis_status,outcome,sentiment,analysis_summary,custom_fields',
     );
     // The metadata of the first call holds a newline inside a quoted field.
     expect(result.firstLines[1]).toMatch(
-      /^export-with-numbers,agent-x,,\+15550100,\+15550199,ended,connection_closed,2025-07-01T00:00:00.000Z,.*,false,What are your opening hours\?,,"{""note"":""a \\""quoted\\"", text\\nwith a newline""}"$/,
+      /^export-with-numbers,agent-x,,\+15550100,\+15550199,ended,connection_closed,2025-07-01T00:00:00.000Z,.*,false,What are your opening hours\?,,"{""note"":""a \\""quoted\\"", text\\nwith a newline""}",,,,,$/,
     );
     expect(result.lines.length).toBe(CALLS + 2);
     expect(result.heapGrowth).toBeLessThan(50 * 1024 * 1024);
@@ -148,7 +148,8 @@ describe('GET /api/calls/export', () => {
       '+15550123',
     ]);
     expect(csv.firstLines[1]).toContain(`,'+cmd|' /C calc'!A0,`);
-    expect(csv.firstLines[1]).toMatch(/,"\{""=key"":""-value""\}"$/);
+    // A call not analysed leaves the analysis columns empty.
+    expect(csv.firstLines[1]).toMatch(/,"\{""=key"":""-value""\}",,,,,$/);
 
     // NDJSON is data, not a spreadsheet: it carries the values untouched.
     const ndjson = await exportCalls('?from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z');

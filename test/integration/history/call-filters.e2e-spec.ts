@@ -193,6 +193,7 @@ describe('GET /api/calls filters and pagination', () => {
       from: '2025-11-18T00:00:00.000Z',
       to: '2025-11-20T00:00:00.000Z',
       totals: { calls: 6, turns: 6, failed_exchanges: 1, failed_calls: 1, ttft_p50_ms: 100, ttft_p95_ms: 100 },
+      outcomes: [],
       by_agent: [
         {
           agent_id: 'sales',
@@ -202,6 +203,7 @@ describe('GET /api/calls filters and pagination', () => {
           failed_calls: 0,
           ttft_p50_ms: 100,
           ttft_p95_ms: 100,
+          outcomes: [],
         },
         {
           agent_id: 'support',
@@ -211,6 +213,7 @@ describe('GET /api/calls filters and pagination', () => {
           failed_calls: 1,
           ttft_p50_ms: 100,
           ttft_p95_ms: 100,
+          outcomes: [],
         },
       ],
       by_day: [

@@ -115,6 +115,9 @@ describe('Call history API after real calls', () => {
       has_failures: false,
       summary: 'What are your opening hours',
       redacted_at: null,
+      analysis_status: null,
+      outcome: null,
+      sentiment: null,
     });
     expect(call.duration_ms).toBe(Date.parse(call.ended_at) - Date.parse(call.started_at));
   });
@@ -344,6 +347,7 @@ describe('OpenAPI document', () => {
       'GET /api/stats',
       'GET /api/tools',
       'PATCH /api/agents/{agentId}',
+      'POST /api/calls/{sessionId}/analysis',
       'PUT /api/agents/{agentId}',
     ]);
     for (const op of operations) {
@@ -368,11 +372,14 @@ describe('OpenAPI document', () => {
     expect(listParams.map((p) => p.name).sort()).toEqual([
       'agent_id',
       'cursor',
+      'field.<name>',
       'from',
       'has_failures',
       'limit',
+      'outcome',
       'phone',
       'q',
+      'sentiment',
       'status',
       'to',
     ]);

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { seedCall } from '../../support/history-fixtures';
 
-/** The ```sql blocks of the ten questions in docs/sql.md, in order: the doc and these tests cannot drift apart. */
+/**
+ * The numbered ```sql blocks of docs/sql.md, in order: the doc and these tests cannot drift apart. The Webhooks
+ * section's queries run in test/integration/webhooks/webhook-sql.e2e-spec.ts.
+ */
 const QUERIES = [
   ...readFileSync(join(__dirname, '../../../docs/sql.md'), 'utf8')
-    .split('\n## Ten questions a support lead asks\n')[1]
-    .split('\n## ')[0]
+    .split('\n## Webhooks\n')[0]
     .matchAll(/```sql\n([\s\S]*?)```/g),
 ].map((m) => m[1]);
 
@@ -80,8 +82,8 @@ describe('The example queries of docs/sql.md', () => {
   });
   afterAll(() => t.close());
 
-  it('has ten queries', () => {
-    expect(QUERIES).toHaveLength(10);
+  it('has sixteen queries', () => {
+    expect(QUERIES).toHaveLength(16);
   });
 
   it('1. what the agent said to a number on a day, whichever way the number is written', async () => {
@@ -177,10 +179,109 @@ describe('The example queries of docs/sql.md', () => {
     ]);
   });
 
+  describe('post-call analysis', () => {
+    beforeAll(async () => {
+      const analysis = (session: string, values: string) =>
+        t.db.query(
+          `INSERT INTO call_analyses (call_session_id, request_id, status, summary, outcome, sentiment, custom_fields,
+             model, prompt_tokens, completion_tokens, attempts, error, completed_at)
+           SELECT id, gen_random_uuid(), ${values} FROM call_sessions WHERE session_id = $1`,
+          [session],
+        );
+      await analysis(
+        'sql-tuesday-1',
+        `'completed', 'Refund asked, appointment booked.', 'resolved', 'neutral', '{"appointment_booked": true}', 'gpt-4o-mini', 500, 60, 1, NULL, '2025-11-18T10:06:00Z'`,
+      );
+      await analysis(
+        'sql-tuesday-2',
+        `'completed', 'Upgrade asked.', 'follow_up', 'negative', '{"appointment_booked": false}', 'gpt-4o-mini', 300, 40, 1, NULL, '2025-11-18T14:03:00Z'`,
+      );
+      await analysis(
+        'sql-wednesday-1',
+        `'failed', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 3, 'model answer is not valid JSON: Unexpected end of JSON input', '2025-11-19T09:12:00Z'`,
+      );
+    });
+
+    it('13. outcome mix per agent per day', async () => {
+      const rows = await run(13);
+      expect(rows.map((r) => [r.agent_id, r.outcome, Number(r.calls), Number(r.pct)])).toEqual([
+        ['sales', 'follow_up', 1, 100],
+        ['support', 'resolved', 1, 100],
+      ]);
+    });
+
+    it('14. calls where a custom field is true', async () => {
+      expect((await run(14)).map((r) => r.session_id)).toEqual(['sql-tuesday-1']);
+    });
+
+    it('15. failed analyses and why', async () => {
+      expect((await run(15)).map((r) => [r.session_id, r.attempts, r.error])).toEqual([
+        ['sql-wednesday-1', 3, 'model answer is not valid JSON: Unexpected end of JSON input'],
+      ]);
+    });
+
+    it('16. what the analyses cost per day', async () => {
+      const rows = await run(16);
+      expect(
+        rows.map((r) => [r.model, Number(r.analyses), Number(r.prompt_tokens), Number(r.tokens_per_analysis)]),
+      ).toEqual([['gpt-4o-mini', 2, 800, 450]]);
+    });
+  });
+
   it('10. calls that did not end normally or are stuck', async () => {
     expect((await run(10)).map((r) => [r.session_id, r.status, r.end_reason])).toEqual([
       ['sql-stuck', 'active', null],
       ['sql-wednesday-1', 'ended', 'crashed'],
     ]);
+  });
+
+  describe('preemptive replies', () => {
+    beforeAll(async () => {
+      const {
+        rows: [session],
+      } = await t.db.query(
+        `INSERT INTO call_sessions (session_id, agent_id, status, started_at, ended_at)
+         VALUES ('sql-preempt', 'support', 'ended', '2025-11-18T11:00:00Z', '2025-11-18T11:05:00Z') RETURNING id`,
+      );
+      await t.db.query(
+        `INSERT INTO stream_exchanges (id, call_session_id, stream_id, kind, transcript, response_text, status, model,
+           requested_at, first_token_at, completed_at, preemptive, preemption_saved_ms)
+         VALUES (gen_random_uuid(), $1, 7, 'reply', '[]', 'Yes.', 'completed', 'm',
+                 '2025-11-18T11:01:00Z', '2025-11-18T11:01:00.020Z', '2025-11-18T11:01:01Z', true, 480)`,
+        [session.id],
+      );
+      const discard = (reason: string, tokens: number, estimated: boolean, at: string) =>
+        t.db.query(
+          `INSERT INTO call_events (id, call_session_id, type, stream_id, payload, received_at)
+           VALUES (gen_random_uuid(), $1, 'preemption_discarded', NULL, $2, $3)`,
+          [session.id, { reason, total_tokens: tokens, usage_estimated: estimated }, at],
+        );
+      await discard('mismatch', 120, false, '2025-11-18T11:02:00Z');
+      await discard('mismatch', 80, true, '2025-11-18T11:03:00Z');
+      await discard('interrupt', 50, true, '2025-11-19T09:00:00Z');
+    });
+
+    it('11. tokens spent on discarded preemptive replies, per day and reason', async () => {
+      const rows = await run(11);
+      expect(
+        rows.map((r) => [
+          r.day.toISOString().slice(0, 10),
+          r.reason,
+          Number(r.discarded),
+          Number(r.tokens),
+          Number(r.estimated),
+        ]),
+      ).toEqual([
+        ['2025-11-18', 'mismatch', 2, 200, 1],
+        ['2025-11-19', 'interrupt', 1, 50, 1],
+      ]);
+    });
+
+    it('12. what preemptive replies saved, per agent', async () => {
+      const support = (await run(12)).find((r) => r.agent_id === 'support');
+      expect(support).toMatchObject({ avg_saved_ms: '480' });
+      expect(Number(support.preemptive_replies)).toBe(1);
+      expect(Number(support.replies)).toBeGreaterThan(1);
+    });
   });
 });

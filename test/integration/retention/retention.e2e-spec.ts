@@ -116,6 +116,11 @@ describe('Retention in redact mode', () => {
          AND call_session_id = (SELECT id FROM call_sessions WHERE session_id = 'old-1')`,
       [JSON.stringify([toolCall])],
     );
+    await t.db.query(
+      `INSERT INTO call_analyses (call_session_id, request_id, status, summary, outcome, sentiment, custom_fields)
+       SELECT id, gen_random_uuid(), 'completed', 'Ada Lovelace booked a slot.', 'resolved', 'positive', '{"name": "Ada"}'
+       FROM call_sessions WHERE session_id = 'old-1'`,
+    );
     const before = await request(t.app.getHttpServer()).get('/api/calls/old-1').set('x-api-key', API_KEY).expect(200);
     expect(before.body.exchanges[1].tool_calls).toEqual([toolCall]);
     const report = await t.app.get(RetentionService).run();
@@ -165,6 +170,14 @@ describe('Retention in redact mode', () => {
       },
     ]);
     expect(after.body.events[0]).toMatchObject({ type: 'partial_transcript', payload: { redacted: true } });
+    // The analysis retold the call: its summary and fields go, its outcome and sentiment stay.
+    expect(after.body.analysis).toMatchObject({
+      status: 'completed',
+      summary: '[redacted]',
+      custom_fields: null,
+      outcome: 'resolved',
+      sentiment: 'positive',
+    });
 
     const recent = await request(t.app.getHttpServer()).get('/api/calls/new-1').set('x-api-key', API_KEY).expect(200);
     expect(recent.body).toMatchObject({

@@ -1,8 +1,4 @@
 import request from 'supertest';
-import { DataSource } from 'typeorm';
-import { callLifecycleEvent } from '../../../src/call-lifecycle/call-lifecycle-event';
-import { CallLifecycle } from '../../../src/call-lifecycle/call-lifecycle.service';
-import { inTransaction } from '../../../src/database/sql-executor';
 import { CallRetentionRepository } from '../../../src/call-records/call-retention.repository';
 import { RetentionService } from '../../../src/retention/retention.service';
 import { eventually, startTestApp, TestApp } from '../../support/test-app';
@@ -284,33 +280,45 @@ describe('Webhook deliveries', () => {
     expect(hooks.received.length).toBeLessThanOrEqual(sentBefore + 1);
   });
 
-  it('delivers call.analyzed when another module publishes it, with the call read at sending time', async () => {
+  it('delivers call.analyzed with the stored analysis, and without its summary and fields once redacted', async () => {
+    const analysis = {
+      enabled: true,
+      custom_fields: [{ name: 'order_number', type: 'string', description: 'The order the caller named.' }],
+    };
+    await api().put('/api/agents/agent-analyzed').set(auth).send({ analysis }).expect(201);
     const hooks = await receiver();
     const { secret } = await endpoint({ url: hooks.url, agent_id: 'agent-analyzed', events: ['call.analyzed'] });
-    await placeCall(t.wsUrl, 'wh-analyzed-1', 'agent-analyzed');
-    const call = await eventually(async () => {
-      const { rows } = await t.db.query<{ id: string }>(
-        `SELECT id FROM call_sessions WHERE session_id = 'wh-analyzed-1' AND status = 'ended'`,
-      );
-      expect(rows).toHaveLength(1);
-      return rows[0];
-    });
-    // As the post-call analysis raises it: inside its own transaction, through the lifecycle.
-    const analyzed = callLifecycleEvent(
-      'call.analyzed',
-      { callId: call.id, sessionId: 'wh-analyzed-1', agentId: 'agent-analyzed' },
-      new Date(),
-    );
-    await inTransaction(t.app.get(DataSource), (tx) => t.app.get(CallLifecycle).publish([analyzed], tx));
+    await placeCall(t.wsUrl, 'wh-analyzed-1', 'agent-analyzed', 'My order number is A-17, where is it?');
 
-    await eventually(() => expect(hooks.received).toHaveLength(1), 15_000);
+    await eventually(() => expect(hooks.received).toHaveLength(1), 20_000);
     const event = verifyWebhook(secret, hooks.received[0].headers, hooks.received[0].body);
+    const { rows } = await t.db.query(
+      `SELECT a.summary, a.outcome, a.sentiment, a.custom_fields, a.completed_at FROM call_analyses a
+       JOIN call_sessions s ON s.id = a.call_session_id WHERE s.session_id = 'wh-analyzed-1'`,
+    );
+    const [stored] = rows as Array<{ summary: string; custom_fields: Record<string, unknown>; completed_at: Date }>;
+    expect(stored.custom_fields).toEqual({ order_number: expect.any(String) });
     expect(event).toMatchObject({
-      id: analyzed.id,
       type: 'call.analyzed',
-      created_at: analyzed.occurredAt.toISOString(),
-      data: { call: { session_id: 'wh-analyzed-1', status: 'ended' }, analysis: null },
+      data: {
+        call: { session_id: 'wh-analyzed-1', status: 'ended', redacted: false },
+        analysis: { status: 'completed', ...stored, completed_at: stored.completed_at.toISOString() },
+      },
     });
+
+    // Redacted, then sent again: the analysis keeps its outcome and sentiment, not what the caller said.
+    await t.app.get(CallRetentionRepository).redactBatch(new Date(Date.now() + 60_000), 100);
+    const [delivery] = await deliveriesOf(t.db, 'wh-analyzed-1');
+    await api().post(`/api/webhooks/deliveries/${delivery.id}/redeliver`).set(auth).send({}).expect(202);
+    await eventually(() => expect(hooks.received).toHaveLength(2), 10_000);
+    const redacted = verifyWebhook(secret, hooks.received[1].headers, hooks.received[1].body);
+    expect(redacted.id).toBe(event.id);
+    expect(redacted.data).toMatchObject({
+      call: { redacted: true, metadata: null },
+      analysis: { status: 'completed', summary: null, custom_fields: null },
+    });
+    expect(hooks.received[1].body).not.toContain('A-17');
+    expect(hooks.received[1].body.toLowerCase()).not.toContain('a-17');
   });
 
   it('lets retention delete old delivery rows', async () => {

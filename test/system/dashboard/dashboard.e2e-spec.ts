@@ -42,6 +42,14 @@ describe('Call desk in a browser', () => {
     t = await startTestApp({ env: { API_KEY, GREETING, AGENT_TOOLS: 'check_availability' } });
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await makeScriptedCalls(t);
+    // What a post-call analysis stores (the analysis itself is tested in test/integration/call-analysis).
+    await t.db.query(
+      `INSERT INTO call_analyses (call_session_id, request_id, status, summary, outcome, sentiment, custom_fields,
+         model, prompt_tokens, completion_tokens, attempts, started_at, completed_at)
+       SELECT id, gen_random_uuid(), 'completed', 'The caller asked for the opening hours.', 'follow_up', 'positive',
+              '{"appointment_booked": false}', 'fake-model', 420, 48, 1, now(), now()
+       FROM call_sessions WHERE session_id = 'desk-call-1'`,
+    );
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     page = await context.newPage();
@@ -166,6 +174,11 @@ describe('Call desk in a browser', () => {
     expect(await toolCall.count()).toBe(1);
     expect(await toolCall.innerText()).toMatch(/Tool call · stream 1 check_availability · \d+ ms/);
     expect(await side.innerText()).toContain('Ada');
+    const analysis = side.locator('details.analysis');
+    expect(await analysis.innerText()).toContain('The caller asked for the opening hours.');
+    expect(await analysis.innerText()).toMatch(/Outcome\s+follow_up/);
+    expect(await analysis.innerText()).toMatch(/appointment_booked\s+false/);
+    expect(await analysis.innerText()).toContain('420 in, 48 out');
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -195,9 +208,12 @@ describe('Call desk in a browser', () => {
     await page.locator('.chart canvas').nth(2).waitFor();
     expect(await page.locator('figure.chart').count()).toBe(3);
     expect(await page.locator('.stat-card').first().innerText()).toContain('2');
-    const agents = (await page.locator('.agent-table tbody th').allInnerTexts()).sort();
+    const agents = (await page.locator('.agents .agent-table tbody th').allInnerTexts()).sort();
     expect(agents).toEqual(['sales', 'support']);
-    expect(await linesPerCell(page.locator('.agent-table tbody td:not(.bar-cell)'))).toEqual(Array(6).fill(1));
+    expect(await linesPerCell(page.locator('.agents .agent-table tbody td:not(.bar-cell)'))).toEqual(Array(6).fill(1));
+    const outcomes = page.locator('section.outcomes');
+    expect(await outcomes.locator('tbody th').allInnerTexts()).toEqual(['follow up']);
+    expect(await outcomes.innerText()).toContain('100.0 %');
     await shot('overview', 'call-desk-overview');
   });
 
@@ -344,7 +360,9 @@ describe('Call desk in a browser', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
       await page.locator('.agent-table tbody tr').first().waitFor();
       expect(await pageWidth()).toBeLessThanOrEqual(PHONE.width);
-      expect(await linesPerCell(page.locator('.agent-table tbody td:not(.bar-cell)'))).toEqual(Array(6).fill(1));
+      expect(await linesPerCell(page.locator('.agents .agent-table tbody td:not(.bar-cell)'))).toEqual(
+        Array(6).fill(1),
+      );
       await shot('overview-phone');
     } finally {
       await page.setViewportSize(DESKTOP);

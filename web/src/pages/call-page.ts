@@ -9,6 +9,7 @@ import {
 } from '../api';
 import { describeError } from '../../../src/common/describe-error';
 import { badge, definitions, h, parties, replaceChildren } from '../dom';
+import { analysisPanel } from './call-analysis-panel';
 import {
   END_REASON_LABELS,
   formatDuration,
@@ -214,6 +215,7 @@ function sidePanel(call: CallDetailDto, started: number): HTMLElement {
         ['Redacted', formatFull(call.redacted_at)],
       ]),
     ),
+    analysisPanel(call),
     h(
       'details',
       { open: !!hasMetadata },

@@ -196,7 +196,56 @@ function overview(stats: CallStatsDto, from: Date, to: Date): { element: HTMLEle
       { class: 'chart-grid' },
       charts.map((c) => c.element),
       agents,
+      outcomeMix(stats),
     ),
   );
   return { element, charts };
+}
+
+/** Outcomes of the analysed calls (post-call analysis); nothing when no call was analysed. */
+function outcomeMix(stats: CallStatsDto): HTMLElement | null {
+  if (stats.outcomes.length === 0) return null;
+  const analysed = stats.outcomes.reduce((sum, o) => sum + o.calls, 0);
+  const most = Math.max(1, ...stats.outcomes.map((o) => o.calls));
+  return h(
+    'section',
+    { class: 'chart outcomes', 'aria-labelledby': 'outcomes-title' },
+    h('h2', { id: 'outcomes-title' }, 'Outcomes'),
+    h('p', { class: 'muted' }, `${plural(analysed, 'analysed call')}`),
+    h(
+      'table',
+      { class: 'agent-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Outcome', 'Calls', 'Share'].map((label) => h('th', { scope: 'col' }, label)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        stats.outcomes.map((o) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, o.outcome.replace(/_/g, ' ')),
+            h(
+              'td',
+              { class: 'bar-cell' },
+              h('span', {
+                class: 'hbar',
+                'aria-hidden': 'true',
+                style: `width:${((100 * o.calls) / most).toFixed(1)}%`,
+              }),
+              h('span', { class: 'hbar-value' }, String(o.calls)),
+            ),
+            h('td', {}, percent(o.calls, analysed)),
+          ),
+        ),
+      ),
+    ),
+  );
 }
