@@ -10,6 +10,7 @@ import { ExchangeErrorCode1765800000000 } from './1765800000000-exchange-error-c
 import { CallEventDispatch1765850000000 } from './1765850000000-call-event-dispatch';
 import { PreemptiveReplies1765900000000 } from './1765900000000-preemptive-replies';
 import { CallAnalyses1765950000000 } from './1765950000000-call-analyses';
+import { Webhooks1765960000000 } from './1765960000000-webhooks';
 
 /** Every migration in order; listed explicitly so they load the same from src/ and dist/. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   CallEventDispatch1765850000000,
   PreemptiveReplies1765900000000,
   CallAnalyses1765950000000,
+  Webhooks1765960000000,
 ];

@@ -14,6 +14,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { HistoryModule } from './call-history/history.module';
 import { RetentionModule } from './retention/retention.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -32,6 +33,7 @@ import { ObservabilityModule } from './observability/observability.module';
     JobsModule,
     CallLifecycleModule,
     CallAnalysisModule,
+    WebhooksModule,
   ],
 })
 export class AppModule {}

@@ -71,6 +71,13 @@ export class AppConfig {
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   /** The job queue (pg-boss) and the dispatch of call events to it. */
   readonly jobs: { poolSize: number; keepDays: number; callEventsPollMs: number };
+  readonly webhooks: {
+    maxDeliveryHours: number;
+    retryDelaySeconds: number;
+    timeoutMs: number;
+    concurrency: number;
+    allowPrivateUrls: boolean;
+  };
   readonly security: {
     allowedIps: string[];
     trustedProxy: boolean;
@@ -173,6 +180,13 @@ export class AppConfig {
       poolSize: env.JOBS_DB_POOL_SIZE,
       keepDays: env.JOBS_KEEP_DAYS,
       callEventsPollMs: env.CALL_EVENTS_POLL_MS,
+    };
+    this.webhooks = {
+      maxDeliveryHours: env.WEBHOOK_MAX_DELIVERY_HOURS,
+      retryDelaySeconds: env.WEBHOOK_RETRY_DELAY_SECONDS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
     };
     this.security = {
       allowedIps: (env.WS_ALLOWED_IPS ?? '')

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { AnalysisVariables } from './analysis-variables';
+import { WebhookVariables } from './webhook-variables';
 import { ConfigValidationError } from './config-validation-error';
 import { readLlmProviders } from './llm-provider-config';
 
@@ -9,10 +9,10 @@ import { readLlmProviders } from './llm-provider-config';
  * `.env.example` documents each one; nothing else reads process.env.
  * Each area's variables are a class of their own, stacked by `extends` (class-validator and
  * class-transformer read a class's decorated fields with its parents'): the process
- * (ServiceVariables), the database, the call socket, the LLM, agents, the audit, the HTTP API, the jobs, post-call analysis.
+ * (ServiceVariables), the database, the call socket, the LLM, agents, the audit, the HTTP API, the jobs, post-call analysis, the webhooks.
  * A problem is reported in that order.
  */
-export class EnvironmentVariables extends AnalysisVariables {}
+export class EnvironmentVariables extends WebhookVariables {}
 
 /** Validates the raw environment once, reporting every problem in one readable error (a ConfigValidationError). */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { CallRecordsModule } from '../call-records/call-records.module';
+import { WebhookRecordsModule } from '../webhooks/webhook-records.module';
 import { AppConfigModule } from '../config/config.module';
 import { ConfigValidationError } from '../config/config-validation-error';
 import { DatabaseModule } from '../database/database.module';
@@ -10,7 +11,7 @@ import { RetentionService } from './retention.service';
 
 /** Just what retention needs: no HTTP server, no calls, no scheduler. */
 @Module({
-  imports: [AppConfigModule, DatabaseModule, CallRecordsModule],
+  imports: [AppConfigModule, DatabaseModule, CallRecordsModule, WebhookRecordsModule],
   providers: [RetentionService],
 })
 class RetentionCliModule {}

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { CallRetentionRepository, RetentionCounts } from '../call-records/call-retention.repository';
+import { WebhookDeliveryRetentionRepository } from '../webhooks/webhook-delivery-retention.repository';
 
 export type RetentionMode = AppConfig['retention']['mode'];
 
@@ -18,6 +19,8 @@ export interface RetentionReport extends RetentionCounts {
   dryRun: boolean;
   strayEvents: number;
   phoneNumbers: number;
+  /** webhook_deliveries rows created before the cutoff: deleted in both modes (the log of what was sent). */
+  webhookDeliveries: number;
   batches: number;
   durationMs: number;
 }
@@ -31,6 +34,7 @@ export class RetentionService {
 
   constructor(
     private readonly repository: CallRetentionRepository,
+    private readonly webhookDeliveries: WebhookDeliveryRetentionRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -58,7 +62,17 @@ export class RetentionService {
 
   private async preview(mode: RetentionMode, days: number, cutoff: Date): Promise<RetentionReport> {
     const counts = await this.repository.preview(cutoff, mode === 'redact');
-    return { mode, days, cutoff: cutoff.toISOString(), dryRun: true, ...counts, batches: 0, durationMs: 0 };
+    const webhookDeliveries = await this.webhookDeliveries.countOlderThan(cutoff);
+    return {
+      mode,
+      days,
+      cutoff: cutoff.toISOString(),
+      dryRun: true,
+      ...counts,
+      webhookDeliveries,
+      batches: 0,
+      durationMs: 0,
+    };
   }
 
   private async apply(mode: RetentionMode, days: number, cutoff: Date): Promise<RetentionReport> {
@@ -73,6 +87,7 @@ export class RetentionService {
       events: 0,
       strayEvents: 0,
       phoneNumbers: 0,
+      webhookDeliveries: 0,
       batches: 0,
       durationMs: 0,
     };
@@ -90,6 +105,7 @@ export class RetentionService {
     }
     report.strayEvents = await drain(() => this.repository.deleteStrayEvents(cutoff, batchSize), batchSize);
     report.phoneNumbers = await drain(() => this.repository.deleteUnusedPhoneNumbers(cutoff, batchSize), batchSize);
+    report.webhookDeliveries = await drain(() => this.webhookDeliveries.deleteBatch(cutoff, batchSize), batchSize);
     return report;
   }
 }
@@ -107,7 +123,8 @@ export function describe(report: RetentionReport): string {
   const verb = report.mode === 'delete' ? 'deleted' : 'redacted';
   const what =
     `${report.calls} call(s) with ${report.exchanges} exchange(s) and ${report.events} event(s); ` +
-    `deleted ${report.strayEvents} stray event(s) and ${report.phoneNumbers} unused phone number(s)`;
+    `deleted ${report.strayEvents} stray event(s), ${report.phoneNumbers} unused phone number(s) ` +
+    `and ${report.webhookDeliveries} webhook delivery(ies)`;
   const scope = `calls started before ${report.cutoff} (RETENTION_DAYS=${report.days}, RETENTION_MODE=${report.mode})`;
   return report.dryRun
     ? `Retention dry run, ${scope}: would have ${verb} ${what}`

@@ -334,6 +334,7 @@ describe('OpenAPI document', () => {
       );
     expect(operations.map((o) => o.id).sort()).toEqual([
       'DELETE /api/agents/{agentId}',
+      'DELETE /api/webhooks/{id}',
       'GET /api/agents',
       'GET /api/agents/{agentId}',
       'GET /api/calls',
@@ -346,8 +347,15 @@ describe('OpenAPI document', () => {
       'GET /api/phone-numbers/{number}/calls',
       'GET /api/stats',
       'GET /api/tools',
+      'GET /api/webhooks',
+      'GET /api/webhooks/deliveries',
+      'GET /api/webhooks/{id}',
       'PATCH /api/agents/{agentId}',
+      'PATCH /api/webhooks/{id}',
       'POST /api/calls/{sessionId}/analysis',
+      'POST /api/webhooks',
+      'POST /api/webhooks/deliveries/{id}/redeliver',
+      'POST /api/webhooks/{id}/rotate-secret',
       'PUT /api/agents/{agentId}',
     ]);
     for (const op of operations) {

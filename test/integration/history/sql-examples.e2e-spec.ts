@@ -3,9 +3,14 @@ import { join } from 'node:path';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { seedCall } from '../../support/history-fixtures';
 
-/** The ```sql blocks of docs/sql.md, in order: the doc and these tests cannot drift apart. */
+/**
+ * The numbered ```sql blocks of docs/sql.md, in order: the doc and these tests cannot drift apart. The Webhooks
+ * section's queries run in test/integration/webhooks/webhook-sql.e2e-spec.ts.
+ */
 const QUERIES = [
-  ...readFileSync(join(__dirname, '../../../docs/sql.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g),
+  ...readFileSync(join(__dirname, '../../../docs/sql.md'), 'utf8')
+    .split('\n## Webhooks\n')[0]
+    .matchAll(/```sql\n([\s\S]*?)```/g),
 ].map((m) => m[1]);
 
 const greeting = { kind: 'greeting' as const, response: 'Hello, Acme here.', atMs: 10, model: null, ttftMs: 0 };
