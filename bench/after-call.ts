@@ -142,7 +142,7 @@ export async function afterCallProgress(
       drainMs: Date.now() - started,
     };
   } catch (error) {
-    throw new Error(`after-call progress not read: ${describeError(error)}`);
+    throw new Error(`after-call progress not read: ${describeError(error)}`, { cause: error });
   } finally {
     await client.end();
   }
