@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { describeError } from '../common/describe-error';
@@ -41,6 +42,9 @@ export interface SendOptions {
 }
 
 type Handler = (job: JobRun<object>) => Promise<void>;
+
+/** Held while queues are declared (next to the migrations' 727_001). */
+const QUEUE_DECLARATION_LOCK_KEY = 727_002;
 
 /** Seconds between a worker's polls of an empty queue. */
 const POLLING_INTERVAL_SECONDS = 1;
@@ -144,16 +148,8 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
     boss.on('error', (error: unknown) => this.logError(error));
     await boss.start();
     this.boss = boss;
+    await this.declareQueues(boss, url);
     for (const { spec, handler } of this.queues.values()) {
-      const options = {
-        retryLimit: spec.retryLimit,
-        retryDelay: spec.retryDelaySeconds,
-        retryBackoff: spec.retryBackoff,
-        expireInSeconds: spec.expireInSeconds,
-      };
-      // Both idempotent: creating does nothing when the queue exists; updating applies changed retry settings.
-      await boss.createQueue(spec.name, { name: spec.name, policy: 'standard', ...options });
-      await boss.updateQueue(spec.name, { name: spec.name, policy: 'standard', ...options });
       for (let i = 0; i < (spec.concurrency ?? 1); i++) {
         await boss.work<object>(
           spec.name,
@@ -163,6 +159,34 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
           },
         );
       }
+    }
+  }
+
+  /**
+   * Creates each queue (nothing when it exists) and applies its retry settings. Processes starting
+   * together on a new database would deadlock in pg-boss' queue creation, so they take turns under
+   * an advisory lock, held by a connection of its own for these few statements.
+   */
+  private async declareQueues(boss: PgBoss, url: string): Promise<void> {
+    const lock = new Client({ connectionString: url, application_name: 'millis-llm-service job queues' });
+    await lock.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [QUEUE_DECLARATION_LOCK_KEY]);
+      for (const { spec } of this.queues.values()) {
+        const options = {
+          name: spec.name,
+          policy: 'standard' as const,
+          retryLimit: spec.retryLimit,
+          retryDelay: spec.retryDelaySeconds,
+          retryBackoff: spec.retryBackoff,
+          expireInSeconds: spec.expireInSeconds,
+        };
+        await boss.createQueue(spec.name, options);
+        await boss.updateQueue(spec.name, options);
+      }
+    } finally {
+      // Closing the session releases the lock too.
+      await lock.end();
     }
   }
 
