@@ -320,7 +320,12 @@ export function chooseScenario(
   responder: FakeResponder | undefined,
   request: RecordedRequest,
 ): FakeScenario {
-  return queued ?? responder?.(request) ?? parseDirective(lastUserText(request.body)) ?? { kind: 'text' };
+  const directive = parseDirective(lastUserText(request.body));
+  // A structured request (a post-call analysis) quotes the conversation: the conversation's own text and tool
+  // directives are not for it (failure directives still apply, to test the analysis' retries).
+  const quoted =
+    structuredReply(request.body) !== undefined && (directive?.kind === 'text' || directive?.kind === 'tool_calls');
+  return queued ?? responder?.(request) ?? (quoted ? undefined : directive) ?? { kind: 'text' };
 }
 
 /** Splits a JSON string into 2-4 pieces so clients have to reassemble it. */

@@ -1,5 +1,6 @@
 import Ajv from 'ajv';
 import type { ChatRequestBody } from './fake-llm-request';
+import { chooseScenario, RecordedRequest } from './fake-llm-scenario';
 import { INVALID_JSON_ANSWER, SCHEMA_MISMATCH_ANSWER, structuredReply } from './fake-llm-structured';
 
 const SCHEMA = {
@@ -82,5 +83,24 @@ describe('structuredReply', () => {
     const mismatch = JSON.parse(structuredReply(request('Caller: [fake:schema_mismatch] hello'))!);
     expect(mismatch).toEqual(JSON.parse(SCHEMA_MISMATCH_ANSWER));
     expect(validate(mismatch)).toBe(false);
+  });
+});
+
+describe('chooseScenario for a structured request', () => {
+  const recorded = (body: ChatRequestBody): RecordedRequest => ({
+    id: 'x',
+    body,
+    headers: {},
+    url: '/v1/chat/completions',
+  });
+
+  it('answers the schema although the quoted conversation carries a text directive', () => {
+    const scenario = chooseScenario(undefined, undefined, recorded(request('Caller: hello [fake:tokens 30]')));
+    expect(scenario).toEqual({ kind: 'text' });
+  });
+
+  it('still obeys a failure directive, so retries can be tested', () => {
+    const scenario = chooseScenario(undefined, undefined, recorded(request('Caller: [fake:error 503 busy] hello')));
+    expect(scenario).toMatchObject({ kind: 'error', status: 503 });
   });
 });
