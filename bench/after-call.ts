@@ -65,6 +65,25 @@ export class WebhookReceiver {
   }
 }
 
+/**
+ * The bench database outlives its runs: endpoints of earlier runs (whose receivers are gone) and
+ * their unfinished jobs would take the queue's time. Each run starts with none (before the service).
+ */
+export async function clearAfterCallWork(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ webhooks: string | null; jobs: string | null }>(
+      `SELECT to_regclass('webhook_endpoints')::text AS webhooks, to_regclass('pgboss.job')::text AS jobs`,
+    );
+    if (rows[0].webhooks) await client.query('DELETE FROM webhook_endpoints');
+    if (rows[0].jobs) await client.query('TRUNCATE pgboss.job, pgboss.archive');
+    if (rows[0].webhooks) await client.query(`DELETE FROM call_analyses WHERE status IN ('pending', 'running')`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Registers the receiver as a global endpoint for every event. */
 export async function registerWebhook(port: number, url: string): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${port}/api/webhooks`, {

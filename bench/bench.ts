@@ -10,6 +10,7 @@ import { describeError } from '../src/common/describe-error';
 import {
   AfterCallOptions,
   afterCallEnv,
+  clearAfterCallWork,
   afterCallProgress,
   endShortCalls,
   parseAfterCallOptions,
@@ -351,6 +352,7 @@ async function runTarget(
     ...(target === 'service' && options.afterCall ? afterCallEnv(options.afterCall) : {}),
     ...extraEnv,
   };
+  if (target === 'service' && options.afterCall) await clearAfterCallWork(options.databaseUrl);
   const script = target === 'service' ? join(DIST, 'src/main.js') : join(DIST, 'bench/bare-relay.js');
   const stamp = Date.now();
   // A cluster's workers inherit the primary's flags: one fixed profile name would have them

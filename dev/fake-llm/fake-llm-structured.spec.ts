@@ -92,6 +92,12 @@ describe('chooseScenario for a structured request', () => {
     body,
     headers: {},
     url: '/v1/chat/completions',
+    stalled: false,
+    receivedAt: 0,
+    tokensWritten: 0,
+    tokenWrittenAt: [],
+    finished: false,
+    aborted: false,
   });
 
   it('answers the schema although the quoted conversation carries a text directive', () => {

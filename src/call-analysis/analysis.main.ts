@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CallRecordsModule } from '../call-records/call-records.module';
 import { AppConfigModule } from '../config/config.module';
-import { ConfigValidationError } from '../config/config-validation-error';
+import { runCommandLine, UsageError } from '../config/command-line';
 import { DatabaseModule } from '../database/database.module';
 import { AppConfig } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue.service';
@@ -89,12 +89,4 @@ async function main(): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
-
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else console.error(error instanceof ConfigValidationError ? error.message : error);
-    process.exit(error instanceof UsageError ? 2 : 1);
-  });
+runCommandLine(main, USAGE);

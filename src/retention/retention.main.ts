@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { CallRecordsModule } from '../call-records/call-records.module';
 import { WebhookRecordsModule } from '../webhooks/webhook-records.module';
 import { AppConfigModule } from '../config/config.module';
-import { ConfigValidationError } from '../config/config-validation-error';
+import { runCommandLine, UsageError } from '../config/command-line';
 import { DatabaseModule } from '../database/database.module';
 import { RetentionService } from './retention.service';
 
@@ -49,12 +49,4 @@ async function main(): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
-
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else console.error(error instanceof ConfigValidationError ? error.message : error);
-    process.exit(error instanceof UsageError ? 2 : 1);
-  });
+runCommandLine(main, USAGE);
