@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
@@ -46,6 +47,12 @@ type Handler = (job: JobRun<object>) => Promise<void>;
 /** Held while queues are declared (next to the migrations' 727_001). */
 const QUEUE_DECLARATION_LOCK_KEY = 727_002;
 
+/**
+ * Above this share of time the event loop is busy (calls), a worker that just ran a job waits out
+ * the polling interval before the next; below it, it goes on at once. Calls come first.
+ */
+const BUSY_EVENT_LOOP = 0.5;
+
 /** Seconds between a worker's polls of an empty queue. */
 const POLLING_INTERVAL_SECONDS = 1;
 
@@ -64,6 +71,9 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   private readonly whenStarted: Promise<void>;
   private markStarted!: (outcome: Error | null) => void;
   private errorsLogged = 0;
+  private loopSample = performance.eventLoopUtilization();
+  private loopSampledAt = performance.now();
+  private busy = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -159,9 +169,9 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
             try {
               await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
             } finally {
-              // pg-boss waits out the polling interval after each job; a worker that just had one fetches the
-              // next at once instead (without this, a worker runs at most one job a second).
-              if (worker.id) boss.notifyWorker(worker.id);
+              // pg-boss waits out the polling interval after each job (a job a second per worker). While calls
+              // leave the event loop idle enough, the worker fetches the next at once instead.
+              if (worker.id && !this.loopBusy()) boss.notifyWorker(worker.id);
             }
           },
         );
@@ -195,6 +205,18 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
       // Closing the session releases the lock too.
       await lock.end();
     }
+  }
+
+  /** Whether the event loop was busy more than BUSY_EVENT_LOOP of the time since the last look (at most every 250 ms). */
+  private loopBusy(): boolean {
+    const now = performance.now();
+    if (now - this.loopSampledAt >= 250) {
+      const current = performance.eventLoopUtilization();
+      this.busy = performance.eventLoopUtilization(current, this.loopSample).utilization > BUSY_EVENT_LOOP;
+      this.loopSample = current;
+      this.loopSampledAt = now;
+    }
+    return this.busy;
   }
 
   private logError(error: unknown): void {
