@@ -4,12 +4,7 @@ import { CallEventDispatchRepository, ClaimedCall } from '../call-records/call-e
 import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
 import { inTransaction, SqlExecutor } from '../database/sql-executor';
-import {
-  CallLifecycleEvent,
-  callLifecycleEvent,
-  callLifecycleEventId,
-  CallLifecycleListener,
-} from './call-lifecycle-event';
+import { CallLifecycleEvent, callLifecycleEvent, CallLifecycleListener } from './call-lifecycle-event';
 
 /** Calls claimed in one transaction. */
 const BATCH = 100;
@@ -31,8 +26,6 @@ export class CallLifecycle implements OnApplicationBootstrap, BeforeApplicationS
   private failures = 0;
   /** Events handed to the listeners, and failed dispatches (read by the metrics). */
   readonly stats = { dispatched: 0, failedDispatches: 0 };
-  /** The idempotency key of an event: (call, type, when). */
-  static readonly eventId = callLifecycleEventId;
 
   constructor(
     private readonly dataSource: DataSource,
