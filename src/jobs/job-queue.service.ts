@@ -74,6 +74,8 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   private loopSample = performance.eventLoopUtilization();
   private loopSampledAt = performance.now();
   private busy = false;
+  /** Handlers running now: shutdown waits for them, so none outlives the connections it uses. */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -138,6 +140,12 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
     if (!this.boss) return;
     // No new jobs are fetched; running ones get the shutdown grace, then are failed and retried later.
     await this.boss.stop({ graceful: true, wait: true, timeout: this.config.call.shutdownGraceMs });
+    // A handler still running past the grace (its job is failed and will be retried) gets as long again
+    // before the database connections close under it.
+    if (this.running.size > 0) {
+      const grace = new Promise((resolve) => setTimeout(resolve, this.config.call.shutdownGraceMs).unref());
+      await Promise.race([Promise.allSettled([...this.running]), grace]);
+    }
   }
 
   private async start(): Promise<void> {
@@ -166,9 +174,12 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
           spec.name,
           { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS },
           async ([job]) => {
+            const run = handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+            this.running.add(run);
             try {
-              await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+              await run;
             } finally {
+              this.running.delete(run);
               // pg-boss waits out the polling interval after each job (a job a second per worker). While calls
               // leave the event loop idle enough, the worker fetches the next at once instead.
               if (worker.id && !this.loopBusy()) boss.notifyWorker(worker.id);
