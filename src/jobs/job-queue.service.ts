@@ -7,6 +7,7 @@ import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
 import { ProcessRole } from '../config/process-role';
 import type { SqlExecutor } from '../database/sql-executor';
+import { JobHandler, QueueWorker } from './queue-worker';
 
 /** A queue and how its jobs are retried. Declared by the module whose work it is. */
 export interface JobQueueSpec {
@@ -42,8 +43,6 @@ export interface SendOptions {
   expireInSeconds?: number;
 }
 
-type Handler = (job: JobRun<object>) => Promise<void>;
-
 /** Held while queues are declared (next to the migrations' 727_001). */
 const QUEUE_DECLARATION_LOCK_KEY = 727_002;
 
@@ -52,9 +51,6 @@ const QUEUE_DECLARATION_LOCK_KEY = 727_002;
  * the polling interval before the next; below it, it goes on at once. Calls come first.
  */
 const BUSY_EVENT_LOOP = 0.5;
-
-/** Seconds between a worker's polls of an empty queue. */
-const POLLING_INTERVAL_SECONDS = 1;
 
 /**
  * Durable jobs in the service's own Postgres (pg-boss, schema `pgboss`): they survive restarts
@@ -65,7 +61,7 @@ const POLLING_INTERVAL_SECONDS = 1;
 @Injectable()
 export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobQueue.name);
-  private readonly queues = new Map<string, { spec: JobQueueSpec; handler: Handler }>();
+  private readonly queues = new Map<string, { spec: JobQueueSpec; handler: JobHandler }>();
   private boss?: PgBoss;
   private started = false;
   private readonly whenStarted: Promise<void>;
@@ -74,8 +70,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   private loopSample = performance.eventLoopUtilization();
   private loopSampledAt = performance.now();
   private busy = false;
-  /** Handlers running now: shutdown waits for them, so none outlives the connections it uses. */
-  private readonly running = new Set<Promise<void>>();
+  private readonly workers: QueueWorker[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,7 +88,7 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
   register<T extends object>(spec: JobQueueSpec, handler: (job: JobRun<T>) => Promise<void>): void {
     if (this.queues.has(spec.name)) throw new Error(`Job queue ${spec.name} is registered twice`);
     if (this.started) throw new Error(`Job queue ${spec.name} is registered after the queue started`);
-    this.queues.set(spec.name, { spec, handler: handler as Handler });
+    this.queues.set(spec.name, { spec, handler: handler as JobHandler });
   }
 
   /** Resolves once the queues exist and their workers poll; sends wait for it. */
@@ -138,14 +133,16 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.boss) return;
-    // No new jobs are fetched; running ones get the shutdown grace, then are failed and retried later.
-    await this.boss.stop({ graceful: true, wait: true, timeout: this.config.call.shutdownGraceMs });
-    // A handler still running past the grace (its job is failed and will be retried) gets as long again
-    // before the database connections close under it.
-    if (this.running.size > 0) {
-      const grace = new Promise((resolve) => setTimeout(resolve, this.config.call.shutdownGraceMs).unref());
-      await Promise.race([Promise.allSettled([...this.running]), grace]);
-    }
+    const grace = this.config.call.shutdownGraceMs;
+    // No new jobs are fetched; running ones get the grace, then are failed (retried later) and get it again.
+    await Promise.all(this.workers.map((worker) => worker.stop(grace)));
+    // Closing waits for the pool's connections; one stuck in an outage must not hold the shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.boss.stop({ graceful: false, wait: true }).catch((error: unknown) => this.logError(error)),
+      new Promise((resolve) => (timer = setTimeout(resolve, grace))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async start(): Promise<void> {
@@ -168,25 +165,13 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
     this.boss = boss;
     await this.declareQueues(boss, url);
     for (const { spec, handler } of this.queues.values()) {
-      for (let i = 0; i < (spec.concurrency ?? 1); i++) {
-        const worker: { id?: string } = {};
-        worker.id = await boss.work<object>(
-          spec.name,
-          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS },
-          async ([job]) => {
-            const run = handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
-            this.running.add(run);
-            try {
-              await run;
-            } finally {
-              this.running.delete(run);
-              // pg-boss waits out the polling interval after each job (a job a second per worker). While calls
-              // leave the event loop idle enough, the worker fetches the next at once instead.
-              if (worker.id && !this.loopBusy()) boss.notifyWorker(worker.id);
-            }
-          },
-        );
-      }
+      if ((spec.concurrency ?? 1) < 1) continue;
+      const worker = new QueueWorker(boss, spec, handler, {
+        loopBusy: () => this.loopBusy(),
+        logError: (error) => this.logError(error),
+      });
+      this.workers.push(worker);
+      worker.start();
     }
   }
 

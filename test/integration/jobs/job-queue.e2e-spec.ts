@@ -4,6 +4,7 @@ import { JobQueue, JobRun } from '../../../src/jobs/job-queue.service';
 import { JobsModule } from '../../../src/jobs/jobs.module';
 import { callLifecycleEventId } from '../../../src/call-lifecycle/call-lifecycle-event';
 import { API_KEY } from '../../support/audit-test-kit';
+import { testPool } from '../../support/test-database';
 import { eventually, startTestApp, TestApp } from '../../support/test-app';
 
 interface Echo {
@@ -83,5 +84,59 @@ describe('Job queue (pg-boss on the service database)', () => {
   it('keeps its queue listing behind the API key', async () => {
     await request(t.app.getHttpServer()).get('/api/jobs').expect(401);
     await request(t.app.getHttpServer()).get('/api/jobs/failed?limit=0').set('x-api-key', API_KEY).expect(400);
+  });
+});
+
+/** A queue whose handler runs until the test lets it go. */
+@Injectable()
+class HangingWork implements OnModuleInit {
+  started = 0;
+  ended = false;
+  private release!: () => void;
+  readonly released = new Promise<void>((resolve) => (this.release = resolve));
+
+  constructor(private readonly jobs: JobQueue) {}
+
+  onModuleInit(): void {
+    this.jobs.register(
+      { name: 'test-hang', retryLimit: 1, retryDelaySeconds: 60, retryBackoff: false, expireInSeconds: 60 },
+      async () => {
+        this.started++;
+        await this.released;
+        this.ended = true;
+      },
+    );
+  }
+
+  letGo(): void {
+    this.release();
+  }
+}
+
+@Module({ imports: [JobsModule], providers: [HangingWork] })
+class HangingModule {}
+
+describe('Job queue shutdown', () => {
+  it('fails a job still running after the grace, to be retried, and closes without it', async () => {
+    const t = await startTestApp({ env: { SHUTDOWN_GRACE_MS: '200' }, imports: [HangingModule] });
+    const work = t.app.get(HangingWork);
+    const id = await t.app.get(JobQueue).send('test-hang', {});
+    await eventually(() => expect(work.started).toBe(1));
+    const db = testPool();
+    try {
+      await t.close();
+      const { rows } = await db.query(`SELECT state, output FROM pgboss.job WHERE id = $1`, [id]);
+      expect(rows).toEqual([
+        { state: 'retry', output: expect.objectContaining({ message: 'the service shut down while it ran' }) },
+      ]);
+      // The handler ending after the shutdown touches nothing: the row stays as the shutdown left it.
+      work.letGo();
+      await eventually(() => expect(work.ended).toBe(true));
+      const after = await db.query(`SELECT state FROM pgboss.job WHERE id = $1`, [id]);
+      expect(after.rows).toEqual([{ state: 'retry' }]);
+    } finally {
+      work.letGo();
+      await db.end();
+    }
   });
 });
