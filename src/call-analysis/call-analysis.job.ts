@@ -9,7 +9,7 @@ import type { AnalysisRequest } from '../call-records/call-analysis.types';
 import { describeError } from '../common/describe-error';
 import { AppConfig } from '../config/app-config';
 import { inTransaction } from '../database/sql-executor';
-import type { JobQueueSpec, JobRun } from '../jobs/job-queue.service';
+import type { JobQueueSpec, JobRun } from '../jobs/job-spec';
 import { ANALYSIS_REQUEST_TIMEOUT_MS, CallAnalyzer } from './call-analyzer';
 import { CallAnalysisMetrics } from './call-analysis-metrics';
 

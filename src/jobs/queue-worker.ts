@@ -1,7 +1,5 @@
 import type PgBoss from 'pg-boss';
-import type { JobQueueSpec, JobRun } from './job-queue.service';
-
-export type JobHandler = (job: JobRun<object>) => Promise<void>;
+import type { JobHandler, JobQueueSpec } from './job-spec';
 
 interface WorkerHooks {
   /** Whether the event loop is busy with calls: then a freed slot waits for the next poll. */

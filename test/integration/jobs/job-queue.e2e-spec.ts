@@ -1,6 +1,7 @@
 import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import request from 'supertest';
-import { JobQueue, JobRun } from '../../../src/jobs/job-queue.service';
+import { JobQueue } from '../../../src/jobs/job-queue.service';
+import type { JobRun } from '../../../src/jobs/job-spec';
 import { JobsModule } from '../../../src/jobs/jobs.module';
 import { callLifecycleEventId } from '../../../src/call-lifecycle/call-lifecycle-event';
 import { API_KEY } from '../../support/audit-test-kit';
