@@ -185,7 +185,12 @@ describe('Preemptive replies', () => {
     await eventually(async () =>
       expect((await exchangeRows(t, 'pre-supersede'))[1]).toMatchObject({ status: 'completed', preemptive: true }),
     );
-    expect(await discards('pre-supersede')).toMatchObject([{ reason: 'superseded', user_text: 'Book me for Monday' }]);
+    // The discard is recorded once the aborted request settles, which may come after the reply.
+    await eventually(async () =>
+      expect(await discards('pre-supersede')).toMatchObject([
+        { reason: 'superseded', user_text: 'Book me for Monday' },
+      ]),
+    );
   });
 
   it('does not run a tool the held reply wants until the stream_request confirms it, then runs it once', async () => {
@@ -248,7 +253,9 @@ describe('Preemptive replies', () => {
         ['completed', false],
       ]),
     );
-    expect(await discards('pre-simulator')).toMatchObject([{ reason: 'mismatch', user_text: 'And on' }]);
+    await eventually(async () =>
+      expect(await discards('pre-simulator')).toMatchObject([{ reason: 'mismatch', user_text: 'And on' }]),
+    );
   });
 
   it('discards a held reply when the call ends, and counts it all in the metrics', async () => {
