@@ -15,8 +15,8 @@ import { CallAnalysisMetrics } from './call-analysis-metrics';
 
 export const CALL_ANALYSIS_QUEUE = 'call-analysis';
 
-/** The queue as every process declares it (`concurrency`: analyses at once in this process). */
-export function callAnalysisQueueSpec(config: AppConfig, concurrency = 2): JobQueueSpec {
+/** The queue as every process declares it (`concurrency`: analyses at once in this process, ANALYSIS_CONCURRENCY by default). */
+export function callAnalysisQueueSpec(config: AppConfig, concurrency = config.analysis.concurrency): JobQueueSpec {
   const { maxAttempts, retryDelaySeconds } = config.analysis;
   return {
     name: CALL_ANALYSIS_QUEUE,

@@ -47,4 +47,11 @@ export class AnalysisVariables extends JobVariables {
   @Min(1)
   @Max(3_600)
   ANALYSIS_RETRY_DELAY_SECONDS = 10;
+
+  /** Analyses one process runs at once; each waits on the model, so a few are cheap. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  ANALYSIS_CONCURRENCY = 2;
 }

@@ -67,6 +67,7 @@ export class AppConfig {
     prompt: string;
     maxAttempts: number;
     retryDelaySeconds: number;
+    concurrency: number;
   };
   readonly retention: { days?: number; mode: EnvironmentVariables['RETENTION_MODE']; batchSize: number };
   /** The job queue (pg-boss) and the dispatch of call events to it. */
@@ -174,6 +175,7 @@ export class AppConfig {
       prompt: env.ANALYSIS_PROMPT,
       maxAttempts: env.ANALYSIS_MAX_ATTEMPTS,
       retryDelaySeconds: env.ANALYSIS_RETRY_DELAY_SECONDS,
+      concurrency: env.ANALYSIS_CONCURRENCY,
     };
     this.retention = { days: env.RETENTION_DAYS, mode: env.RETENTION_MODE, batchSize: env.RETENTION_BATCH_SIZE };
     this.jobs = {

@@ -120,6 +120,7 @@ describe('validateEnvironment', () => {
     ['a short WS_AUTH_TOKEN', { WS_AUTH_TOKEN: 'short' }],
     ['an LLM timeout under 100 ms', { LLM_TIMEOUT_MS: '50' }],
     ['a DATABASE_URL without a protocol', { DATABASE_URL: 'localhost:5432/db' }],
+    ['no analysis at once', { ANALYSIS_CONCURRENCY: '0' }],
   ])('rejects %s', (_label, raw) => {
     const variable = Object.keys(raw)[0];
 
@@ -133,6 +134,11 @@ describe('validateEnvironment', () => {
     expect(errorOf({ DB_POOL_SIZE: '4', EXPORT_MAX_CONCURRENT: '4' }).message).toContain(
       '  - EXPORT_MAX_CONCURRENT: must be below DB_POOL_SIZE (4), so exports always leave connections for calls and the API',
     );
+  });
+
+  it('runs two analyses at once per process unless ANALYSIS_CONCURRENCY says', () => {
+    expect(AppConfig.from({}).analysis.concurrency).toBe(2);
+    expect(AppConfig.from({ ANALYSIS_CONCURRENCY: '5' }).analysis.concurrency).toBe(5);
   });
 
   it('treats a blank FALLBACK_MESSAGE as unset, keeping the default', () => {

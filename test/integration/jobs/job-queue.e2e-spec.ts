@@ -88,11 +88,13 @@ describe('Job queue (pg-boss on the service database)', () => {
   });
 });
 
-/** A queue whose handler runs until the test lets it go. */
+/** A queue of three slots whose handlers run until the test lets them go. */
 @Injectable()
 class HangingWork implements OnModuleInit {
   started = 0;
-  ended = false;
+  ended = 0;
+  running = 0;
+  mostAtOnce = 0;
   private release!: () => void;
   readonly released = new Promise<void>((resolve) => (this.release = resolve));
 
@@ -100,11 +102,20 @@ class HangingWork implements OnModuleInit {
 
   onModuleInit(): void {
     this.jobs.register(
-      { name: 'test-hang', retryLimit: 1, retryDelaySeconds: 60, retryBackoff: false, expireInSeconds: 60 },
+      {
+        name: 'test-hang',
+        retryLimit: 1,
+        retryDelaySeconds: 60,
+        retryBackoff: false,
+        expireInSeconds: 60,
+        concurrency: 3,
+      },
       async () => {
         this.started++;
+        this.mostAtOnce = Math.max(this.mostAtOnce, ++this.running);
         await this.released;
-        this.ended = true;
+        this.running--;
+        this.ended++;
       },
     );
   }
@@ -117,8 +128,28 @@ class HangingWork implements OnModuleInit {
 @Module({ imports: [JobsModule], providers: [HangingWork] })
 class HangingModule {}
 
-describe('Job queue shutdown', () => {
-  it('fails a job still running after the grace, to be retried, and closes without it', async () => {
+describe('Job queue workers', () => {
+  it("run as many jobs at once as the queue's concurrency, the next as a slot frees", async () => {
+    const t = await startTestApp({ imports: [HangingModule] });
+    const work = t.app.get(HangingWork);
+    try {
+      const jobs = t.app.get(JobQueue);
+      const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => jobs.send('test-hang', { n })));
+      await eventually(() => expect(work.started).toBe(3));
+      work.letGo();
+      await eventually(async () => {
+        const { rows } = await t.db.query(`SELECT state FROM pgboss.job WHERE id = ANY($1)`, [ids]);
+        expect(rows.map((r) => r.state)).toEqual(Array(5).fill('completed'));
+      });
+      expect(work.mostAtOnce).toBe(3);
+      expect(work.started).toBe(5);
+    } finally {
+      work.letGo();
+      await t.close();
+    }
+  });
+
+  it('fail a job still running after the shutdown grace, to be retried, and close without it', async () => {
     const t = await startTestApp({ env: { SHUTDOWN_GRACE_MS: '200' }, imports: [HangingModule] });
     const work = t.app.get(HangingWork);
     const id = await t.app.get(JobQueue).send('test-hang', {});
@@ -132,7 +163,7 @@ describe('Job queue shutdown', () => {
       ]);
       // The handler ending after the shutdown touches nothing: the row stays as the shutdown left it.
       work.letGo();
-      await eventually(() => expect(work.ended).toBe(true));
+      await eventually(() => expect(work.ended).toBe(1));
       const after = await db.query(`SELECT state FROM pgboss.job WHERE id = $1`, [id]);
       expect(after.rows).toEqual([{ state: 'retry' }]);
     } finally {
