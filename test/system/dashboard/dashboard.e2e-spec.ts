@@ -113,6 +113,10 @@ describe('Call desk in a browser', () => {
     expect(first).toContain('Hung up');
     expect(await rows.nth(1).locator('td.col-4').innerText()).toBe('2');
     expect(await rows.nth(1).locator('td.col-3').innerText()).toMatch(/^\d+ s$/);
+    // The analysed call carries its outcome, the caller's sentiment in its title; the other none.
+    const outcome = rows.nth(1).locator('td.col-0 .badge', { hasText: 'follow up' });
+    expect(await outcome.getAttribute('title')).toBe('Outcome the analysis found; the caller was positive');
+    expect(await rows.nth(0).locator('td.col-0 .badge').count()).toBe(0);
     await shot('calls');
   });
 

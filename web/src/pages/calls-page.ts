@@ -240,12 +240,23 @@ function isVisible(element: Element): boolean {
   return element.getBoundingClientRect().top < window.innerHeight + 400;
 }
 
+/** Tones of the default outcomes; an agent's own outcomes show neutral. */
+const OUTCOME_TONES: Record<string, 'ok' | 'warn' | 'bad'> = { resolved: 'ok', abandoned: 'warn', failed: 'bad' };
+
+/** What the post-call analysis found, when there is one. */
+function outcomeBadge(call: CallSummaryDto): HTMLSpanElement | null {
+  if (!call.outcome) return null;
+  const title = `Outcome the analysis found${call.sentiment ? `; the caller was ${call.sentiment}` : ''}`;
+  return badge(call.outcome.replace(/_/g, ' '), OUTCOME_TONES[call.outcome] ?? 'neutral', title);
+}
+
 function callRow(call: CallSummaryDto): HTMLTableRowElement {
   const href = `/calls/${encodeURIComponent(call.session_id)}`;
   const statusBadges = [
     call.status === 'active' ? badge('live', 'live', 'In progress') : null,
     call.has_failures ? badge(`${call.failed_exchanges} failed`, 'bad', 'Replies where the LLM failed') : null,
     call.redacted_at ? badge('redacted', 'neutral') : null,
+    outcomeBadge(call),
   ];
   const row = h(
     'tr',
