@@ -68,10 +68,17 @@ export class QueueWorker {
     while (!this.stopping) {
       const free = slots - this.active.size;
       if (free > 0) {
-        // pg-boss' fetch reports no error (an outage reads as an empty queue): the next poll tries again.
-        const jobs = await this.boss.fetch<object>(this.spec.name, { batchSize: free, includeMetadata: true });
-        // Jobs fetched while stopping are active in the table already: they run, under the same grace.
-        for (const job of jobs ?? []) this.begin(job);
+        let jobs: PgBoss.JobWithMetadata<object>[] = [];
+        try {
+          // An outage reads as an empty queue in pg-boss' fetch: the next poll tries again.
+          jobs = (await this.boss.fetch<object>(this.spec.name, { batchSize: free, includeMetadata: true })) ?? [];
+        } catch (error) {
+          this.hooks.logError(error);
+        }
+        // Fetched after the shutdown gave up waiting: left active, they expire and are retried.
+        if (this.closed) return;
+        // Fetched while stopping, they are active in the table already: they run, under the same grace.
+        for (const job of jobs) this.begin(job);
       }
       if (!this.stopping) await this.pause(POLLING_INTERVAL_MS);
     }
