@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentProfileService } from '../agents/agent-profile.service';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { preciseNow } from '../common/clock';
+import { within } from '../common/within';
 import { AppConfig } from '../config/app-config';
 import {
   InterruptDto,
@@ -212,7 +213,7 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     const deadline = Date.now() + this.config.call.shutdownGraceMs;
     const inFlight = () => [...this.calls.values()].map((c) => c.current?.done).filter((d): d is Promise<void> => !!d);
     while (inFlight().length > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.all(inFlight()), sleep(Math.max(0, deadline - Date.now()))]);
+      await within(Promise.all(inFlight()), deadline - Date.now());
     }
     const open = [...this.calls.values()];
     for (const call of open) call.hangUp(CLOSE_GOING_AWAY, 'shutdown', 'service shutting down');
@@ -244,8 +245,4 @@ export class CallService implements CallConnectionEvents, OnModuleInit, OnModule
     this.activity.publish({ type: 'frame_rejected', sessionId: call.sessionId, reason: frame.reason, count });
     this.recordEvent(call, 'invalid', null, { ...frame, connection_id: call.connectionId });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { describeError } from '../common/describe-error';
+import { within } from '../common/within';
 import { ServiceInstance } from '../instance/service-instance';
 import { BUS_CHANNELS, BusChannel, BusMessages, BusSender, encodeNotifications, Reassembler } from './bus-messages';
 
@@ -113,7 +114,7 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
     clearTimeout(this.reconnectTimer);
     clearInterval(this.pingTimer);
     // Calls ended by the drain are announced before the connection goes.
-    if (this.sending) await Promise.race([this.sending, new Promise((r) => setTimeout(r, SHUTDOWN_SEND_MS).unref())]);
+    if (this.sending) await within(this.sending, SHUTDOWN_SEND_MS);
     const client = this.client;
     this.client = null;
     this.connected = false;

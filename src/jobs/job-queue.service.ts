@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { describeError } from '../common/describe-error';
+import { within } from '../common/within';
 import { AppConfig } from '../config/app-config';
 import { ProcessRole } from '../config/process-role';
 import type { SqlExecutor } from '../database/sql-executor';
@@ -116,12 +117,10 @@ export class JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdo
     // No new jobs are fetched; running ones get the grace, then are failed (retried later) and get it again.
     await Promise.all(this.workers.map((worker) => worker.stop(grace)));
     // Closing waits for the pool's connections; one stuck in an outage must not hold the shutdown.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+    await within(
       this.boss.stop({ graceful: false, wait: true }).catch((error: unknown) => this.logError(error)),
-      new Promise((resolve) => (timer = setTimeout(resolve, grace))),
-    ]);
-    clearTimeout(timer);
+      grace,
+    );
   }
 
   private async start(): Promise<void> {

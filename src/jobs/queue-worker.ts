@@ -1,4 +1,5 @@
 import type PgBoss from 'pg-boss';
+import { within } from '../common/within';
 import type { JobHandler, JobQueueSpec } from './job-spec';
 
 interface WorkerHooks {
@@ -144,17 +145,5 @@ export class QueueWorker {
   private wake(): void {
     if (this.wakeUp) this.wakeUp();
     else this.woken = true;
-  }
-}
-
-/** Settles when `work` does or after `ms`, whichever is first; the timer never outlives it. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  if (ms <= 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ToolCallRecord } from '../audit/audit-records';
+import { within } from '../common/within';
 import { AppConfig } from '../config/app-config';
 import type { TokenUsage, ToolCallRequest } from '../llm/llm-client';
 import { LlmReplyError } from '../llm/llm-errors';
@@ -139,11 +140,7 @@ export class ToolLoop {
         ),
       );
       const filler = this.fillerFor(requests, offered);
-      if (
-        filler &&
-        (await this.slowerThan(Promise.all(running), this.config.tools.fillerAfterMs)) &&
-        !turn.signal.aborted
-      ) {
+      if (filler && !(await within(Promise.all(running), this.config.tools.fillerAfterMs)) && !turn.signal.aborted) {
         yield { type: 'filler', text: filler };
       }
       const outcomes = await Promise.all(running);
@@ -173,15 +170,5 @@ export class ToolLoop {
       if (filler) return filler;
     }
     return undefined;
-  }
-
-  private async slowerThan(work: Promise<unknown>, ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)));
-    try {
-      return await Promise.race([work.then(() => false), late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
