@@ -39,6 +39,11 @@ export function formatParties(from: string | null | undefined, to: string | null
   return isWebCall(from, to) ? 'Web call' : `${formatPhone(from)} → ${formatPhone(to)}`;
 }
 
+/** A snake_case name (an outcome, a status, an event type) as words: "follow_up" -> "follow up". */
+export function asWords(name: string): string {
+  return name.replace(/_/g, ' ');
+}
+
 /** "1 call", "2 calls"; `many` for irregular plurals. */
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

@@ -11,6 +11,7 @@ import { describeError } from '../../../src/common/describe-error';
 import { badge, definitions, h, parties, replaceChildren } from '../dom';
 import { analysisPanel } from './call-analysis-panel';
 import {
+  asWords,
   END_REASON_LABELS,
   formatDuration,
   formatFull,
@@ -262,7 +263,7 @@ function toolCallItem(
   started: number,
   json: (value: unknown) => HTMLElement,
 ): HTMLElement {
-  const outcome = tool.status === 'ok' ? '' : ` · ${tool.status.replace(/_/g, ' ')}`;
+  const outcome = tool.status === 'ok' ? '' : ` · ${asWords(tool.status)}`;
   return h(
     'li',
     { class: `event event-tool_call tool-${tool.status}` },
@@ -293,7 +294,7 @@ const EVENT_LABELS: Record<string, string> = {
 
 /** Any event type renders (tool calls included, when they are recorded). */
 function eventItem(event: CallEventDto, started: number, json: (value: unknown) => HTMLElement): HTMLElement {
-  const label = EVENT_LABELS[event.type] ?? event.type.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  const label = EVENT_LABELS[event.type] ?? asWords(event.type).replace(/^./, (c) => c.toUpperCase());
   const data = (event.payload?.data ?? event.payload) as Record<string, unknown> | undefined;
   const preview =
     typeof data?.transcript === 'string' ? `“${data.transcript}”` : typeof data?.name === 'string' ? data.name : '';

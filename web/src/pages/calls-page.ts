@@ -1,6 +1,6 @@
 import { api, ApiError, type CallSummaryDto } from '../api';
 import { badge, h, parties, replaceChildren } from '../dom';
-import { END_REASON_LABELS, formatDuration, formatFull, formatWhen, plural } from '../format';
+import { asWords, END_REASON_LABELS, formatDuration, formatFull, formatWhen, plural } from '../format';
 
 const PAGE_SIZE = 50;
 
@@ -247,7 +247,7 @@ const OUTCOME_TONES: Record<string, 'ok' | 'warn' | 'bad'> = { resolved: 'ok', a
 function outcomeBadge(call: CallSummaryDto): HTMLSpanElement | null {
   if (!call.outcome) return null;
   const title = `Outcome the analysis found${call.sentiment ? `; the caller was ${call.sentiment}` : ''}`;
-  return badge(call.outcome.replace(/_/g, ' '), OUTCOME_TONES[call.outcome] ?? 'neutral', title);
+  return badge(asWords(call.outcome), OUTCOME_TONES[call.outcome] ?? 'neutral', title);
 }
 
 function callRow(call: CallSummaryDto): HTMLTableRowElement {

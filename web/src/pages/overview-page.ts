@@ -2,7 +2,7 @@ import { describeError } from '../../../src/common/describe-error';
 import { api, type CallStatsDto } from '../api';
 import { dailyChart, type Chart } from '../charts';
 import { h, replaceChildren } from '../dom';
-import { formatMs, percent, plural } from '../format';
+import { asWords, formatMs, percent, plural } from '../format';
 import { navigate } from '../navigation';
 
 const RANGES = [7, 14, 30, 90];
@@ -231,7 +231,7 @@ function outcomeMix(stats: CallStatsDto): HTMLElement | null {
           h(
             'tr',
             {},
-            h('th', { scope: 'row' }, o.outcome.replace(/_/g, ' ')),
+            h('th', { scope: 'row' }, asWords(o.outcome)),
             h(
               'td',
               { class: 'bar-cell' },
